@@ -1,0 +1,68 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "converge",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "converge", targets: ["converge"]),
+        .executable(name: "converge-storage-bench", targets: ["StorageBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+    ],
+    targets: [
+        // Shared by every process: values, IDs, index keys, frames, messages. No process logic.
+        .target(
+            name: "Protocol",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        .target(
+            name: "StorageNode",
+            dependencies: [
+                "Protocol",
+                "CSQLite",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The client side of the storage protocol, for runners, the coordinator, tests and benchmarks.
+        .target(
+            name: "StorageClient",
+            dependencies: [
+                "Protocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "converge",
+            dependencies: [
+                "StorageNode",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "StorageBench",
+            dependencies: [
+                "StorageClient",
+                "CSQLite",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "bench/StorageBench"
+        ),
+        .testTarget(name: "ProtocolTests", dependencies: ["Protocol"]),
+        .testTarget(name: "StorageNodeTests", dependencies: ["StorageNode", "StorageClient"]),
+        .testTarget(name: "ClusterTests", dependencies: ["StorageClient", "Protocol"]),
+    ]
+)

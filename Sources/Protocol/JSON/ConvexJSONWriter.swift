@@ -1,0 +1,92 @@
+/// Writes values as `convex_encoded_json` (spec §3): canonical, no whitespace, object keys sorted.
+public struct ConvexJSONWriter {
+    public private(set) var bytes: [UInt8] = []
+
+    public init() {}
+
+    public static func encode(_ value: Value) -> [UInt8] {
+        var writer = ConvexJSONWriter()
+        writer.write(value)
+        return writer.bytes
+    }
+
+    public static func encodeString(_ value: Value) -> String {
+        String(decoding: encode(value), as: UTF8.self)
+    }
+
+    public mutating func write(_ value: Value) {
+        switch value {
+        case .null: append("null")
+        case .boolean(let b): append(b ? "true" : "false")
+        case .string(let s): writeString(s)
+        case .int64(let i):
+            withUnsafeBytes(of: i.littleEndian) { writeWrapper("$integer", Base64.encode($0)) }
+        case .float64(let d):
+            if d.isFinite && !(d == 0 && d.sign == .minus) {
+                writeFiniteDouble(d)
+            } else {
+                withUnsafeBytes(of: d.bitPattern.littleEndian) { writeWrapper("$float", Base64.encode($0)) }
+            }
+        case .bytes(let b): writeWrapper("$bytes", Base64.encode(b))
+        case .array(let items):
+            bytes.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                write(item)
+            }
+            bytes.append(UInt8(ascii: "]"))
+        case .object(let fields):
+            bytes.append(UInt8(ascii: "{"))
+            for (i, field) in Value.sortedFields(fields).enumerated() {
+                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                writeString(field.key)
+                bytes.append(UInt8(ascii: ":"))
+                write(field.value)
+            }
+            bytes.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// Every float carries a `.` or an exponent, so that readers (the Python client among them) keep it a float.
+    private mutating func writeFiniteDouble(_ d: Double) {
+        let text = d.description
+        append(text)
+        if !text.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) {
+            append(".0")
+        }
+    }
+
+    private mutating func writeWrapper(_ key: String, _ payload: String) {
+        bytes.append(UInt8(ascii: "{"))
+        writeString(key)
+        bytes.append(UInt8(ascii: ":"))
+        writeString(payload)
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    public mutating func writeString(_ s: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for c in s.utf8 {
+            switch c {
+            case UInt8(ascii: "\""): append("\\\"")
+            case UInt8(ascii: "\\"): append("\\\\")
+            case 0x0A: append("\\n")
+            case 0x0D: append("\\r")
+            case 0x09: append("\\t")
+            case 0x08: append("\\b")
+            case 0x0C: append("\\f")
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                append("\\u00")
+                bytes.append(hex[Int(c >> 4)])
+                bytes.append(hex[Int(c & 0xF)])
+            default: bytes.append(c)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func append(_ s: String) {
+        bytes.append(contentsOf: s.utf8)
+    }
+}

@@ -1,0 +1,33 @@
+/// The kind byte of a frame. Requests ask, responses answer with the request's ID, pushes answer nothing.
+public enum MessageKind: UInt8, Sendable {
+    // Handshake.
+    case challenge = 1
+    case hello = 2
+    case welcome = 3
+
+    // Storage requests.
+    case latestTimestamp = 10
+    case catalog = 11
+    case createTable = 12
+    case createIndex = 13
+    case dropIndex = 14
+    case get = 15
+    case scan = 16
+    case commit = 17
+    case subscribe = 18
+    case unsubscribe = 19
+
+    // Responses.
+    case timestampResult = 64
+    case catalogResult = 65
+    case tableResult = 66
+    case indexResult = 67
+    case documentsResult = 68
+    case scanResult = 69
+    case commitResult = 70
+    case done = 71
+    case error = 72
+
+    // Pushes from the storage node.
+    case invalidated = 96
+}

@@ -1,0 +1,142 @@
+import NIOCore
+
+/// A request to the storage node.
+public enum StorageRequest: Hashable, Sendable {
+    /// The newest timestamp whose commits are all durable and visible: where reads and transactions begin.
+    case latestTimestamp
+    case catalog
+    /// Creates a table with its `by_id` and `by_creation_time` indexes; returns the existing one if present.
+    case createTable(name: String)
+    /// Creates an index and backfills it before answering; it is readable once the answer arrives.
+    case createIndex(table: String, name: String, fields: [String])
+    case dropIndex(table: String, name: String)
+    /// Documents by ID at `ts`, in the order asked; a missing document answers nil.
+    case get(ts: Timestamp, ids: [DocumentID])
+    case scan(ScanRequest)
+    case commit(CommitRequest)
+    case subscribe(SubscribeRequest)
+    case unsubscribe(ids: [UInt64])
+
+    public var kind: MessageKind {
+        switch self {
+        case .latestTimestamp: return .latestTimestamp
+        case .catalog: return .catalog
+        case .createTable: return .createTable
+        case .createIndex: return .createIndex
+        case .dropIndex: return .dropIndex
+        case .get: return .get
+        case .scan: return .scan
+        case .commit: return .commit
+        case .subscribe: return .subscribe
+        case .unsubscribe: return .unsubscribe
+        }
+    }
+
+    public func frame(requestID: UInt64) -> Frame {
+        var body = ByteBuffer()
+        switch self {
+        case .latestTimestamp, .catalog:
+            break
+        case .createTable(let name):
+            body.writeLengthPrefixedString(name)
+        case let .createIndex(table, name, fields):
+            body.writeLengthPrefixedString(table)
+            body.writeLengthPrefixedString(name)
+            body.writeVarUInt(UInt64(fields.count))
+            for f in fields { body.writeLengthPrefixedString(f) }
+        case let .dropIndex(table, name):
+            body.writeLengthPrefixedString(table)
+            body.writeLengthPrefixedString(name)
+        case let .get(ts, ids):
+            body.writeInteger(ts)
+            body.writeVarUInt(UInt64(ids.count))
+            for id in ids { body.writeDocumentID(id) }
+        case .scan(let scan):
+            body.writeInteger(scan.ts)
+            body.writeVarUInt(scan.index)
+            body.writeKeyInterval(scan.interval)
+            body.writeInteger(scan.order.rawValue)
+            body.writeVarUInt(UInt64(scan.limit))
+            body.writeOptionalBytes(scan.cursor)
+        case .commit(let commit):
+            body.writeInteger(commit.beginTs)
+            body.writeReadSet(commit.readSet)
+            body.writeVarUInt(UInt64(commit.writes.count))
+            for write in commit.writes {
+                body.writeDocumentID(write.id)
+                if let value = write.value {
+                    body.writeBool(true)
+                    body.writeValue(value)
+                } else {
+                    body.writeBool(false)
+                }
+            }
+        case .subscribe(let sub):
+            body.writeVarUInt(sub.id)
+            body.writeInteger(sub.ts)
+            body.writeReadSet(sub.readSet)
+        case .unsubscribe(let ids):
+            body.writeVarUInt(UInt64(ids.count))
+            for id in ids { body.writeVarUInt(id) }
+        }
+        return Frame(kind: kind.rawValue, requestID: requestID, body: body)
+    }
+
+    public init(frame: Frame) throws {
+        guard let kind = MessageKind(rawValue: frame.kind) else { throw ProtocolError.unknownMessageKind(frame.kind) }
+        var body = frame.body
+        switch kind {
+        case .latestTimestamp: self = .latestTimestamp
+        case .catalog: self = .catalog
+        case .createTable: self = .createTable(name: try body.readLengthPrefixedString())
+        case .createIndex:
+            let table = try body.readLengthPrefixedString()
+            let name = try body.readLengthPrefixedString()
+            let n = try body.readCount()
+            var fields: [String] = []
+            for _ in 0..<n { fields.append(try body.readLengthPrefixedString()) }
+            self = .createIndex(table: table, name: name, fields: fields)
+        case .dropIndex:
+            self = .dropIndex(table: try body.readLengthPrefixedString(), name: try body.readLengthPrefixedString())
+        case .get:
+            let ts = try body.readUInt64()
+            let n = try body.readCount()
+            var ids: [DocumentID] = []
+            for _ in 0..<n { ids.append(try body.readDocumentID()) }
+            self = .get(ts: ts, ids: ids)
+        case .scan:
+            let ts = try body.readUInt64()
+            let index = try body.readVarUInt()
+            let interval = try body.readKeyInterval()
+            guard let order = ScanOrder(rawValue: try body.readUInt8()) else { throw ProtocolError.malformed("scan order") }
+            let limit = try body.readVarUInt()
+            guard limit <= UInt64(Int32.max) else { throw ProtocolError.malformed("scan limit") }
+            let cursor = try body.readOptionalBytes()
+            self = .scan(ScanRequest(ts: ts, index: index, interval: interval, order: order, limit: Int(limit), cursor: cursor))
+        case .commit:
+            let beginTs = try body.readUInt64()
+            let readSet = try body.readReadSet()
+            let n = try body.readCount()
+            var writes: [DocumentWrite] = []
+            writes.reserveCapacity(n)
+            for _ in 0..<n {
+                let id = try body.readDocumentID()
+                let value = try body.readBool() ? try body.readValue() : nil
+                writes.append(DocumentWrite(id: id, value: value))
+            }
+            self = .commit(CommitRequest(beginTs: beginTs, readSet: readSet, writes: writes))
+        case .subscribe:
+            let id = try body.readVarUInt()
+            let ts = try body.readUInt64()
+            self = .subscribe(SubscribeRequest(id: id, ts: ts, readSet: try body.readReadSet()))
+        case .unsubscribe:
+            let n = try body.readCount()
+            var ids: [UInt64] = []
+            for _ in 0..<n { ids.append(try body.readVarUInt()) }
+            self = .unsubscribe(ids: ids)
+        default:
+            throw ProtocolError.malformed("kind \(kind) is not a storage request")
+        }
+        guard body.readableBytes == 0 else { throw ProtocolError.malformed("\(body.readableBytes) trailing bytes in \(kind)") }
+    }
+}

@@ -1,0 +1,127 @@
+import NIOCore
+
+/// An answer from the storage node, or a push (`invalidated`).
+public enum StorageResponse: Hashable, Sendable {
+    case timestamp(Timestamp)
+    case catalog(Catalog)
+    case table(TableInfo)
+    case index(IndexInfo)
+    case documents([StoredDocument?])
+    case scanPage(ScanPage)
+    case commit(CommitResult)
+    case done
+    case error(StorageError)
+    case invalidated(Invalidation)
+
+    public var kind: MessageKind {
+        switch self {
+        case .timestamp: return .timestampResult
+        case .catalog: return .catalogResult
+        case .table: return .tableResult
+        case .index: return .indexResult
+        case .documents: return .documentsResult
+        case .scanPage: return .scanResult
+        case .commit: return .commitResult
+        case .done: return .done
+        case .error: return .error
+        case .invalidated: return .invalidated
+        }
+    }
+
+    public func frame(requestID: UInt64) -> Frame {
+        var body = ByteBuffer()
+        switch self {
+        case .timestamp(let ts):
+            body.writeInteger(ts)
+        case .catalog(let catalog):
+            body.writeVarUInt(UInt64(catalog.tables.count))
+            for t in catalog.tables { body.writeTableInfo(t) }
+            body.writeVarUInt(UInt64(catalog.indexes.count))
+            for i in catalog.indexes { body.writeIndexInfo(i) }
+        case .table(let t):
+            body.writeTableInfo(t)
+        case .index(let i):
+            body.writeIndexInfo(i)
+        case .documents(let docs):
+            body.writeVarUInt(UInt64(docs.count))
+            for doc in docs {
+                body.writeBool(doc != nil)
+                if let doc { body.writeStoredDocument(doc) }
+            }
+        case .scanPage(let page):
+            body.writeVarUInt(UInt64(page.entries.count))
+            for e in page.entries {
+                body.writeLengthPrefixed(e.key)
+                body.writeStoredDocument(e.document)
+            }
+            body.writeOptionalBytes(page.cursor)
+        case .commit(.committed(let ts)):
+            body.writeInteger(UInt8(0))
+            body.writeInteger(ts)
+        case .commit(.conflict(let table)):
+            body.writeInteger(UInt8(1))
+            body.writeLengthPrefixedString(table)
+        case .done:
+            break
+        case .error(let e):
+            body.writeInteger(e.code.rawValue)
+            body.writeLengthPrefixedString(e.message)
+        case .invalidated(let inv):
+            body.writeInteger(inv.ts)
+            body.writeVarUInt(UInt64(inv.subscriptionIDs.count))
+            for id in inv.subscriptionIDs { body.writeVarUInt(id) }
+        }
+        return Frame(kind: kind.rawValue, requestID: requestID, body: body)
+    }
+
+    public init(frame: Frame) throws {
+        guard let kind = MessageKind(rawValue: frame.kind) else { throw ProtocolError.unknownMessageKind(frame.kind) }
+        var body = frame.body
+        switch kind {
+        case .timestampResult:
+            self = .timestamp(try body.readUInt64())
+        case .catalogResult:
+            var tables: [TableInfo] = []
+            for _ in 0..<(try body.readCount()) { tables.append(try body.readTableInfo()) }
+            var indexes: [IndexInfo] = []
+            for _ in 0..<(try body.readCount()) { indexes.append(try body.readIndexInfo()) }
+            self = .catalog(Catalog(tables: tables, indexes: indexes))
+        case .tableResult:
+            self = .table(try body.readTableInfo())
+        case .indexResult:
+            self = .index(try body.readIndexInfo())
+        case .documentsResult:
+            var docs: [StoredDocument?] = []
+            for _ in 0..<(try body.readCount()) {
+                docs.append(try body.readBool() ? try body.readStoredDocument() : nil)
+            }
+            self = .documents(docs)
+        case .scanResult:
+            var entries: [ScanEntry] = []
+            for _ in 0..<(try body.readCount()) {
+                let key = try body.readLengthPrefixedBytes()
+                entries.append(ScanEntry(key: key, document: try body.readStoredDocument()))
+            }
+            self = .scanPage(ScanPage(entries: entries, cursor: try body.readOptionalBytes()))
+        case .commitResult:
+            switch try body.readUInt8() {
+            case 0: self = .commit(.committed(try body.readUInt64()))
+            case 1: self = .commit(.conflict(table: try body.readLengthPrefixedString()))
+            case let b: throw ProtocolError.malformed("commit result \(b)")
+            }
+        case .done:
+            self = .done
+        case .error:
+            guard let code = StorageError.Code(rawValue: try body.readUInt8()) else { throw ProtocolError.malformed("error code") }
+            self = .error(StorageError(code, try body.readLengthPrefixedString()))
+        case .invalidated:
+            let ts = try body.readUInt64()
+            var ids: [UInt64] = []
+            for _ in 0..<(try body.readCount()) { ids.append(try body.readVarUInt()) }
+            self = .invalidated(Invalidation(subscriptionIDs: ids, ts: ts))
+        default:
+            throw ProtocolError.malformed("kind \(kind) is not a storage response")
+        }
+        guard body.readableBytes == 0 else { throw ProtocolError.malformed("\(body.readableBytes) trailing bytes in \(kind)") }
+    }
+}
