@@ -1,0 +1,125 @@
+import Crypto
+import NIOCore
+import NIOPosix
+import Protocol
+import Synchronization
+
+/// A connection to a storage node. Any number of requests may be in flight at once; each call
+/// suspends until its own answer arrives. Invalidations of this connection's subscriptions arrive on
+/// `invalidations`.
+public final class StorageClient: Sendable {
+    private let channel: Channel
+    private let handler: StorageClientHandler
+    private let nextRequestID = Atomic<UInt64>(1)
+    public let invalidations: AsyncStream<Invalidation>
+
+    private init(channel: Channel, handler: StorageClientHandler, invalidations: AsyncStream<Invalidation>) {
+        self.channel = channel
+        self.handler = handler
+        self.invalidations = invalidations
+    }
+
+    public static func connect(
+        to endpoint: Endpoint, instanceSecret: [UInt8], maxFrameSize: Int = Frame.defaultMaxSize,
+        group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> StorageClient {
+        let key = Handshake.connectionKey(instanceSecret: instanceSecret)
+        let (stream, continuation) = AsyncStream.makeStream(of: Invalidation.self)
+        let eventLoop = group.next()
+        let handshake = eventLoop.makePromise(of: Void.self)
+        let handler = StorageClientHandler(key: key, handshake: handshake, invalidations: continuation)
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers([
+                        ByteToMessageHandler(FrameDecoder(maxFrameSize: maxFrameSize)),
+                        MessageToByteHandler(FrameEncoder()),
+                        handler,
+                    ])
+                }
+            }
+        let channel: Channel
+        switch endpoint {
+        case let .tcp(host, port): channel = try await bootstrap.connect(host: host, port: port).get()
+        case let .unix(path): channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
+        }
+        do {
+            try await handshake.futureResult.get()
+        } catch {
+            try? await channel.close()
+            throw error
+        }
+        return StorageClient(channel: channel, handler: handler, invalidations: stream)
+    }
+
+    /// Sends a request and waits for its answer; an `.error` answer is thrown as `StorageError`.
+    public func request(_ request: StorageRequest) async throws -> StorageResponse {
+        let id = nextRequestID.add(1, ordering: .relaxed).oldValue
+        let promise = channel.eventLoop.makePromise(of: StorageResponse.self)
+        let frame = request.frame(requestID: id)
+        channel.eventLoop.execute { [handler, channel] in
+            handler.send(frame, promise: promise, context: channel)
+        }
+        let response = try await promise.futureResult.get()
+        if case .error(let error) = response { throw error }
+        return response
+    }
+
+    public func close() async {
+        try? await channel.close()
+    }
+
+    // MARK: Typed calls
+
+    public func latestTimestamp() async throws -> Timestamp {
+        guard case .timestamp(let ts) = try await request(.latestTimestamp) else { throw unexpected("latestTimestamp") }
+        return ts
+    }
+
+    public func catalog() async throws -> Catalog {
+        guard case .catalog(let catalog) = try await request(.catalog) else { throw unexpected("catalog") }
+        return catalog
+    }
+
+    public func createTable(_ name: String) async throws -> TableInfo {
+        guard case .table(let table) = try await request(.createTable(name: name)) else { throw unexpected("createTable") }
+        return table
+    }
+
+    public func createIndex(table: String, name: String, fields: [String]) async throws -> IndexInfo {
+        guard case .index(let index) = try await request(.createIndex(table: table, name: name, fields: fields)) else {
+            throw unexpected("createIndex")
+        }
+        return index
+    }
+
+    public func dropIndex(table: String, name: String) async throws {
+        guard case .done = try await request(.dropIndex(table: table, name: name)) else { throw unexpected("dropIndex") }
+    }
+
+    public func get(_ ids: [DocumentID], at ts: Timestamp) async throws -> [StoredDocument?] {
+        guard case .documents(let docs) = try await request(.get(ts: ts, ids: ids)) else { throw unexpected("get") }
+        return docs
+    }
+
+    public func scan(_ scan: ScanRequest) async throws -> ScanPage {
+        guard case .scanPage(let page) = try await request(.scan(scan)) else { throw unexpected("scan") }
+        return page
+    }
+
+    public func commit(_ commit: CommitRequest) async throws -> CommitResult {
+        guard case .commit(let result) = try await request(.commit(commit)) else { throw unexpected("commit") }
+        return result
+    }
+
+    public func subscribe(_ subscription: SubscribeRequest) async throws {
+        guard case .done = try await request(.subscribe(subscription)) else { throw unexpected("subscribe") }
+    }
+
+    public func unsubscribe(_ ids: [UInt64]) async throws {
+        guard case .done = try await request(.unsubscribe(ids: ids)) else { throw unexpected("unsubscribe") }
+    }
+
+    private func unexpected(_ call: String) -> StorageClientError { .unexpectedResponse("for \(call)") }
+}

@@ -1,0 +1,332 @@
+import Logging
+import Protocol
+
+/// The single writer. Validates transactions one at a time against the write log (optimistic
+/// concurrency control), assigns commit timestamps, writes many validated commits to persistence in
+/// one durable batch (group commit), and only then publishes them: acknowledges, advances the
+/// readable timestamp and fires the subscriptions they invalidate.
+///
+/// Validation is synchronous on the actor; the only suspension is the durable write, during which
+/// the next commits validate against the ones in flight (they are in the write log already).
+actor Committer {
+    private let persistence: any Persistence
+    private let logger: Logger
+    private(set) var catalog: CatalogState
+    private var writeLog: WriteLog
+    private var oracle: TimestampOracle
+    /// Every commit at or below this is durable and visible to reads.
+    private(set) var publishedTs: Timestamp
+    /// Reads below this may miss versions that retention deleted.
+    private(set) var minReadTs: Timestamp = 0
+    private var queue: [PendingCommit] = []
+    private var flushing = false
+    private var failure: StorageError?
+    private var subscriptions = SubscriptionRegistry()
+    let sinks = InvalidationSinks()
+    /// The highest index ID ever handed out, so a dropped index's ID is never reused.
+    private var maxIndexID: IndexID
+
+    private struct PendingCommit {
+        var ts: Timestamp
+        var versions: [DocumentVersion]
+        var entries: [IndexEntry]
+        var keys: [WriteLog.WrittenKey]
+        var globals: [String: [UInt8]]
+        var continuation: CheckedContinuation<Timestamp, Error>
+    }
+
+    static let maxIndexIDGlobal = "catalog.max_index_id"
+
+    init(persistence: any Persistence, catalog: CatalogState, lastTs: Timestamp, maxIndexID: IndexID,
+         minReadTs: Timestamp, writeLogMaxAgeNanos: UInt64, writeLogMaxBytes: Int, logger: Logger) {
+        self.persistence = persistence
+        self.catalog = catalog
+        self.logger = logger
+        self.maxIndexID = maxIndexID
+        self.minReadTs = minReadTs
+        oracle = TimestampOracle(after: lastTs)
+        publishedTs = lastTs
+        writeLog = WriteLog(startTs: lastTs, maxAgeNanos: writeLogMaxAgeNanos, maxBytes: writeLogMaxBytes)
+    }
+
+    // MARK: Transactions
+
+    /// Validates and commits. `previous` holds each written document as of `beginTs` (nil if absent);
+    /// the conflict check makes that the latest version, because every written ID counts as read.
+    func commit(_ request: CommitRequest, previous: [StoredDocument?]) async throws -> CommitResult {
+        try checkHealthy()
+        try checkBeginTimestamp(request.beginTs)
+        var readSet = KeyIntervalSet(request.readSet)
+        for write in request.writes {
+            let byID = try userTableByIDIndex(write.id.tableNumber)
+            readSet.insert(.point(IndexInfo.byIDKey(write.id)), index: byID.id)
+        }
+        if let table = writeLog.firstConflict(after: request.beginTs, readSet: readSet) {
+            return .conflict(table: catalog.tables[table]?.name ?? "table \(table)")
+        }
+        for (write, prev) in zip(request.writes, previous) where write.value == nil && prev == nil {
+            throw StorageError(.notFound, "cannot delete \(write.id): no such document")
+        }
+        let ts = oracle.next()
+        var pending = PendingWrites()
+        for (write, prev) in zip(request.writes, previous) {
+            pending.add(write, previous: prev, ts: ts, indexes: catalog.indexes(ofTable: write.id.tableNumber))
+        }
+        return .committed(try await enqueue(ts: ts, pending))
+    }
+
+    private func checkBeginTimestamp(_ beginTs: Timestamp) throws {
+        guard beginTs <= publishedTs else {
+            throw StorageError(.badRequest, "begin timestamp \(beginTs) is after the latest timestamp \(publishedTs)")
+        }
+        guard beginTs >= writeLog.startTs else {
+            throw StorageError(.timestampTooOld, "transaction began at \(beginTs), before the write log's start \(writeLog.startTs); retry")
+        }
+    }
+
+    private func userTableByIDIndex(_ table: UInt32) throws -> IndexInfo {
+        guard table >= TableNumber.firstUser, catalog.tables[table] != nil, let byID = catalog.byIDIndex(ofTable: table) else {
+            throw StorageError(.notFound, "no user table with number \(table)")
+        }
+        return byID
+    }
+
+    private func checkHealthy() throws {
+        if let failure { throw failure }
+    }
+
+    // MARK: Group commit
+
+    private func enqueue(ts: Timestamp, _ pending: PendingWrites, globals: [String: [UInt8]] = [:]) async throws -> Timestamp {
+        writeLog.append(ts: ts, keys: pending.keys)
+        return try await withCheckedThrowingContinuation { continuation in
+            queue.append(PendingCommit(ts: ts, versions: pending.versions, entries: pending.entries, keys: pending.keys,
+                                       globals: globals, continuation: continuation))
+            if !flushing {
+                flushing = true
+                Task { await self.flush() }
+            }
+        }
+    }
+
+    private func flush() async {
+        while !queue.isEmpty {
+            let batch = queue
+            queue = []
+            var write = PersistenceBatch()
+            for commit in batch {
+                write.documents.append(contentsOf: commit.versions)
+                write.indexEntries.append(contentsOf: commit.entries)
+                write.globals.merge(commit.globals) { _, new in new }
+            }
+            do {
+                try await persistence.write(write)
+            } catch {
+                // The in-memory state is now ahead of the disk: stop accepting work. A restart recovers.
+                logger.critical("durable write failed; refusing further commits", metadata: ["error": "\(error)"])
+                let failure = StorageError(.unavailable, "the storage node could not write to persistence: \(error)")
+                self.failure = failure
+                for commit in batch + queue { commit.continuation.resume(throwing: failure) }
+                queue = []
+                flushing = false
+                return
+            }
+            publish(batch)
+        }
+        flushing = false
+    }
+
+    private func publish(_ batch: [PendingCommit]) {
+        guard let last = batch.last else { return }
+        publishedTs = last.ts
+        var fired: [UInt64: [UInt64]] = [:]
+        for commit in batch {
+            for key in subscriptions.fire(for: commit.keys) { fired[key.connection, default: []].append(key.id) }
+        }
+        for (connection, ids) in fired {
+            sinks.push(Invalidation(subscriptionIDs: ids.sorted(), ts: last.ts), to: connection)
+        }
+        for commit in batch { commit.continuation.resume(returning: commit.ts) }
+        writeLog.evict(now: TimestampOracle.now(), keepFrom: queue.first?.ts ?? last.ts + 1)
+    }
+
+    // MARK: Subscriptions
+
+    func removeSubscriptions(connection: UInt64) {
+        subscriptions.removeAll(connection: connection)
+    }
+
+    /// Registers a read set taken at `request.ts`. If a published commit after that already touched it,
+    /// or the write log no longer reaches back that far, it fires at once.
+    func subscribe(connection: UInt64, _ request: SubscribeRequest) throws {
+        guard request.ts <= publishedTs else {
+            throw StorageError(.badRequest, "subscription timestamp \(request.ts) is after the latest timestamp \(publishedTs)")
+        }
+        let key = SubscriptionRegistry.Key(connection: connection, id: request.id)
+        let readSet = KeyIntervalSet(request.readSet)
+        let missed = request.ts < writeLog.startTs || writeLog.entries(after: request.ts).contains { entry in
+            entry.ts <= publishedTs && entry.keys.contains { readSet.contains(index: $0.index, key: $0.key) }
+        }
+        if missed {
+            subscriptions.remove(key)
+            sinks.push(Invalidation(subscriptionIDs: [request.id], ts: publishedTs), to: connection)
+        } else {
+            subscriptions.register(key, readSet: request.readSet)
+        }
+    }
+
+    func unsubscribe(connection: UInt64, ids: [UInt64]) {
+        for id in ids { subscriptions.remove(.init(connection: connection, id: id)) }
+    }
+
+    var subscriptionCount: Int { subscriptions.count }
+
+    // MARK: Catalog
+
+    func createTable(named name: String) async throws -> TableInfo {
+        try checkHealthy()
+        if let existing = catalog.table(named: name) { return existing }
+        guard Value.isValidIdentifier(name), !name.hasPrefix("_") else {
+            throw StorageError(.badRequest, "invalid table name \(name.debugDescription)")
+        }
+        let table = TableInfo(name: name, number: catalog.nextTableNumber)
+        let ts = oracle.next()
+        var pending = PendingWrites()
+        var creationTime = Double(ts) / 1e6
+        let tableID = DocumentID.generate(tableNumber: TableNumber.tables, nowMillis: creationTime)
+        let tableDoc = CatalogState.tableDocument(table, id: tableID, creationTime: creationTime)
+        pending.add(DocumentWrite(id: tableID, value: tableDoc), previous: nil, ts: ts, indexes: catalog.indexes(ofTable: TableNumber.tables))
+        catalog.addTable(table, document: StoredDocument(id: tableID, ts: ts, value: tableDoc))
+        for (offset, (indexName, field)) in [(IndexInfo.byID, "_id"), (IndexInfo.byCreationTime, "_creationTime")].enumerated() {
+            creationTime = creationTime.nextUp
+            let index = IndexInfo(id: maxIndexID + 1 + IndexID(offset), tableNumber: table.number, name: indexName, fields: [field], state: .ready)
+            putIndexDocument(index, previous: nil, ts: ts, creationTime: creationTime, into: &pending)
+        }
+        maxIndexID += 2
+        _ = try await enqueue(ts: ts, pending, globals: [Self.maxIndexIDGlobal: Self.encode(maxIndexID)])
+        return table
+    }
+
+    /// Adds an index in the backfilling state: from this commit on, every write maintains it.
+    /// Returns it with the timestamp at which the backfill must read the table.
+    func beginIndex(table tableName: String, name: String, fields: [String]) async throws -> (IndexInfo, Timestamp, alreadyExists: Bool) {
+        try checkHealthy()
+        guard let table = catalog.table(named: tableName) else { throw StorageError(.notFound, "no table \(tableName.debugDescription)") }
+        if let existing = catalog.index(table: table.number, name: name) {
+            guard existing.fields == fields else {
+                throw StorageError(.badRequest, "index \(name) on \(tableName) already exists with fields \(existing.fields)")
+            }
+            return (existing, publishedTs, true)
+        }
+        guard Value.isValidIdentifier(name), !name.hasPrefix("_"), name != IndexInfo.byID, name != IndexInfo.byCreationTime else {
+            throw StorageError(.badRequest, "invalid index name \(name.debugDescription)")
+        }
+        guard !fields.isEmpty, fields.count <= 16, fields.allSatisfy(Self.isValidFieldPath) else {
+            throw StorageError(.badRequest, "an index needs 1 to 16 field paths of valid field names, got \(fields)")
+        }
+        maxIndexID += 1
+        let index = IndexInfo(id: maxIndexID, tableNumber: table.number, name: name, fields: fields, state: .backfilling)
+        let ts = oracle.next()
+        var pending = PendingWrites()
+        putIndexDocument(index, previous: nil, ts: ts, creationTime: Double(ts) / 1e6, into: &pending)
+        let committed = try await enqueue(ts: ts, pending, globals: [Self.maxIndexIDGlobal: Self.encode(maxIndexID)])
+        return (index, committed, false)
+    }
+
+    /// Marks a backfilled index ready; reads at the returned timestamp and later may use it.
+    func finishIndex(_ id: IndexID) async throws -> IndexInfo {
+        try checkHealthy()
+        guard var index = catalog.indexes[id], let document = catalog.indexDocuments[id] else {
+            throw StorageError(.notFound, "index \(id) was dropped during its backfill")
+        }
+        index.state = .ready
+        let ts = oracle.next()
+        var pending = PendingWrites()
+        guard case .float64(let creationTime)? = document.value["_creationTime"] else {
+            throw StorageError(.internalError, "index document without _creationTime")
+        }
+        putIndexDocument(index, previous: document, ts: ts, creationTime: creationTime, into: &pending)
+        _ = try await enqueue(ts: ts, pending)
+        return index
+    }
+
+    func dropIndex(table tableName: String, name: String) async throws -> IndexID {
+        try checkHealthy()
+        guard let table = catalog.table(named: tableName), let index = catalog.index(table: table.number, name: name),
+              let document = catalog.indexDocuments[index.id]
+        else { throw StorageError(.notFound, "no index \(name) on table \(tableName)") }
+        guard index.name != IndexInfo.byID, index.name != IndexInfo.byCreationTime else {
+            throw StorageError(.badRequest, "the built-in index \(name) cannot be dropped")
+        }
+        let ts = oracle.next()
+        var pending = PendingWrites()
+        pending.add(DocumentWrite(id: document.id, value: nil), previous: document, ts: ts, indexes: catalog.indexes(ofTable: TableNumber.indexes))
+        catalog.removeIndex(index.id)
+        _ = try await enqueue(ts: ts, pending)
+        return index.id
+    }
+
+    /// Whether reads of `index` at `ts` see every document: it is ready, and was ready by `ts`.
+    func readableIndex(_ id: IndexID, at ts: Timestamp) throws -> IndexInfo {
+        guard let index = catalog.indexes[id] else { throw StorageError(.notFound, "no index \(id)") }
+        guard index.state == .ready else { throw StorageError(.badRequest, "index \(index.name) is still being backfilled") }
+        if let since = catalog.indexDocuments[id]?.ts, ts < since {
+            throw StorageError(.timestampTooOld, "index \(index.name) became readable at \(since), after \(ts)")
+        }
+        return index
+    }
+
+    func checkReadTimestamp(_ ts: Timestamp) throws {
+        guard ts <= publishedTs else { throw StorageError(.badRequest, "timestamp \(ts) is after the latest timestamp \(publishedTs)") }
+        guard ts >= minReadTs else {
+            throw StorageError(.timestampTooOld, "timestamp \(ts) is older than the retention window (oldest readable: \(minReadTs))")
+        }
+    }
+
+    /// Moves the oldest readable timestamp forward before retention deletes what lies below it.
+    func raiseMinReadTs(to ts: Timestamp) {
+        minReadTs = max(minReadTs, min(ts, publishedTs))
+    }
+
+    private func putIndexDocument(_ index: IndexInfo, previous: StoredDocument?, ts: Timestamp, creationTime: Double, into pending: inout PendingWrites) {
+        let id = previous?.id ?? DocumentID.generate(tableNumber: TableNumber.indexes, nowMillis: creationTime)
+        let value = CatalogState.indexDocument(index, id: id, creationTime: creationTime)
+        pending.add(DocumentWrite(id: id, value: value), previous: previous, ts: ts, indexes: catalog.indexes(ofTable: TableNumber.indexes))
+        catalog.putIndex(index, document: StoredDocument(id: id, ts: ts, value: value))
+    }
+
+    static func isValidFieldPath(_ path: String) -> Bool {
+        let parts = path.split(separator: ".", omittingEmptySubsequences: false)
+        return !parts.isEmpty && parts.allSatisfy { !$0.isEmpty && Value.isValidFieldName(String($0)) }
+    }
+
+    static func encode(_ id: IndexID) -> [UInt8] {
+        withUnsafeBytes(of: id.littleEndian) { Array($0) }
+    }
+}
+
+/// The document versions, index entries and written keys of one commit.
+struct PendingWrites {
+    var versions: [DocumentVersion] = []
+    var entries: [IndexEntry] = []
+    var keys: [WriteLog.WrittenKey] = []
+
+    /// Every index of the table gets an entry at `ts`: a live one for the new key, and a deletion for the
+    /// old key when the document left it. Both keys count as written for conflicts and subscriptions.
+    mutating func add(_ write: DocumentWrite, previous: StoredDocument?, ts: Timestamp, indexes: [IndexInfo]) {
+        versions.append(DocumentVersion(id: write.id, ts: ts, value: write.value, prevTs: previous?.ts))
+        let table = write.id.tableNumber
+        for index in indexes {
+            let oldKey = previous.map { index.key(of: $0.value).bytes }
+            let newKey = write.value.map { index.key(of: $0).bytes }
+            if let oldKey, oldKey != newKey {
+                entries.append(IndexEntry(index: index.id, key: oldKey, ts: ts, deleted: true, documentID: write.id))
+                keys.append(.init(index: index.id, key: oldKey, table: table))
+            }
+            if let newKey {
+                entries.append(IndexEntry(index: index.id, key: newKey, ts: ts, deleted: false, documentID: write.id))
+                keys.append(.init(index: index.id, key: newKey, table: table))
+            }
+        }
+    }
+}

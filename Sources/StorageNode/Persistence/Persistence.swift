@@ -1,0 +1,67 @@
+import Protocol
+
+/// Where the storage node keeps its log: documents and index entries, versioned by commit timestamp,
+/// plus a few globals. SQLite today; PostgreSQL and MySQL implement the same contract later.
+///
+/// Every method that reads "at ts" sees, for each document or index key, the newest version with a
+/// timestamp at or below `ts`; a deletion is a version too (a tombstone).
+public protocol Persistence: AnyObject, Sendable {
+    /// The highest timestamp ever written, or nil for an empty store.
+    func maxTimestamp() async throws -> Timestamp?
+
+    func global(_ key: String) async throws -> [UInt8]?
+
+    /// Writes one batch of commits as a single durable transaction: all of it or none of it.
+    func write(_ batch: PersistenceBatch) async throws
+
+    /// The newest version of each document at `ts`, nil where none exists or the newest is a deletion.
+    func documents(_ ids: [DocumentID], at ts: Timestamp) async throws -> [StoredDocument?]
+
+    /// Up to `limit` live entries of `index` inside `interval` at `ts`, in key order, with their documents.
+    func scan(index: IndexID, interval: KeyInterval, order: ScanOrder, at ts: Timestamp, limit: Int) async throws -> [ScanEntry]
+
+    /// Index entries written outside a commit (backfill). Writing an entry twice is harmless.
+    func writeIndexEntries(_ entries: [IndexEntry]) async throws
+
+    /// Removes every entry of a dropped index.
+    func deleteIndex(_ index: IndexID) async throws
+
+    /// Deletes versions that no read at or after `cutoff` can see, looking at the versions written after
+    /// `after`, about `maxVersions` of them at a time. Call again from `processedThrough` until it reaches `cutoff`.
+    func deleteVersions(after: Timestamp, upTo cutoff: Timestamp, maxVersions: Int) async throws -> RetentionProgress
+
+    /// Row counts of the document log and the index entries (for retention tests and metrics).
+    func rowCounts() async throws -> (documents: Int, indexEntries: Int)
+
+    func close() async throws
+}
+
+/// One version of a document in the log. `value == nil` is a deletion.
+public struct DocumentVersion: Sendable {
+    public var id: DocumentID
+    public var ts: Timestamp
+    public var value: Value?
+    public var prevTs: Timestamp?
+}
+
+/// One version of one index key. The key already ends with the document's ID, so it names one document.
+public struct IndexEntry: Sendable {
+    public var index: IndexID
+    public var key: [UInt8]
+    public var ts: Timestamp
+    public var deleted: Bool
+    public var documentID: DocumentID
+}
+
+/// What one group commit writes.
+public struct PersistenceBatch: Sendable {
+    public var documents: [DocumentVersion] = []
+    public var indexEntries: [IndexEntry] = []
+    public var globals: [String: [UInt8]] = [:]
+}
+
+public struct RetentionProgress: Sendable {
+    public var deletedRows: Int
+    /// Every version up to this timestamp has been looked at.
+    public var processedThrough: Timestamp
+}

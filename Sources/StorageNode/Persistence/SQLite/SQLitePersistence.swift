@@ -1,0 +1,292 @@
+import CSQLite
+import Foundation
+import NIOConcurrencyHelpers
+import NIOPosix
+import Protocol
+
+/// The default store: one SQLite file in WAL mode. One writer connection takes the group commits,
+/// a small pool of reader connections serves snapshot reads beside it; all blocking calls run on
+/// a dedicated thread pool so they never stall the event loops or Swift's cooperative pool.
+public final class SQLitePersistence: Persistence, @unchecked Sendable {
+    public enum Synchronous: String, Sendable { case full = "FULL", normal = "NORMAL", off = "OFF" }
+
+    private let threadPool: NIOThreadPool
+    private let writer: NIOLockedValueBox<SQLiteConnection>
+    private let readers: NIOLockedValueBox<[SQLiteConnection]>
+    private let path: String
+
+    public init(path: String, synchronous: Synchronous = .full, readerCount: Int = 3) throws {
+        self.path = path
+        let writer = try SQLiteConnection(path: path)
+        try writer.execute("PRAGMA journal_mode=WAL")
+        try writer.execute("PRAGMA synchronous=\(synchronous.rawValue)")
+        try Self.createSchema(writer)
+        self.writer = NIOLockedValueBox(writer)
+        var readers: [SQLiteConnection] = []
+        for _ in 0..<readerCount {
+            let reader = try SQLiteConnection(path: path)
+            try reader.execute("PRAGMA query_only=1")
+            readers.append(reader)
+        }
+        self.readers = NIOLockedValueBox(readers)
+        threadPool = NIOThreadPool(numberOfThreads: readerCount + 1)
+        threadPool.start()
+    }
+
+    private static func createSchema(_ db: SQLiteConnection) throws {
+        try db.execute("""
+            CREATE TABLE IF NOT EXISTS documents (
+                table_number INTEGER NOT NULL,
+                id BLOB NOT NULL,
+                ts INTEGER NOT NULL,
+                value BLOB,
+                deleted INTEGER NOT NULL,
+                prev_ts INTEGER,
+                PRIMARY KEY (table_number, id, ts)
+            ) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS documents_by_ts ON documents (ts);
+            CREATE TABLE IF NOT EXISTS indexes (
+                index_id INTEGER NOT NULL,
+                key BLOB NOT NULL,
+                ts INTEGER NOT NULL,
+                deleted INTEGER NOT NULL,
+                table_number INTEGER NOT NULL,
+                document_id BLOB NOT NULL,
+                PRIMARY KEY (index_id, key, ts)
+            ) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS indexes_by_ts ON indexes (ts);
+            CREATE TABLE IF NOT EXISTS globals (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+            """)
+    }
+
+    // MARK: Running on the thread pool
+
+    private func withWriter<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await threadPool.runIfActive { [writer] in
+            try writer.withLockedValue { try body($0) }
+        }
+    }
+
+    private func withReader<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await threadPool.runIfActive { [readers] in
+            let connection = readers.withLockedValue { $0.popLast() }
+            // More concurrent reads than pooled readers: open a short-lived extra connection.
+            let reader = try connection ?? SQLiteConnection(path: self.path)
+            defer { if connection != nil { readers.withLockedValue { $0.append(reader) } } }
+            // Each read is its own transaction, so a multi-statement read sees one snapshot of the file.
+            try reader.execute("BEGIN")
+            defer { try? reader.execute("COMMIT") }
+            return try body(reader)
+        }
+    }
+
+    // MARK: Persistence
+
+    public func maxTimestamp() async throws -> Timestamp? {
+        try await withReader { db in
+            let stmt = try db.statement("SELECT MAX(ts) FROM documents")
+            guard try stmt.step(), !stmt.isNull(0) else { return nil }
+            return stmt.uint64(0)
+        }
+    }
+
+    public func global(_ key: String) async throws -> [UInt8]? {
+        try await withReader { db in
+            let stmt = try db.statement("SELECT value FROM globals WHERE key = ?1")
+            stmt.bind(1, key)
+            return try stmt.step() ? stmt.blob(0) : nil
+        }
+    }
+
+    public func write(_ batch: PersistenceBatch) async throws {
+        try await withWriter { db in
+            try db.transaction {
+                for version in batch.documents {
+                    try db.statement(
+                        "INSERT OR REPLACE INTO documents (table_number, id, ts, value, deleted, prev_ts) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                    ).insert(version)
+                }
+                for entry in batch.indexEntries { try Self.insert(entry, db) }
+                for (key, value) in batch.globals {
+                    let stmt = try db.statement("INSERT OR REPLACE INTO globals (key, value) VALUES (?1, ?2)")
+                    stmt.bind(1, key)
+                    stmt.bind(2, value)
+                    try stmt.run()
+                }
+            }
+        }
+    }
+
+    private static func insert(_ entry: IndexEntry, _ db: SQLiteConnection) throws {
+        let stmt = try db.statement(
+            "INSERT OR REPLACE INTO indexes (index_id, key, ts, deleted, table_number, document_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        stmt.bind(1, entry.index)
+        stmt.bind(2, entry.key)
+        stmt.bind(3, entry.ts)
+        stmt.bind(4, Int64(entry.deleted ? 1 : 0))
+        stmt.bind(5, Int64(entry.documentID.tableNumber))
+        stmt.bind(6, entry.documentID.internalID.bytes)
+        try stmt.run()
+    }
+
+    public func documents(_ ids: [DocumentID], at ts: Timestamp) async throws -> [StoredDocument?] {
+        try await withReader { db in
+            try ids.map { id in
+                let stmt = try db.statement("""
+                    SELECT ts, value, deleted FROM documents
+                    WHERE table_number = ?1 AND id = ?2 AND ts <= ?3 ORDER BY ts DESC LIMIT 1
+                    """)
+                stmt.bind(1, Int64(id.tableNumber))
+                stmt.bind(2, id.internalID.bytes)
+                stmt.bind(3, ts)
+                guard try stmt.step(), stmt.int64(2) == 0 else { return nil }
+                return StoredDocument(id: id, ts: stmt.uint64(0), value: try Value(binaryEncoded: stmt.blob(1)))
+            }
+        }
+    }
+
+    public func scan(index: IndexID, interval: KeyInterval, order: ScanOrder, at ts: Timestamp, limit: Int) async throws -> [ScanEntry] {
+        try await withReader { db in
+            try Self.scan(db, index: index, interval: interval, order: order, ts: ts, limit: limit)
+        }
+    }
+
+    /// Reads versions in key order, newest first within a key, and keeps the newest version at or below
+    /// `ts` of each key if it is live. Rows are fetched in batches; a key whose versions straddle a batch
+    /// boundary is finished before the next batch starts after it.
+    private static func scan(
+        _ db: SQLiteConnection, index: IndexID, interval: KeyInterval, order: ScanOrder, ts: Timestamp, limit: Int
+    ) throws -> [ScanEntry] {
+        var results: [ScanEntry] = []
+        var lower = interval.start
+        var lowerInclusive = true
+        var upper = interval.end
+        let batchSize = max(limit, 16) * 2
+        while results.count < limit {
+            let lowerOp = lowerInclusive ? ">=" : ">"
+            let upperClause = upper == nil ? "" : "AND i.key < ?4"
+            let direction = order == .ascending ? "ASC" : "DESC"
+            let stmt = try db.statement("""
+                SELECT i.key, i.ts, i.deleted, i.table_number, i.document_id, d.value
+                FROM indexes i LEFT JOIN documents d
+                    ON d.table_number = i.table_number AND d.id = i.document_id AND d.ts = i.ts
+                WHERE i.index_id = ?1 AND i.key \(lowerOp) ?2 AND i.ts <= ?3 \(upperClause)
+                ORDER BY i.key \(direction), i.ts DESC LIMIT ?5
+                """)
+            stmt.bind(1, index)
+            stmt.bind(2, lower)
+            stmt.bind(3, ts)
+            if let upper { stmt.bind(4, upper) }
+            stmt.bind(5, Int64(batchSize))
+            var rows = 0
+            var lastKey: [UInt8]?
+            while try stmt.step() {
+                rows += 1
+                let key = stmt.blob(0)
+                if key == lastKey { continue }
+                lastKey = key
+                guard stmt.int64(2) == 0 else { continue }
+                guard !stmt.isNull(5) else {
+                    throw SQLiteError(code: SQLITE_CORRUPT, message: "index \(index) entry without its document version")
+                }
+                let id = DocumentID(tableNumber: UInt32(stmt.int64(3)), internalID: InternalID(bytes: stmt.blob(4))!)
+                let doc = StoredDocument(id: id, ts: stmt.uint64(1), value: try Value(binaryEncoded: stmt.blob(5)))
+                results.append(ScanEntry(key: key, document: doc))
+                if results.count == limit { break }
+            }
+            guard rows == batchSize, let lastKey, results.count < limit else { break }
+            // Continue after the last key seen: its newest visible version came first, so it is done.
+            if order == .ascending {
+                lower = lastKey
+                lowerInclusive = false
+            } else {
+                upper = lastKey
+            }
+        }
+        return results
+    }
+
+    public func writeIndexEntries(_ entries: [IndexEntry]) async throws {
+        try await withWriter { db in
+            try db.transaction {
+                for entry in entries { try Self.insert(entry, db) }
+            }
+        }
+    }
+
+    public func deleteIndex(_ index: IndexID) async throws {
+        try await withWriter { db in
+            let stmt = try db.statement("DELETE FROM indexes WHERE index_id = ?1")
+            stmt.bind(1, index)
+            try stmt.run()
+        }
+    }
+
+    public func deleteVersions(after: Timestamp, upTo cutoff: Timestamp, maxVersions: Int) async throws -> RetentionProgress {
+        try await withWriter { db in
+            try db.transaction {
+                // Take at most about `maxVersions` document versions per transaction so commits are not held up;
+                // every version sharing the last timestamp is included, so the window ends on a whole commit.
+                let bound = try db.statement("SELECT ts FROM documents WHERE ts > ?1 AND ts <= ?2 ORDER BY ts LIMIT 1 OFFSET ?3")
+                bound.bind(1, after)
+                bound.bind(2, cutoff)
+                bound.bind(3, Int64(maxVersions - 1))
+                let through = try bound.step() ? bound.uint64(0) : cutoff
+                let deleted = try Self.deleteOlderVersions(db, table: "documents", owner: "table_number, id", after: after, through: through)
+                    + Self.deleteOlderVersions(db, table: "indexes", owner: "index_id, key", after: after, through: through)
+                return RetentionProgress(deletedRows: deleted, processedThrough: through)
+            }
+        }
+    }
+
+    /// For each version written in `(after, through]`, the older versions of the same document (or index key)
+    /// are invisible at `through` and later, so they go; a deletion goes together with what it deleted.
+    private static func deleteOlderVersions(
+        _ db: SQLiteConnection, table: String, owner: String, after: Timestamp, through: Timestamp
+    ) throws -> Int {
+        let ownerColumns = owner.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let select = try db.statement("SELECT \(owner), ts, deleted FROM \(table) WHERE ts > ?1 AND ts <= ?2")
+        select.bind(1, after)
+        select.bind(2, through)
+        var versions: [(Int64, [UInt8], UInt64, Bool)] = []
+        while try select.step() { versions.append((select.int64(0), select.blob(1), select.uint64(2), select.int64(3) != 0)) }
+        var deleted = 0
+        for (first, second, ts, isDeletion) in versions {
+            let stmt = try db.statement(
+                "DELETE FROM \(table) WHERE \(ownerColumns[0]) = ?1 AND \(ownerColumns[1]) = ?2 AND ts \(isDeletion ? "<=" : "<") ?3")
+            stmt.bind(1, first)
+            stmt.bind(2, second)
+            stmt.bind(3, ts)
+            try stmt.run()
+            deleted += db.changes
+        }
+        return deleted
+    }
+
+    public func rowCounts() async throws -> (documents: Int, indexEntries: Int) {
+        try await withReader { db in
+            let docs = try db.statement("SELECT COUNT(*) FROM documents")
+            _ = try docs.step()
+            let d = Int(docs.int64(0))
+            let idx = try db.statement("SELECT COUNT(*) FROM indexes")
+            _ = try idx.step()
+            return (d, Int(idx.int64(0)))
+        }
+    }
+
+    public func close() async throws {
+        try await threadPool.shutdownGracefully()
+    }
+}
+
+extension SQLiteStatement {
+    fileprivate func insert(_ version: DocumentVersion) throws {
+        bind(1, Int64(version.id.tableNumber))
+        bind(2, version.id.internalID.bytes)
+        bind(3, version.ts)
+        if let value = version.value { bind(4, value.binaryEncoded) } else { bindNull(4) }
+        bind(5, Int64(version.value == nil ? 1 : 0))
+        if let prev = version.prevTs { bind(6, prev) } else { bindNull(6) }
+        try run()
+    }
+}

@@ -1,0 +1,26 @@
+/// Tunables of a storage node. The defaults follow Convex's.
+public struct StorageNodeConfiguration: Sendable {
+    /// How long old document versions stay readable (default 2 days).
+    public var retentionWindowNanos: UInt64 = 2 * 24 * 3600 * 1_000_000_000
+    /// How often the retention task runs.
+    public var retentionIntervalSeconds: Double = 60
+    /// Versions looked at per retention transaction, so commits are never held up for long.
+    public var retentionChunk = 5_000
+    /// The write log keeps commits at least this long, so transactions up to this old can commit.
+    public var writeLogMaxAgeNanos: UInt64 = 120 * 1_000_000_000
+    public var writeLogMaxBytes = 256 << 20
+    public var limits = TransactionLimits()
+
+    public init() {}
+}
+
+/// Per-transaction limits (spec §7.3).
+public struct TransactionLimits: Sendable {
+    public var maxWrites = 16_000
+    public var maxWriteBytes = 16 << 20
+    public var maxReadIntervals = 4_096
+    public var maxScanLimit = 32_000
+    public var maxGetBatch = 32_000
+
+    public init() {}
+}

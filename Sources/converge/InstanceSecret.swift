@@ -1,0 +1,44 @@
+import Foundation
+
+/// The instance secret: 32 random bytes written as 64 hex characters (spec §5). Every process of a
+/// cluster shares it; it keys the internal protocol's handshake.
+enum InstanceSecret {
+    static func parse(hex: String) throws -> [UInt8] {
+        let text = hex.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard text.count % 2 == 0, !text.isEmpty else { throw InstanceSecretError.invalid }
+        var bytes: [UInt8] = []
+        var index = text.startIndex
+        while index < text.endIndex {
+            let next = text.index(index, offsetBy: 2)
+            guard let byte = UInt8(text[index..<next], radix: 16) else { throw InstanceSecretError.invalid }
+            bytes.append(byte)
+            index = next
+        }
+        return bytes
+    }
+
+    /// Reads the secret from `file`, creating it (mode 0600) with a fresh random secret if it does not exist.
+    static func loadOrCreate(at file: URL) throws -> [UInt8] {
+        if let text = try? String(contentsOf: file, encoding: .utf8) { return try parse(hex: text) }
+        var rng = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let hex = bytes.map { String(format: "%02x", $0) }.joined()
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        guard FileManager.default.createFile(atPath: file.path, contents: Data((hex + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw InstanceSecretError.cannotWrite(file.path)
+        }
+        return bytes
+    }
+}
+
+enum InstanceSecretError: Error, CustomStringConvertible {
+    case invalid
+    case cannotWrite(String)
+
+    var description: String {
+        switch self {
+        case .invalid: return "the instance secret must be hex (64 characters for 32 bytes)"
+        case .cannotWrite(let path): return "cannot write the instance secret to \(path)"
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Protocol
+import StorageNode
+
+/// `converge storage`: the storage node as its own process.
+struct StorageCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "storage",
+        abstract: "Run the storage node: the write-ahead log, timestamps, commits and subscriptions."
+    )
+
+    @Option(help: "Directory for the SQLite database and the instance secret.")
+    var dataDir = "./converge_data"
+
+    @Option(name: .customLong("listen"), help: "Where to listen: tcp://HOST:PORT or unix:///PATH. Repeatable.")
+    var endpoints: [String] = ["tcp://127.0.0.1:7410"]
+
+    @Option(help: "The instance secret as hex. Default: read or create <data-dir>/instance_secret.")
+    var instanceSecret: String?
+
+    @Option(help: "Hours that old document versions stay readable.")
+    var retentionHours: Double = 48
+
+    @Option(help: "Seconds between retention runs.")
+    var retentionInterval: Double = 60
+
+    @Option(help: "SQLite synchronous mode: full (default; every commit is fsynced), normal or off.")
+    var synchronous = "full"
+
+    func run() async throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let logger = Logger(label: "converge.storage")
+        let listen = try endpoints.map { text -> Endpoint in
+            guard let endpoint = Endpoint(text) else { throw ValidationError("cannot parse endpoint \(text)") }
+            return endpoint
+        }
+        guard let mode = SQLitePersistence.Synchronous(rawValue: synchronous.uppercased()) else {
+            throw ValidationError("--synchronous must be full, normal or off")
+        }
+        let directory = URL(fileURLWithPath: dataDir)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let secret = try instanceSecret.map(InstanceSecret.parse(hex:))
+            ?? InstanceSecret.loadOrCreate(at: directory.appendingPathComponent("instance_secret"))
+
+        let persistence = try SQLitePersistence(path: directory.appendingPathComponent("converge.sqlite3").path, synchronous: mode)
+        var configuration = StorageNodeConfiguration()
+        configuration.retentionWindowNanos = UInt64(retentionHours * 3600 * 1e9)
+        configuration.retentionIntervalSeconds = retentionInterval
+        let node = try await StorageNode.open(persistence: persistence, configuration: configuration, logger: logger)
+        let server = StorageServer(node: node, instanceSecret: secret, logger: logger)
+        for endpoint in listen {
+            let address = try await server.listen(on: endpoint)
+            // Tests and supervisors wait for this line; written unbuffered so they see it at once.
+            let line = "storage node listening on \(endpoint) (\(address.map { "\($0)" } ?? "?"))\n"
+            FileHandle.standardOutput.write(Data(line.utf8))
+        }
+        await node.retentionLoop()
+    }
+}
