@@ -198,9 +198,12 @@ public final class StorageNode: Sendable {
     /// Returns the number of rows deleted.
     @discardableResult
     public func runRetention() async throws -> Int {
+        // Never past the published timestamp: commits above it may be on disk already, and reads
+        // at the published timestamp still need the versions those commits supersede.
         let published = await committer.publishedTs
-        guard published > configuration.retentionWindowNanos else { return 0 }
-        let cutoff = published - configuration.retentionWindowNanos
+        let now = TimestampOracle.now()
+        guard now > configuration.retentionWindowNanos else { return 0 }
+        let cutoff = min(now - configuration.retentionWindowNanos, published)
         await committer.raiseMinReadTs(to: cutoff)
         var after = try await persistence.global(Self.retentionGlobal).map(Self.decodeUInt64) ?? 0
         var deleted = 0

@@ -53,7 +53,9 @@ struct StorageCommand: AsyncParsableCommand {
         for endpoint in listen {
             let address = try await server.listen(on: endpoint)
             // Tests and supervisors wait for this line; written unbuffered so they see it at once.
-            let line = "storage node listening on \(endpoint) (\(address.map { "\($0)" } ?? "?"))\n"
+            var bound = endpoint
+            if case let .tcp(host, _) = endpoint, let port = address?.port { bound = .tcp(host: host, port: port) }
+            let line = "storage node listening on \(bound)\n"
             FileHandle.standardOutput.write(Data(line.utf8))
         }
         await node.retentionLoop()

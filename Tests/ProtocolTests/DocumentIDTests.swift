@@ -15,8 +15,8 @@ final class DocumentIDTests: XCTestCase {
 
     /// Builds an ID string from raw parts, with the footer computed per the spec, so tests can craft
     /// IDs the encoder would never produce.
-    private func idString(varint: [UInt8], internal: [UInt8], footer: UInt16? = nil, extra: [UInt8] = []) -> String {
-        var bytes = varint + internal
+    private func idString(varint: [UInt8], internalBytes: [UInt8], footer: UInt16? = nil, extra: [UInt8] = []) -> String {
+        var bytes = varint + internalBytes
         let check = footer ?? specFletcher16(bytes)
         bytes += [UInt8(check & 0xFF), UInt8(check >> 8)] + extra
         return Base32.encode(bytes)
@@ -63,12 +63,12 @@ final class DocumentIDTests: XCTestCase {
     }
 
     func testLengthIs31ForSmallTablesAnd32ForTablesUpTo16383() {
-        let internal = vectorInternalID
+        let internalID = vectorInternalID
         for table: UInt32 in [1, 2, 100, 127] {
-            XCTAssertEqual(DocumentID(tableNumber: table, internalID: internal).description.count, 31, "table \(table)")
+            XCTAssertEqual(DocumentID(tableNumber: table, internalID: internalID).description.count, 31, "table \(table)")
         }
         for table: UInt32 in [128, 513, 540, 10001, 16383] {
-            XCTAssertEqual(DocumentID(tableNumber: table, internalID: internal).description.count, 32, "table \(table)")
+            XCTAssertEqual(DocumentID(tableNumber: table, internalID: internalID).description.count, 32, "table \(table)")
         }
     }
 
@@ -126,7 +126,7 @@ final class DocumentIDTests: XCTestCase {
 
     func testCraftedIDWithSpecChecksumIsAccepted() throws {
         // Control for the rejection tests below: the crafting helper itself produces valid IDs.
-        let text = idString(varint: [0x9C, 0x04], internal: vectorInternalID.bytes)  // 540 as LEB128
+        let text = idString(varint: [0x9C, 0x04], internalBytes: vectorInternalID.bytes)  // 540 as LEB128
         let id = try XCTUnwrap(DocumentID(text))
         XCTAssertEqual(id.tableNumber, 540)
         XCTAssertEqual(id.internalID, vectorInternalID)
@@ -136,7 +136,7 @@ final class DocumentIDTests: XCTestCase {
         let body: [UInt8] = [0x9C, 0x04] + vectorInternalID.bytes
         let good = specFletcher16(body)
         for bad in [good ^ 1, good ^ 0x100, good &+ 1, UInt16(good >> 8) | UInt16(good & 0xFF) << 8, 0, 0xFFFF] where bad != good {
-            XCTAssertNil(DocumentID(idString(varint: [0x9C, 0x04], internal: vectorInternalID.bytes, footer: bad)), "footer \(bad)")
+            XCTAssertNil(DocumentID(idString(varint: [0x9C, 0x04], internalBytes: vectorInternalID.bytes, footer: bad)), "footer \(bad)")
         }
     }
 
@@ -178,7 +178,7 @@ final class DocumentIDTests: XCTestCase {
 
     func testExtraWholeByteIsRejectedEvenWithValidChecksumPrefix() {
         // 19 valid bytes plus one more: every byte must be used.
-        let text = idString(varint: [5], internal: vectorInternalID.bytes, extra: [0])
+        let text = idString(varint: [5], internalBytes: vectorInternalID.bytes, extra: [0])
         XCTAssertEqual(text.count, 32)
         XCTAssertNil(DocumentID(text))
     }
@@ -201,21 +201,21 @@ final class DocumentIDTests: XCTestCase {
 
     func testOverlongVarIntIsRejected() {
         // 5 written as two LEB128 bytes (0x85 0x00) with a correct checksum: decodes, but is not canonical.
-        let text = idString(varint: [0x85, 0x00], internal: vectorInternalID.bytes)
+        let text = idString(varint: [0x85, 0x00], internalBytes: vectorInternalID.bytes)
         XCTAssertNil(DocumentID(text))
-        XCTAssertNotNil(DocumentID(idString(varint: [0x05], internal: vectorInternalID.bytes)))
+        XCTAssertNotNil(DocumentID(idString(varint: [0x05], internalBytes: vectorInternalID.bytes)))
     }
 
     func testTableNumberZeroIsRejected() {
-        XCTAssertNil(DocumentID(idString(varint: [0x00], internal: vectorInternalID.bytes)))
+        XCTAssertNil(DocumentID(idString(varint: [0x00], internalBytes: vectorInternalID.bytes)))
     }
 
     func testVarIntWithoutTerminatorIsRejected() {
         // Five continuation bytes: never ends within the five bytes a table number may take.
-        let text = idString(varint: [0x80, 0x80, 0x80, 0x80, 0x80], internal: vectorInternalID.bytes)
+        let text = idString(varint: [0x80, 0x80, 0x80, 0x80, 0x80], internalBytes: vectorInternalID.bytes)
         XCTAssertNil(DocumentID(text))
         // A five-byte varint above UInt32.max.
-        XCTAssertNil(DocumentID(idString(varint: [0xFF, 0xFF, 0xFF, 0xFF, 0x7F], internal: vectorInternalID.bytes)))
+        XCTAssertNil(DocumentID(idString(varint: [0xFF, 0xFF, 0xFF, 0xFF, 0x7F], internalBytes: vectorInternalID.bytes)))
     }
 
     func testVarIntEncodingIsLEB128() {

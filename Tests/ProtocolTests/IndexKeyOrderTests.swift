@@ -60,7 +60,7 @@ final class IndexKeyOrderTests: XCTestCase {
     func testTupleKeysFollowLexicographicOrder() {
         var gen = RandomValues(seed: 77, pooled: true, maxDepth: 2)
         for _ in 0..<3000 {
-            func component() -> Value? { gen.chance(8) ? nil : gen.value() }
+            func component() -> Value? { gen.chance(8) ? Value?.none : gen.value() }
             let a1 = component(), a2 = component()
             // Often share the first component so the second one decides.
             let b1 = gen.chance(50) ? a1 : component(), b2 = component()

@@ -76,7 +76,7 @@ final class ValueJSONTests: XCTestCase {
 
     func testEveryFiniteFloatIsWrittenWithDecimalPointOrExponentAndReadsBackExactly() throws {
         var gen = RandomValues(seed: 11)
-        var samples = RandomValues.specialFloats + [1e15, 1e16, 1e17, 1e21, 1e22, 1e-5, 5e-324, 2.5e-308, 4_503_599_627_370_496.0]
+        var samples = RandomValues.specialFloats + [1e15, 1e16, 1e17, 1e21, 1e22, 1e-5, Double.leastNonzeroMagnitude, 2.5e-308, 4_503_599_627_370_496.0]
         for _ in 0..<3000 { samples.append(gen.float64()) }
         for d in samples where d.isFinite && !(d == 0 && d.sign == .minus) {
             let text = json(.float64(d))

@@ -77,12 +77,15 @@ public struct ConvexJSONReader {
     }
 
     private mutating func readObject(depth: Int) throws -> Value {
-        if depth > maxDepth { throw ValueError.tooDeep(limit: maxDepth) }
+        // A wrapper (`{"$integer": …}`) spells a scalar, not a level of nesting, so an object may sit one level
+        // past the limit as long as it turns out to be a wrapper (checked below, once its one field is read).
+        if depth > maxDepth + 1 { throw ValueError.tooDeep(limit: maxDepth) }
         offset += 1
         var fields: [String: Value] = [:]
         skipWhitespace()
-        if offset < input.count, input[offset] == UInt8(ascii: "}") { offset += 1; return .object(fields) }
-        while true {
+        var closed = offset < input.count && input[offset] == UInt8(ascii: "}")
+        if closed { offset += 1 }
+        while !closed {
             skipWhitespace()
             guard offset < input.count, input[offset] == UInt8(ascii: "\"") else { throw error("expected field name") }
             let key = try readString()
@@ -96,10 +99,12 @@ public struct ConvexJSONReader {
             guard offset < input.count else { throw error("unterminated object") }
             let c = input[offset]
             offset += 1
-            if c == UInt8(ascii: "}") { break }
-            guard c == UInt8(ascii: ",") else { throw error("expected , or }") }
+            closed = c == UInt8(ascii: "}")
+            guard closed || c == UInt8(ascii: ",") else { throw error("expected , or }") }
         }
-        return try Self.unwrapSpecial(fields)
+        let value = try Self.unwrapSpecial(fields)
+        if depth > maxDepth, case .object = value { throw ValueError.tooDeep(limit: maxDepth) }
+        return value
     }
 
     private static func unwrapSpecial(_ fields: [String: Value]) throws -> Value {

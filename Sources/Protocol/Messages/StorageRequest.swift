@@ -121,7 +121,10 @@ public enum StorageRequest: Hashable, Sendable {
             writes.reserveCapacity(n)
             for _ in 0..<n {
                 let id = try body.readDocumentID()
-                let value = try body.readBool() ? try body.readValue() : nil
+                // Not `readBool() ? readValue() : nil`: `Value` is ExpressibleByNilLiteral, so that `nil` becomes
+                // `.null` (even with a `Value?` annotation) and a delete would decode as a write of null.
+                var value: Value? = Value?.none
+                if try body.readBool() { value = try body.readValue() }
                 writes.append(DocumentWrite(id: id, value: value))
             }
             self = .commit(CommitRequest(beginTs: beginTs, readSet: readSet, writes: writes))

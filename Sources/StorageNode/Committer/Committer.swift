@@ -23,6 +23,8 @@ actor Committer {
     private var failure: StorageError?
     private var subscriptions = SubscriptionRegistry()
     let sinks = InvalidationSinks()
+    /// Durable persistence writes so far; fewer than commits when group commit batches them.
+    private(set) var durableWrites = 0
     /// The highest index ID ever handed out, so a dropped index's ID is never reused.
     private var maxIndexID: IndexID
 
@@ -121,6 +123,7 @@ actor Committer {
             }
             do {
                 try await persistence.write(write)
+                durableWrites += 1
             } catch {
                 // The in-memory state is now ahead of the disk: stop accepting work. A restart recovers.
                 logger.critical("durable write failed; refusing further commits", metadata: ["error": "\(error)"])

@@ -50,11 +50,18 @@ final class SQLiteConnection: @unchecked Sendable {
         return SQLiteStatement(handle: prepared, connection: self)
     }
 
+    /// Resets every cached statement. A statement left part-way through its rows keeps its read
+    /// transaction open, pinning the connection to an old snapshot; call this when a unit of work ends.
+    func resetStatements() {
+        for statement in statements.values { sqlite3_reset(statement) }
+    }
+
     /// Runs `body` inside BEGIN IMMEDIATE … COMMIT, rolling back if it throws.
     func transaction<T>(_ body: () throws -> T) throws -> T {
         try execute("BEGIN IMMEDIATE")
         do {
             let result = try body()
+            resetStatements()
             try execute("COMMIT")
             return result
         } catch {

@@ -63,7 +63,10 @@ public final class SQLitePersistence: Persistence, @unchecked Sendable {
 
     private func withWriter<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         try await threadPool.runIfActive { [writer] in
-            try writer.withLockedValue { try body($0) }
+            try writer.withLockedValue { connection in
+                defer { connection.resetStatements() }
+                return try body(connection)
+            }
         }
     }
 
@@ -75,7 +78,10 @@ public final class SQLitePersistence: Persistence, @unchecked Sendable {
             defer { if connection != nil { readers.withLockedValue { $0.append(reader) } } }
             // Each read is its own transaction, so a multi-statement read sees one snapshot of the file.
             try reader.execute("BEGIN")
-            defer { try? reader.execute("COMMIT") }
+            defer {
+                reader.resetStatements()
+                try? reader.execute("COMMIT")
+            }
             return try body(reader)
         }
     }

@@ -1,0 +1,92 @@
+import Foundation
+import Protocol
+import StorageClient
+import XCTest
+
+/// A real `converge storage` process on a temporary data directory, for tests that cross process boundaries.
+final class StorageProcess {
+    static let secret: [UInt8] = Array(repeating: 7, count: 32)
+
+    let dataDir: URL
+    private(set) var endpoint: Endpoint!
+    private var process: Process?
+    private let extraArguments: [String]
+
+    init(dataDir: URL? = nil, extraArguments: [String] = []) {
+        self.dataDir = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("converge-test-\(UUID().uuidString)")
+        self.extraArguments = extraArguments
+    }
+
+    /// The `converge` binary built beside the test bundle (or `CONVERGE_BINARY`).
+    static var binary: URL {
+        if let path = ProcessInfo.processInfo.environment["CONVERGE_BINARY"] { return URL(fileURLWithPath: path) }
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        // On Linux the test runner is `.build/debug/<Package>PackageTests.xctest`; the binary sits beside it.
+        while dir.path != "/" {
+            let candidate = dir.appendingPathComponent("converge")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir.deleteLastPathComponent()
+        }
+        return URL(fileURLWithPath: ".build/debug/converge")
+    }
+
+    /// Starts the node listening on a free loopback port and waits until it says it is listening.
+    func start(file: StaticString = #filePath, line: UInt = #line) throws {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = ["storage", "--data-dir", dataDir.path, "--listen", "tcp://127.0.0.1:0",
+                             "--instance-secret", Self.secret.map { String(format: "%02x", $0) }.joined()] + extraArguments
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        let handle = stdout.fileHandleForReading
+        var output = ""
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let data = handle.availableData
+            if data.isEmpty { break }
+            output += String(decoding: data, as: UTF8.self)
+            if let range = output.range(of: "listening on "), let end = output[range.upperBound...].firstIndex(of: "\n") {
+                endpoint = Endpoint(String(output[range.upperBound..<end]))
+                return
+            }
+        }
+        XCTFail("storage node did not start; output: \(output)", file: file, line: line)
+        throw CocoaError(.fileReadUnknown)
+    }
+
+    func connect() async throws -> StorageClient {
+        try await Self.connect(to: endpoint)
+    }
+
+    static func connect(to endpoint: Endpoint) async throws -> StorageClient {
+        try await StorageClient.connect(to: endpoint, instanceSecret: secret)
+    }
+
+    /// SIGKILL: no chance to flush or clean up, as in a power cut of the process.
+    func kill() {
+        guard let process else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    func stop() {
+        guard let process else { return }
+        process.terminate()
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    var isRunning: Bool { process?.isRunning ?? false }
+
+    deinit {
+        kill()
+    }
+
+    func removeData() {
+        try? FileManager.default.removeItem(at: dataDir)
+    }
+}
