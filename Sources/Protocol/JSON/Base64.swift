@@ -42,6 +42,8 @@ public enum Base64 {
                 }
                 n = n << 6 | UInt32(v)
             }
+            // Canonical form only: the bits a padding character stands in for must be zero.
+            if pad == 2 && n & 0xFFFF != 0 || pad == 1 && n & 0xFF != 0 { return nil }
             out.append(UInt8(n >> 16 & 0xFF))
             if pad < 2 { out.append(UInt8(n >> 8 & 0xFF)) }
             if pad < 1 { out.append(UInt8(n & 0xFF)) }

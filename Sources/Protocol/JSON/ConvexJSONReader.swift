@@ -157,7 +157,7 @@ public struct ConvexJSONReader {
             guard offset > expStart else { throw error("bad exponent") }
         }
         let text = String(decoding: input[start..<offset], as: UTF8.self)
-        guard let d = Double(text) else { throw error("bad number") }
+        guard let d = Double(text), d.isFinite else { throw error("number out of range") }
         return d
     }
 

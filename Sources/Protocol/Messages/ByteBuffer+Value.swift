@@ -38,6 +38,10 @@ extension ByteBuffer {
     }
 
     public mutating func readValue(maxDepth: Int = ValueLimits.maxValueDepth) throws -> Value {
+        try readValue(remainingDepth: maxDepth, limit: maxDepth)
+    }
+
+    private mutating func readValue(remainingDepth: Int, limit: Int) throws -> Value {
         guard let raw = readInteger(as: UInt8.self) else { throw ProtocolError.truncated("value") }
         guard let tag = ValueTag(rawValue: raw) else { throw ProtocolError.malformed("value tag \(raw)") }
         switch tag {
@@ -53,20 +57,21 @@ extension ByteBuffer {
         case .string: return .string(try readLengthPrefixedString())
         case .bytes: return .bytes(try readLengthPrefixedBytes())
         case .array:
-            guard maxDepth > 0 else { throw ValueError.tooDeep(limit: ValueLimits.maxValueDepth) }
+            guard remainingDepth > 0 else { throw ValueError.tooDeep(limit: limit) }
             let n = try readCount()
             var items: [Value] = []
             items.reserveCapacity(n)
-            for _ in 0..<n { items.append(try readValue(maxDepth: maxDepth - 1)) }
+            for _ in 0..<n { items.append(try readValue(remainingDepth: remainingDepth - 1, limit: limit)) }
             return .array(items)
         case .object:
-            guard maxDepth > 0 else { throw ValueError.tooDeep(limit: ValueLimits.maxValueDepth) }
+            guard remainingDepth > 0 else { throw ValueError.tooDeep(limit: limit) }
             let n = try readCount(minimumElementSize: 2)
             var fields: [String: Value] = [:]
             fields.reserveCapacity(n)
             for _ in 0..<n {
                 let key = try readLengthPrefixedString()
-                fields[key] = try readValue(maxDepth: maxDepth - 1)
+                let value = try readValue(remainingDepth: remainingDepth - 1, limit: limit)
+                guard fields.updateValue(value, forKey: key) == nil else { throw ProtocolError.malformed("duplicate field \(key)") }
             }
             return .object(fields)
         }

@@ -56,7 +56,7 @@ public enum StorageRequest: Hashable, Sendable {
             body.writeVarUInt(scan.index)
             body.writeKeyInterval(scan.interval)
             body.writeInteger(scan.order.rawValue)
-            body.writeVarUInt(UInt64(scan.limit))
+            body.writeVarUInt(UInt64(max(0, scan.limit)))
             body.writeOptionalBytes(scan.cursor)
         case .commit(let commit):
             body.writeInteger(commit.beginTs)
@@ -121,10 +121,7 @@ public enum StorageRequest: Hashable, Sendable {
             writes.reserveCapacity(n)
             for _ in 0..<n {
                 let id = try body.readDocumentID()
-                // Not `readBool() ? readValue() : nil`: `Value` is ExpressibleByNilLiteral, so that `nil` becomes
-                // `.null` (even with a `Value?` annotation) and a delete would decode as a write of null.
-                var value: Value? = Value?.none
-                if try body.readBool() { value = try body.readValue() }
+                let value = try body.readBool() ? try body.readValue() : nil
                 writes.append(DocumentWrite(id: id, value: value))
             }
             self = .commit(CommitRequest(beginTs: beginTs, readSet: readSet, writes: writes))

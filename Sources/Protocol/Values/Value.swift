@@ -65,10 +65,11 @@ extension Value {
     }
 }
 
-extension Value: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, ExpressibleByStringLiteral,
+// Deliberately not ExpressibleByNilLiteral: `nil` must keep meaning "absent" wherever a `Value?` is
+// expected (a deletion, a missing field), never silently become `.null`.
+extension Value: ExpressibleByBooleanLiteral, ExpressibleByStringLiteral,
     ExpressibleByFloatLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
 {
-    public init(nilLiteral: ()) { self = .null }
     public init(booleanLiteral value: Bool) { self = .boolean(value) }
     public init(stringLiteral value: String) { self = .string(value) }
     public init(floatLiteral value: Double) { self = .float64(value) }

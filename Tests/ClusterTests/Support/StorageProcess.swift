@@ -9,6 +9,8 @@ final class StorageProcess {
 
     let dataDir: URL
     private(set) var endpoint: Endpoint!
+    /// Every endpoint the node listens on, in the order of its `--listen` options.
+    private(set) var endpoints: [Endpoint] = []
     private var process: Process?
     private let extraArguments: [String]
 
@@ -42,14 +44,20 @@ final class StorageProcess {
         try process.run()
         self.process = process
         let handle = stdout.fileHandleForReading
+        let expected = 1 + extraArguments.filter { $0 == "--listen" }.count
         var output = ""
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             let data = handle.availableData
             if data.isEmpty { break }
             output += String(decoding: data, as: UTF8.self)
-            if let range = output.range(of: "listening on "), let end = output[range.upperBound...].firstIndex(of: "\n") {
-                endpoint = Endpoint(String(output[range.upperBound..<end]))
+            let listening = output.split(separator: "\n").compactMap { line -> Endpoint? in
+                guard let range = line.range(of: "listening on ") else { return nil }
+                return Endpoint(String(line[range.upperBound...]))
+            }
+            if listening.count == expected && output.hasSuffix("\n") {
+                endpoints = listening
+                endpoint = listening[0]
                 return
             }
         }

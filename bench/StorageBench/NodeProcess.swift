@@ -1,0 +1,39 @@
+import Foundation
+import Protocol
+
+/// The `converge storage` process under test, built beside this benchmark.
+struct NodeProcess {
+    let process: Process
+    let endpoint: Endpoint
+
+    static func start(dataDir: URL, secret: [UInt8]) throws -> NodeProcess {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("converge")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["storage", "--data-dir", dataDir.path, "--listen", "tcp://127.0.0.1:0",
+                             "--instance-secret", secret.map { String(format: "%02x", $0) }.joined()]
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        try process.run()
+        var output = ""
+        while true {
+            let data = stdout.fileHandleForReading.availableData
+            guard !data.isEmpty else { throw BenchError("storage node exited: \(output)") }
+            output += String(decoding: data, as: UTF8.self)
+            if let range = output.range(of: "listening on "), let end = output[range.upperBound...].firstIndex(of: "\n"),
+               let endpoint = Endpoint(String(output[range.upperBound..<end])) {
+                return NodeProcess(process: process, endpoint: endpoint)
+            }
+        }
+    }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
