@@ -35,7 +35,7 @@ public final class StorageNode: Sendable {
         let retained = try await persistence.global(retentionGlobal).map(decodeUInt64) ?? 0
         let committer = Committer(
             persistence: persistence, catalog: catalog, lastTs: lastTs, maxIndexID: maxIndexID, minReadTs: retained,
-            writeLogMaxAgeNanos: configuration.writeLogMaxAgeNanos, writeLogMaxBytes: configuration.writeLogMaxBytes, logger: logger)
+            configuration: configuration, logger: logger)
         let node = StorageNode(persistence: persistence, committer: committer, configuration: configuration, logger: logger)
         for index in catalog.indexes.values where index.state == .backfilling {
             logger.info("resuming backfill of index \(index.name)")

@@ -10,6 +10,9 @@ public struct StorageNodeConfiguration: Sendable {
     public var writeLogMaxAgeNanos: UInt64 = 120 * 1_000_000_000
     public var writeLogMaxBytes = 256 << 20
     public var limits = TransactionLimits()
+    /// Called once if a durable write fails. The node then refuses all commits, since its memory is
+    /// ahead of its disk; a process should exit and be restarted, which recovers from persistence.
+    public var onPersistenceFailure: (@Sendable (Error) -> Void)?
 
     public init() {}
 }

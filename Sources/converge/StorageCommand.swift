@@ -48,6 +48,11 @@ struct StorageCommand: AsyncParsableCommand {
         var configuration = StorageNodeConfiguration()
         configuration.retentionWindowNanos = UInt64(retentionHours * 3600 * 1e9)
         configuration.retentionIntervalSeconds = retentionInterval
+        configuration.onPersistenceFailure = { error in
+            // Unacknowledged commits were failed; exiting lets the supervisor restart from what is durable.
+            FileHandle.standardError.write(Data("fatal: persistence write failed: \(error)\n".utf8))
+            Foundation.exit(70)
+        }
         let node = try await StorageNode.open(persistence: persistence, configuration: configuration, logger: logger)
         let server = StorageServer(node: node, instanceSecret: secret, logger: logger)
         for endpoint in listen {

@@ -6,14 +6,15 @@ struct NodeProcess {
     let process: Process
     let endpoint: Endpoint
 
-    static func start(dataDir: URL, secret: [UInt8]) throws -> NodeProcess {
+    static func start(dataDir: URL, secret: [UInt8], extraArguments: [String] = []) throws -> NodeProcess {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("converge")
         let process = Process()
         process.executableURL = binary
         process.arguments = ["storage", "--data-dir", dataDir.path, "--listen", "tcp://127.0.0.1:0",
-                             "--instance-secret", secret.map { String(format: "%02x", $0) }.joined()]
+                             "--instance-secret", secret.map { String(format: "%02x", $0) }.joined()] + extraArguments
         let stdout = Pipe()
         process.standardOutput = stdout
+        process.standardError = FileHandle.nullDevice
         try process.run()
         var output = ""
         while true {

@@ -21,7 +21,6 @@ struct StorageBench {
 
         print("Converge storage benchmark (\(ProcessInfo.processInfo.activeProcessorCount) cores, \(seconds) s per run, SQLite synchronous=FULL)")
         let node = try NodeProcess.start(dataDir: directory.appendingPathComponent("node"), secret: secret)
-        defer { node.stop() }
 
         print("\n## Commit: one insert per transaction, over TCP loopback")
         print(Row.header)
@@ -46,8 +45,73 @@ struct StorageBench {
                          clients, rate / single.rate, rate / batched.rate))
         }
 
+        node.stop()
+        print("\n## Disk use under updates with a 2-second retention window (8 clients rewriting 100 documents)")
+        try await retentionRun(directory: directory.appendingPathComponent("retention"), seconds: seconds * 2)
+
         print("\n## Index range read latency (one client, prefix of the `by_group` index matching N documents)")
-        try await readRuns(endpoint: node.endpoint, seconds: min(seconds, 3))
+        let readNode = try NodeProcess.start(dataDir: directory.appendingPathComponent("reads"), secret: secret)
+        defer { readNode.stop() }
+        try await readRuns(endpoint: readNode.endpoint, seconds: min(seconds, 3))
+    }
+
+    /// Rewrites the same documents over and over while retention runs every half second, printing the
+    /// size of the database and its WAL: with retention working it levels off instead of growing.
+    static func retentionRun(directory: URL, seconds: Double) async throws {
+        let node = try NodeProcess.start(dataDir: directory, secret: secret,
+                                         extraArguments: ["--retention-hours", "\(2.0 / 3600)", "--retention-interval", "0.5"])
+        defer { node.stop() }
+        let setup = try await StorageClient.connect(to: node.endpoint, instanceSecret: secret)
+        let table = try await setup.createTable("counters")
+        let ts = try await setup.latestTimestamp()
+        var ids: [DocumentID] = []
+        var writes: [DocumentWrite] = []
+        for i in 0..<100 {
+            let created = Double(ts) / 1e6 + Double(i) / 1e3
+            let id = DocumentID.generate(tableNumber: table.number, nowMillis: created)
+            ids.append(id)
+            writes.append(DocumentWrite(id: id, value: .object(["_id": .string(id.description), "_creationTime": .float64(created),
+                                                                  "n": .int64(0), "padding": .string(String(repeating: "x", count: 200))])))
+        }
+        _ = try await setup.commit(CommitRequest(beginTs: ts, readSet: ReadSet(), writes: writes))
+        await setup.close()
+        let files = ["converge.sqlite3", "converge.sqlite3-wal"].map { directory.appendingPathComponent($0).path }
+        func diskBytes() -> Int {
+            files.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
+        }
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        let endpoint = node.endpoint, documents = ids
+        let updates = Task {
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for worker in 0..<8 {
+                    group.addTask {
+                        let client = try await StorageClient.connect(to: endpoint, instanceSecret: secret)
+                        var count = 0
+                        while ContinuousClock.now < deadline {
+                            let id = documents[(worker * 13 + count) % documents.count]
+                            let begin = try await client.latestTimestamp()
+                            guard var doc = try await client.get([id], at: begin)[0]?.value, case .object(var fields) = doc else { continue }
+                            fields["n"] = .int64(Int64(count))
+                            doc = .object(fields)
+                            if case .committed = try await client.commit(CommitRequest(beginTs: begin, readSet: ReadSet(), writes: [DocumentWrite(id: id, value: doc)])) {
+                                count += 1
+                            }
+                        }
+                        await client.close()
+                        return count
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+        }
+        print("| elapsed s | database + WAL bytes |\n|---:|---:|")
+        let started = ContinuousClock.now
+        while ContinuousClock.now < deadline {
+            try await Task.sleep(for: .seconds(seconds / 5))
+            print(String(format: "| %.1f | %d |", (ContinuousClock.now - started).seconds, diskBytes()))
+        }
+        let total = try await updates.value
+        print("\(total) updates of 100 documents (\(total / 100) versions each on average)")
     }
 
     static func commitRun(endpoint: Endpoint, clients: Int, seconds: Double) async throws -> Row {

@@ -39,16 +39,19 @@ actor Committer {
 
     static let maxIndexIDGlobal = "catalog.max_index_id"
 
+    private let onPersistenceFailure: (@Sendable (Error) -> Void)?
+
     init(persistence: any Persistence, catalog: CatalogState, lastTs: Timestamp, maxIndexID: IndexID,
-         minReadTs: Timestamp, writeLogMaxAgeNanos: UInt64, writeLogMaxBytes: Int, logger: Logger) {
+         minReadTs: Timestamp, configuration: StorageNodeConfiguration, logger: Logger) {
         self.persistence = persistence
+        self.onPersistenceFailure = configuration.onPersistenceFailure
         self.catalog = catalog
         self.logger = logger
         self.maxIndexID = maxIndexID
         self.minReadTs = minReadTs
         oracle = TimestampOracle(after: lastTs)
         publishedTs = lastTs
-        writeLog = WriteLog(startTs: lastTs, maxAgeNanos: writeLogMaxAgeNanos, maxBytes: writeLogMaxBytes)
+        writeLog = WriteLog(startTs: lastTs, maxAgeNanos: configuration.writeLogMaxAgeNanos, maxBytes: configuration.writeLogMaxBytes)
     }
 
     // MARK: Transactions
@@ -132,6 +135,7 @@ actor Committer {
                 for commit in batch + queue { commit.continuation.resume(throwing: failure) }
                 queue = []
                 flushing = false
+                onPersistenceFailure?(error)
                 return
             }
             publish(batch)
