@@ -40,6 +40,8 @@ public struct StorageTransaction {
     /// The document's value as this transaction sees it: its own write if any, else the stored one.
     public mutating func get(_ id: DocumentID) async throws -> Value? {
         if let written = writes[id] { return written }
+        // An ID of a table this transaction's catalog does not know reads as missing. Tables are never
+        // dropped, so the catalog the transaction began with decides; no read is recorded for it.
         guard let table = catalog.table(number: id.tableNumber),
               let byID = catalog.index(table: table.number, name: IndexInfo.byID) else { return nil }
         readSet.add(.point(IndexInfo.byIDKey(id)), index: byID.id)

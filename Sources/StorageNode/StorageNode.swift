@@ -1,5 +1,6 @@
 import Logging
 import Protocol
+import Synchronization
 
 /// The storage node's request handling: reads at a timestamp, commits, catalog changes and
 /// subscriptions, on top of the committer and persistence. Network-free; `StorageServer` puts it on sockets.
@@ -8,8 +9,10 @@ public final class StorageNode: Sendable {
     let committer: Committer
     let configuration: StorageNodeConfiguration
     private let logger: Logger
-
-    private static let retentionGlobal = "retention.processed_through"
+    /// The running backfill of each index being built, with the timestamp it reads at. One per index,
+    /// shared by every caller waiting for that index; retention keeps their snapshots readable.
+    private let backfills = Mutex<[IndexID: (task: Task<IndexInfo, Error>, ts: Timestamp)]>([:])
+    private let retentionRunning = Atomic<Bool>(false)
 
     private init(persistence: any Persistence, committer: Committer, configuration: StorageNodeConfiguration, logger: Logger) {
         self.persistence = persistence
@@ -18,11 +21,12 @@ public final class StorageNode: Sendable {
         self.logger = logger
     }
 
-    /// Recovers state from persistence: the last timestamp, the catalog and retention progress, and
-    /// resumes index backfills a crash interrupted. Everything else lives in persistence already.
+    /// Recovers state from persistence: the last timestamp, the catalog and retention progress; then
+    /// resumes what a crash interrupted (index backfills, deletion of dropped indexes' entries).
     public static func open(persistence: any Persistence, configuration: StorageNodeConfiguration = .init(),
                             logger: Logger = Logger(label: "converge.storage")) async throws -> StorageNode {
-        let lastTs = try await persistence.maxTimestamp() ?? 0
+        let highWater = try await persistence.global(Committer.highWaterGlobal).map(Committer.decode) ?? 0
+        let lastTs = max(try await persistence.maxTimestamp() ?? 0, highWater)
         var catalog = CatalogState()
         for document in try await scanAll(persistence, index: 1, at: lastTs) {
             catalog.addTable(try CatalogState.table(from: document.value), document: document)
@@ -30,16 +34,18 @@ public final class StorageNode: Sendable {
         for document in try await scanAll(persistence, index: 3, at: lastTs) {
             catalog.putIndex(try CatalogState.index(from: document.value), document: document)
         }
-        let storedMaxIndexID = try await persistence.global(Committer.maxIndexIDGlobal).map(decodeUInt64) ?? 0
-        let maxIndexID = max(storedMaxIndexID, catalog.nextIndexID - 1)
-        let retained = try await persistence.global(retentionGlobal).map(decodeUInt64) ?? 0
+        let storedMaxIndexID = try await persistence.global(Committer.maxIndexIDGlobal).map(Committer.decode) ?? 0
         let committer = Committer(
-            persistence: persistence, catalog: catalog, lastTs: lastTs, maxIndexID: maxIndexID, minReadTs: retained,
+            persistence: persistence, catalog: catalog, catalogTs: catalog.latestChangeTs, lastTs: lastTs,
+            maxIndexID: max(storedMaxIndexID, catalog.nextIndexID - 1), oldestReadableTs: try await persistence.retentionProgress(),
             configuration: configuration, logger: logger)
         let node = StorageNode(persistence: persistence, committer: committer, configuration: configuration, logger: logger)
         for index in catalog.indexes.values where index.state == .backfilling {
             logger.info("resuming backfill of index \(index.name)")
-            Task { try await node.backfillAndFinish(index, at: lastTs) }
+            _ = node.backfill(index, at: catalog.indexDocuments[index.id]?.ts ?? lastTs)
+        }
+        for index in try await persistence.pendingIndexDeletions() {
+            try await persistence.deleteIndex(index)
         }
         return node
     }
@@ -53,10 +59,6 @@ public final class StorageNode: Sendable {
             guard page.count == 1000, let last = page.last else { return documents }
             interval.start = last.key + [0]
         }
-    }
-
-    private static func decodeUInt64(_ bytes: [UInt8]) -> UInt64 {
-        bytes.count == 8 ? bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) } : 0
     }
 
     // MARK: Requests
@@ -78,23 +80,21 @@ public final class StorageNode: Sendable {
     private func respond(to request: StorageRequest, connection: UInt64) async throws -> StorageResponse {
         switch request {
         case .latestTimestamp:
-            return .timestamp(await committer.publishedTs)
+            return .timestamp(committer.bounds.publishedTs)
         case .catalog:
-            return .catalog(await committer.catalog.snapshot)
+            return .catalog(try await committer.durableCatalog())
         case .createTable(let name):
             return .table(try await committer.createTable(named: name))
         case let .createIndex(table, name, fields):
             return .index(try await createIndex(table: table, name: name, fields: fields))
         case let .dropIndex(table, name):
             let id = try await committer.dropIndex(table: table, name: name)
+            // A backfill still writing entries for it must finish before they are deleted.
+            if let running = backfills.withLock({ $0[id] }) { _ = await running.task.result }
             try await persistence.deleteIndex(id)
             return .done
         case let .get(ts, ids):
-            guard ids.count <= configuration.limits.maxGetBatch else {
-                throw StorageError(.limitExceeded, "at most \(configuration.limits.maxGetBatch) documents per get")
-            }
-            try await committer.checkReadTimestamp(ts)
-            return .documents(try await persistence.documents(ids, at: ts))
+            return .documents(try await get(ids, at: ts))
         case .scan(let scan):
             return .scanPage(try await self.scan(scan))
         case .commit(let commit):
@@ -109,11 +109,25 @@ public final class StorageNode: Sendable {
         }
     }
 
+    private func get(_ ids: [DocumentID], at ts: Timestamp) async throws -> [StoredDocument?] {
+        guard ids.count <= configuration.limits.maxGetBatch else {
+            throw StorageError(.limitExceeded, "at most \(configuration.limits.maxGetBatch) documents per get")
+        }
+        try committer.bounds.check(ts)
+        let documents = try await persistence.documents(ids, at: ts)
+        try committer.bounds.check(ts)
+        let bytes = documents.reduce(0) { $0 + ($1?.value.size ?? 0) }
+        guard bytes <= configuration.limits.maxResponseBytes else {
+            throw StorageError(.limitExceeded, "\(bytes) bytes of documents, over the \(configuration.limits.maxResponseBytes) a response may carry; get fewer at once")
+        }
+        return documents
+    }
+
     private func scan(_ request: ScanRequest) async throws -> ScanPage {
         guard request.limit > 0, request.limit <= configuration.limits.maxScanLimit else {
             throw StorageError(.limitExceeded, "scan limit must be 1...\(configuration.limits.maxScanLimit)")
         }
-        try await committer.checkReadTimestamp(request.ts)
+        try committer.bounds.check(request.ts)
         _ = try await committer.readableIndex(request.index, at: request.ts)
         var interval = request.interval
         if let cursor = request.cursor {
@@ -127,8 +141,17 @@ public final class StorageNode: Sendable {
             }
         }
         if interval.isEmpty { return ScanPage(entries: [], cursor: nil) }
-        let entries = try await persistence.scan(index: request.index, interval: interval, order: request.order, at: request.ts, limit: request.limit)
-        return ScanPage(entries: entries, cursor: entries.count == request.limit ? entries.last?.key : nil)
+        var entries = try await persistence.scan(index: request.index, interval: interval, order: request.order, at: request.ts, limit: request.limit)
+        // Retention, or a drop of the index, may have run while we read: then the page may have gaps.
+        try committer.bounds.check(request.ts)
+        _ = try await committer.readableIndex(request.index, at: request.ts)
+        var more = entries.count == request.limit
+        var bytes = 0
+        if let cut = entries.firstIndex(where: { bytes += $0.document.value.size; return bytes > configuration.limits.maxResponseBytes }) {
+            entries.removeSubrange(max(cut, 1)...)
+            more = true
+        }
+        return ScanPage(entries: entries, cursor: more ? entries.last?.key : nil)
     }
 
     private func commit(_ request: CommitRequest) async throws -> CommitResult {
@@ -151,8 +174,9 @@ public final class StorageNode: Sendable {
         guard bytes <= limits.maxWriteBytes else {
             throw StorageError(.limitExceeded, "\(bytes) bytes written, over the limit of \(limits.maxWriteBytes)")
         }
-        try await committer.checkReadTimestamp(request.beginTs)
+        try committer.bounds.check(request.beginTs)
         let previous = try await persistence.documents(request.writes.map(\.id), at: request.beginTs)
+        try committer.bounds.check(request.beginTs)
         return try await committer.commit(request, previous: previous)
     }
 
@@ -165,16 +189,37 @@ public final class StorageNode: Sendable {
     // MARK: Indexes
 
     private func createIndex(table: String, name: String, fields: [String]) async throws -> IndexInfo {
-        let (index, ts, exists) = try await committer.beginIndex(table: table, name: name, fields: fields)
-        if exists && index.state == .ready { return index }
-        return try await backfillAndFinish(index, at: ts)
+        let (index, ts) = try await committer.beginIndex(table: table, name: name, fields: fields)
+        if index.state == .ready {
+            try await committer.waitUntilPublished(ts)
+            return index
+        }
+        return try await backfill(index, at: ts).value
     }
 
-    /// Writes an entry for every document of the table as of `ts`; writes after `ts` maintain the index
-    /// themselves. Entries carry their document version's timestamp, so the order of these writes and
-    /// later commits does not matter.
-    @discardableResult
-    func backfillAndFinish(_ index: IndexInfo, at ts: Timestamp) async throws -> IndexInfo {
+    /// The backfill of `index`, started if none is running.
+    private func backfill(_ index: IndexInfo, at ts: Timestamp) -> Task<IndexInfo, Error> {
+        backfills.withLock { running in
+            if let existing = running[index.id] { return existing.task }
+            let task = Task {
+                defer { _ = self.backfills.withLock { $0.removeValue(forKey: index.id) } }
+                do {
+                    return try await self.backfillAndFinish(index, at: ts)
+                } catch {
+                    self.logger.error("backfill of index \(index.name) failed", metadata: ["error": "\(error)"])
+                    throw error
+                }
+            }
+            running[index.id] = (task, ts)
+            return task
+        }
+    }
+
+    /// Writes an entry for every document of the table as of `ts`, the timestamp of the index's catalog
+    /// document; commits after it maintain the index themselves. Entries carry their document version's
+    /// timestamp, so the order of these writes and later commits does not matter.
+    private func backfillAndFinish(_ index: IndexInfo, at ts: Timestamp) async throws -> IndexInfo {
+        try await committer.waitUntilPublished(ts)
         guard let byID = await committer.catalog.byIDIndex(ofTable: index.tableNumber) else {
             throw StorageError(.notFound, "table of index \(index.name) is gone")
         }
@@ -195,27 +240,24 @@ public final class StorageNode: Sendable {
     // MARK: Retention
 
     /// Deletes versions older than the retention window that are not the latest, in small transactions.
-    /// Returns the number of rows deleted.
+    /// Returns the number of rows deleted. One pass runs at a time; a call during another does nothing.
     @discardableResult
     public func runRetention() async throws -> Int {
-        // Never past the published timestamp: commits above it may be on disk already, and reads
-        // at the published timestamp still need the versions those commits supersede.
-        let published = await committer.publishedTs
+        guard retentionRunning.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return 0 }
+        defer { retentionRunning.store(false, ordering: .releasing) }
         let now = TimestampOracle.now()
         guard now > configuration.retentionWindowNanos else { return 0 }
-        let cutoff = min(now - configuration.retentionWindowNanos, published)
-        await committer.raiseMinReadTs(to: cutoff)
-        var after = try await persistence.global(Self.retentionGlobal).map(Self.decodeUInt64) ?? 0
+        // Never past the published timestamp (commits above it may be on disk already, and reads at
+        // the published timestamp still need the versions they supersede), nor past a running backfill's snapshot.
+        var cutoff = min(now - configuration.retentionWindowNanos, committer.bounds.publishedTs)
+        if let oldestBackfill = backfills.withLock({ $0.values.map(\.ts).min() }) { cutoff = min(cutoff, oldestBackfill) }
+        committer.bounds.raiseOldestReadable(to: cutoff)
         var deleted = 0
-        while after < cutoff {
-            let progress = try await persistence.deleteVersions(after: after, upTo: cutoff, maxVersions: configuration.retentionChunk)
+        while true {
+            let progress = try await persistence.deleteVersions(upTo: cutoff, maxVersions: configuration.retentionChunk)
             deleted += progress.deletedRows
-            after = progress.processedThrough
-            var batch = PersistenceBatch()
-            batch.globals[Self.retentionGlobal] = Committer.encode(after)
-            try await persistence.write(batch)
+            if progress.processedThrough >= cutoff { return deleted }
         }
-        return deleted
     }
 
     /// Runs retention every `retentionIntervalSeconds` until the task is cancelled.

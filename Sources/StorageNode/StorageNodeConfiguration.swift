@@ -24,6 +24,8 @@ public struct TransactionLimits: Sendable {
     public var maxReadIntervals = 4_096
     public var maxScanLimit = 32_000
     public var maxGetBatch = 32_000
+    /// Documents one `get` or `scan` answer may carry; a scan stops early and returns a cursor.
+    public var maxResponseBytes = 16 << 20
 
     public init() {}
 }

@@ -4,41 +4,16 @@ import Protocol
 import Synchronization
 import XCTest
 
-/// Stands in for a disk that starts failing, which cannot be produced on demand here: delegates to a
-/// real SQLite store until told to fail its writes.
-final class FailingPersistence: Persistence, @unchecked Sendable {
-    let inner: SQLitePersistence
-    let failWrites = Atomic<Bool>(false)
-
-    init(_ inner: SQLitePersistence) { self.inner = inner }
-
-    func write(_ batch: PersistenceBatch) async throws {
-        if failWrites.load(ordering: .relaxed) { throw SQLiteError(code: 10, message: "disk I/O error (simulated)") }
-        try await inner.write(batch)
-    }
-
-    func maxTimestamp() async throws -> Timestamp? { try await inner.maxTimestamp() }
-    func global(_ key: String) async throws -> [UInt8]? { try await inner.global(key) }
-    func documents(_ ids: [DocumentID], at ts: Timestamp) async throws -> [StoredDocument?] { try await inner.documents(ids, at: ts) }
-    func scan(index: IndexID, interval: KeyInterval, order: ScanOrder, at ts: Timestamp, limit: Int) async throws -> [ScanEntry] {
-        try await inner.scan(index: index, interval: interval, order: order, at: ts, limit: limit)
-    }
-    func writeIndexEntries(_ entries: [IndexEntry]) async throws { try await inner.writeIndexEntries(entries) }
-    func deleteIndex(_ index: IndexID) async throws { try await inner.deleteIndex(index) }
-    func deleteVersions(after: Timestamp, upTo cutoff: Timestamp, maxVersions: Int) async throws -> RetentionProgress {
-        try await inner.deleteVersions(after: after, upTo: cutoff, maxVersions: maxVersions)
-    }
-    func rowCounts() async throws -> (documents: Int, indexEntries: Int) { try await inner.rowCounts() }
-    func close() async throws { try await inner.close() }
-}
-
 final class PersistenceFailureTests: XCTestCase {
     func testFailedDurableWriteIsNeverAcknowledgedAndStopsCommits() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("converge-fail-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("db.sqlite3").path
-        let persistence = FailingPersistence(try SQLitePersistence(path: path))
+        let failWrites = Atomic<Bool>(false)
+        let persistence = HookedPersistence(try SQLitePersistence(path: path), beforeWrite: { _ in
+            if failWrites.load(ordering: .relaxed) { throw SQLiteError(code: 10, message: "disk I/O error (simulated)") }
+        })
         let reported = Atomic<Bool>(false)
         var configuration = StorageNodeConfiguration()
         configuration.onPersistenceFailure = { _ in reported.store(true, ordering: .relaxed) }
@@ -47,7 +22,7 @@ final class PersistenceFailureTests: XCTestCase {
         guard case .table(let table) = await node.handle(.createTable(name: "notes"), connection: 1),
               case .timestamp(let begin) = await node.handle(.latestTimestamp, connection: 1)
         else { return XCTFail("setup failed") }
-        persistence.failWrites.store(true, ordering: .relaxed)
+        failWrites.store(true, ordering: .relaxed)
         let (id, doc) = TestNode.document(table, ["n": 1.0], creationTs: begin)
         let response = await node.handle(.commit(CommitRequest(beginTs: begin, readSet: ReadSet(), writes: [DocumentWrite(id: id, value: doc)])), connection: 1)
         guard case .error(let error) = response else { return XCTFail("a failed write was acknowledged: \(response)") }
@@ -55,7 +30,7 @@ final class PersistenceFailureTests: XCTestCase {
         XCTAssertTrue(reported.load(ordering: .relaxed))
 
         // Even once the disk recovers, this node instance refuses to commit: its memory is ahead of the disk.
-        persistence.failWrites.store(false, ordering: .relaxed)
+        failWrites.store(false, ordering: .relaxed)
         let (otherID, other) = TestNode.document(table, ["n": 2.0], creationTs: begin)
         let later = await node.handle(.commit(CommitRequest(beginTs: begin, readSet: ReadSet(), writes: [DocumentWrite(id: otherID, value: other)])), connection: 1)
         guard case .error(let laterError) = later else { return XCTFail("committed after a persistence failure") }

@@ -12,6 +12,8 @@ struct CatalogState {
     /// The catalog document of each table and index, needed to update or delete it.
     private(set) var tableDocuments: [UInt32: StoredDocument] = [:]
     private(set) var indexDocuments: [IndexID: StoredDocument] = [:]
+    /// The table of each index dropped since start, so a transaction that read one gets a conflict.
+    private(set) var droppedIndexTables: [IndexID: String] = [:]
 
     /// Index IDs 1–4 are the built-in indexes of the two catalog tables; user indexes start above.
     static let firstUserIndexID: IndexID = 16
@@ -55,6 +57,11 @@ struct CatalogState {
         index(table: number, name: IndexInfo.byID)
     }
 
+    /// The timestamp of the newest catalog document.
+    var latestChangeTs: Timestamp {
+        (tableDocuments.values.map(\.ts) + indexDocuments.values.map(\.ts)).max() ?? 0
+    }
+
     var nextTableNumber: UInt32 {
         max(TableNumber.firstUser, (tables.keys.max() ?? 0) + 1)
     }
@@ -75,8 +82,9 @@ struct CatalogState {
         if let document { indexDocuments[index.id] = document }
     }
 
-    mutating func removeIndex(_ id: IndexID) {
+    mutating func removeIndex(_ id: IndexID, tableName: String) {
         guard let index = indexes.removeValue(forKey: id) else { return }
+        droppedIndexTables[id] = tableName
         indexesByTable[index.tableNumber]?.removeAll { $0 == id }
         indexDocuments[id] = nil
     }

@@ -11,18 +11,20 @@ import Protocol
 actor Committer {
     private let persistence: any Persistence
     private let logger: Logger
+    private let onPersistenceFailure: (@Sendable (Error) -> Void)?
+    /// The catalog as of the newest validated commit, possibly not yet durable; see `durableCatalog()`.
     private(set) var catalog: CatalogState
+    /// The timestamp of the newest catalog change.
+    private var catalogTs: Timestamp
     private var writeLog: WriteLog
     private var oracle: TimestampOracle
-    /// Every commit at or below this is durable and visible to reads.
-    private(set) var publishedTs: Timestamp
-    /// Reads below this may miss versions that retention deleted.
-    private(set) var minReadTs: Timestamp = 0
+    nonisolated let bounds: ReadBounds
     private var queue: [PendingCommit] = []
     private var flushing = false
     private var failure: StorageError?
+    private var publishWaiters: [(ts: Timestamp, continuation: CheckedContinuation<Void, Error>)] = []
     private var subscriptions = SubscriptionRegistry()
-    let sinks = InvalidationSinks()
+    nonisolated let sinks = InvalidationSinks()
     /// Durable persistence writes so far; fewer than commits when group commit batches them.
     private(set) var durableWrites = 0
     /// The highest index ID ever handed out, so a dropped index's ID is never reused.
@@ -30,29 +32,30 @@ actor Committer {
 
     private struct PendingCommit {
         var ts: Timestamp
-        var versions: [DocumentVersion]
-        var entries: [IndexEntry]
-        var keys: [WriteLog.WrittenKey]
+        var writes: PendingWrites
         var globals: [String: [UInt8]]
         var continuation: CheckedContinuation<Timestamp, Error>
     }
 
     static let maxIndexIDGlobal = "catalog.max_index_id"
+    /// The newest commit timestamp, written with every batch: a commit may leave no document row
+    /// (no writes, or a deletion retention has since removed), and timestamps must still never go back.
+    static let highWaterGlobal = "timestamp.high_water"
 
-    private let onPersistenceFailure: (@Sendable (Error) -> Void)?
-
-    init(persistence: any Persistence, catalog: CatalogState, lastTs: Timestamp, maxIndexID: IndexID,
-         minReadTs: Timestamp, configuration: StorageNodeConfiguration, logger: Logger) {
+    init(persistence: any Persistence, catalog: CatalogState, catalogTs: Timestamp, lastTs: Timestamp, maxIndexID: IndexID,
+         oldestReadableTs: Timestamp, configuration: StorageNodeConfiguration, logger: Logger) {
         self.persistence = persistence
         self.onPersistenceFailure = configuration.onPersistenceFailure
         self.catalog = catalog
+        self.catalogTs = catalogTs
         self.logger = logger
         self.maxIndexID = maxIndexID
-        self.minReadTs = minReadTs
         oracle = TimestampOracle(after: lastTs)
-        publishedTs = lastTs
+        bounds = ReadBounds(published: lastTs, oldestReadable: oldestReadableTs)
         writeLog = WriteLog(startTs: lastTs, maxAgeNanos: configuration.writeLogMaxAgeNanos, maxBytes: configuration.writeLogMaxBytes)
     }
+
+    private var publishedTs: Timestamp { bounds.publishedTs }
 
     // MARK: Transactions
 
@@ -61,6 +64,11 @@ actor Committer {
     func commit(_ request: CommitRequest, previous: [StoredDocument?]) async throws -> CommitResult {
         try checkHealthy()
         try checkBeginTimestamp(request.beginTs)
+        // A read of an index dropped since cannot be validated: writes no longer maintain it.
+        for index in request.readSet.intervals.keys where catalog.indexes[index] == nil {
+            guard let table = catalog.droppedIndexTables[index] else { throw StorageError(.badRequest, "no index \(index)") }
+            return .conflict(table: table)
+        }
         var readSet = KeyIntervalSet(request.readSet)
         for write in request.writes {
             let byID = try userTableByIDIndex(write.id.tableNumber)
@@ -105,8 +113,7 @@ actor Committer {
     private func enqueue(ts: Timestamp, _ pending: PendingWrites, globals: [String: [UInt8]] = [:]) async throws -> Timestamp {
         writeLog.append(ts: ts, keys: pending.keys)
         return try await withCheckedThrowingContinuation { continuation in
-            queue.append(PendingCommit(ts: ts, versions: pending.versions, entries: pending.entries, keys: pending.keys,
-                                       globals: globals, continuation: continuation))
+            queue.append(PendingCommit(ts: ts, writes: pending, globals: globals, continuation: continuation))
             if !flushing {
                 flushing = true
                 Task { await self.flush() }
@@ -115,27 +122,22 @@ actor Committer {
     }
 
     private func flush() async {
-        while !queue.isEmpty {
+        while let last = queue.last {
             let batch = queue
             queue = []
             var write = PersistenceBatch()
             for commit in batch {
-                write.documents.append(contentsOf: commit.versions)
-                write.indexEntries.append(contentsOf: commit.entries)
+                write.documents.append(contentsOf: commit.writes.versions)
+                write.indexEntries.append(contentsOf: commit.writes.entries)
+                write.droppedIndexes.append(contentsOf: commit.writes.droppedIndexes)
                 write.globals.merge(commit.globals) { _, new in new }
             }
+            write.globals[Self.highWaterGlobal] = Self.encode(last.ts)
             do {
                 try await persistence.write(write)
                 durableWrites += 1
             } catch {
-                // The in-memory state is now ahead of the disk: stop accepting work. A restart recovers.
-                logger.critical("durable write failed; refusing further commits", metadata: ["error": "\(error)"])
-                let failure = StorageError(.unavailable, "the storage node could not write to persistence: \(error)")
-                self.failure = failure
-                for commit in batch + queue { commit.continuation.resume(throwing: failure) }
-                queue = []
-                flushing = false
-                onPersistenceFailure?(error)
+                fail(batch + queue, error)
                 return
             }
             publish(batch)
@@ -143,18 +145,43 @@ actor Committer {
         flushing = false
     }
 
+    /// The in-memory state is now ahead of the disk: stop accepting work. A restart recovers.
+    private func fail(_ commits: [PendingCommit], _ error: Error) {
+        logger.critical("durable write failed; refusing further commits", metadata: ["error": "\(error)"])
+        let failure = StorageError(.unavailable, "the storage node could not write to persistence: \(error)")
+        self.failure = failure
+        for commit in commits { commit.continuation.resume(throwing: failure) }
+        for waiter in publishWaiters { waiter.continuation.resume(throwing: failure) }
+        publishWaiters = []
+        queue = []
+        flushing = false
+        onPersistenceFailure?(error)
+    }
+
     private func publish(_ batch: [PendingCommit]) {
         guard let last = batch.last else { return }
-        publishedTs = last.ts
+        bounds.publish(last.ts)
         var fired: [UInt64: [UInt64]] = [:]
         for commit in batch {
-            for key in subscriptions.fire(for: commit.keys) { fired[key.connection, default: []].append(key.id) }
+            var hit = subscriptions.fire(for: commit.writes.keys)
+            for index in commit.writes.droppedIndexes { hit.formUnion(subscriptions.fireAll(on: index)) }
+            for key in hit { fired[key.connection, default: []].append(key.id) }
         }
         for (connection, ids) in fired {
             sinks.push(Invalidation(subscriptionIDs: ids.sorted(), ts: last.ts), to: connection)
         }
         for commit in batch { commit.continuation.resume(returning: commit.ts) }
+        let ready = publishWaiters.filter { $0.ts <= last.ts }
+        publishWaiters.removeAll { $0.ts <= last.ts }
+        for waiter in ready { waiter.continuation.resume() }
         writeLog.evict(now: TimestampOracle.now(), keepFrom: queue.first?.ts ?? last.ts + 1)
+    }
+
+    /// Returns once every commit up to `ts` is durable and published.
+    func waitUntilPublished(_ ts: Timestamp) async throws {
+        try checkHealthy()
+        if ts <= publishedTs { return }
+        try await withCheckedThrowingContinuation { publishWaiters.append((ts, $0)) }
     }
 
     // MARK: Subscriptions
@@ -164,16 +191,20 @@ actor Committer {
     }
 
     /// Registers a read set taken at `request.ts`. If a published commit after that already touched it,
-    /// or the write log no longer reaches back that far, it fires at once.
+    /// the write log no longer reaches back that far, or it reads a dropped index, it fires at once.
     func subscribe(connection: UInt64, _ request: SubscribeRequest) throws {
         guard request.ts <= publishedTs else {
             throw StorageError(.badRequest, "subscription timestamp \(request.ts) is after the latest timestamp \(publishedTs)")
         }
+        // A connection that has closed (its detach may have run first) gets nothing registered.
+        guard sinks.isAttached(connection) else { return }
         let key = SubscriptionRegistry.Key(connection: connection, id: request.id)
         let readSet = KeyIntervalSet(request.readSet)
-        let missed = request.ts < writeLog.startTs || writeLog.entries(after: request.ts).contains { entry in
-            entry.ts <= publishedTs && entry.keys.contains { readSet.contains(index: $0.index, key: $0.key) }
-        }
+        let missed = request.ts < writeLog.startTs
+            || request.readSet.intervals.keys.contains { catalog.indexes[$0] == nil }
+            || writeLog.entries(after: request.ts).contains { entry in
+                entry.ts <= publishedTs && entry.keys.contains { readSet.contains(index: $0.index, key: $0.key) }
+            }
         if missed {
             subscriptions.remove(key)
             sinks.push(Invalidation(subscriptionIDs: [request.id], ts: publishedTs), to: connection)
@@ -190,9 +221,20 @@ actor Committer {
 
     // MARK: Catalog
 
+    /// The catalog with every change in it durable.
+    func durableCatalog() async throws -> Catalog {
+        let snapshot = catalog.snapshot
+        try await waitUntilPublished(catalogTs)
+        return snapshot
+    }
+
     func createTable(named name: String) async throws -> TableInfo {
         try checkHealthy()
-        if let existing = catalog.table(named: name) { return existing }
+        if let existing = catalog.table(named: name) {
+            // Its creation may still be on its way to disk: answer only once it is durable.
+            try await waitUntilPublished(catalog.tableDocuments[existing.number]?.ts ?? 0)
+            return existing
+        }
         guard Value.isValidIdentifier(name), !name.hasPrefix("_") else {
             throw StorageError(.badRequest, "invalid table name \(name.debugDescription)")
         }
@@ -210,20 +252,22 @@ actor Committer {
             putIndexDocument(index, previous: nil, ts: ts, creationTime: creationTime, into: &pending)
         }
         maxIndexID += 2
+        catalogTs = ts
         _ = try await enqueue(ts: ts, pending, globals: [Self.maxIndexIDGlobal: Self.encode(maxIndexID)])
         return table
     }
 
-    /// Adds an index in the backfilling state: from this commit on, every write maintains it.
-    /// Returns it with the timestamp at which the backfill must read the table.
-    func beginIndex(table tableName: String, name: String, fields: [String]) async throws -> (IndexInfo, Timestamp, alreadyExists: Bool) {
+    /// Adds an index in the backfilling state: from this commit on, every write maintains it. Returns
+    /// it with the timestamp of its catalog document, at which a backfill must read the table. An index
+    /// of that name that exists already is returned as it is.
+    func beginIndex(table tableName: String, name: String, fields: [String]) async throws -> (IndexInfo, Timestamp) {
         try checkHealthy()
         guard let table = catalog.table(named: tableName) else { throw StorageError(.notFound, "no table \(tableName.debugDescription)") }
         if let existing = catalog.index(table: table.number, name: name) {
             guard existing.fields == fields else {
                 throw StorageError(.badRequest, "index \(name) on \(tableName) already exists with fields \(existing.fields)")
             }
-            return (existing, publishedTs, true)
+            return (existing, catalog.indexDocuments[existing.id]?.ts ?? 0)
         }
         guard Value.isValidIdentifier(name), !name.hasPrefix("_"), name != IndexInfo.byID, name != IndexInfo.byCreationTime else {
             throw StorageError(.badRequest, "invalid index name \(name.debugDescription)")
@@ -236,8 +280,8 @@ actor Committer {
         let ts = oracle.next()
         var pending = PendingWrites()
         putIndexDocument(index, previous: nil, ts: ts, creationTime: Double(ts) / 1e6, into: &pending)
-        let committed = try await enqueue(ts: ts, pending, globals: [Self.maxIndexIDGlobal: Self.encode(maxIndexID)])
-        return (index, committed, false)
+        catalogTs = ts
+        return (index, try await enqueue(ts: ts, pending, globals: [Self.maxIndexIDGlobal: Self.encode(maxIndexID)]))
     }
 
     /// Marks a backfilled index ready; reads at the returned timestamp and later may use it.
@@ -246,6 +290,7 @@ actor Committer {
         guard var index = catalog.indexes[id], let document = catalog.indexDocuments[id] else {
             throw StorageError(.notFound, "index \(id) was dropped during its backfill")
         }
+        if index.state == .ready { return index }
         index.state = .ready
         let ts = oracle.next()
         var pending = PendingWrites()
@@ -253,10 +298,13 @@ actor Committer {
             throw StorageError(.internalError, "index document without _creationTime")
         }
         putIndexDocument(index, previous: document, ts: ts, creationTime: creationTime, into: &pending)
+        catalogTs = ts
         _ = try await enqueue(ts: ts, pending)
         return index
     }
 
+    /// Drops an index. Its entries stay on disk, marked for deletion in the same commit, until
+    /// `Persistence.deleteIndex` removes them.
     func dropIndex(table tableName: String, name: String) async throws -> IndexID {
         try checkHealthy()
         guard let table = catalog.table(named: tableName), let index = catalog.index(table: table.number, name: name),
@@ -268,12 +316,14 @@ actor Committer {
         let ts = oracle.next()
         var pending = PendingWrites()
         pending.add(DocumentWrite(id: document.id, value: nil), previous: document, ts: ts, indexes: catalog.indexes(ofTable: TableNumber.indexes))
-        catalog.removeIndex(index.id)
+        pending.droppedIndexes.append(index.id)
+        catalog.removeIndex(index.id, tableName: tableName)
+        catalogTs = ts
         _ = try await enqueue(ts: ts, pending)
         return index.id
     }
 
-    /// Whether reads of `index` at `ts` see every document: it is ready, and was ready by `ts`.
+    /// The index, if reads of it at `ts` see every document: it is ready, and was ready by `ts`.
     func readableIndex(_ id: IndexID, at ts: Timestamp) throws -> IndexInfo {
         guard let index = catalog.indexes[id] else { throw StorageError(.notFound, "no index \(id)") }
         guard index.state == .ready else { throw StorageError(.badRequest, "index \(index.name) is still being backfilled") }
@@ -281,18 +331,6 @@ actor Committer {
             throw StorageError(.timestampTooOld, "index \(index.name) became readable at \(since), after \(ts)")
         }
         return index
-    }
-
-    func checkReadTimestamp(_ ts: Timestamp) throws {
-        guard ts <= publishedTs else { throw StorageError(.badRequest, "timestamp \(ts) is after the latest timestamp \(publishedTs)") }
-        guard ts >= minReadTs else {
-            throw StorageError(.timestampTooOld, "timestamp \(ts) is older than the retention window (oldest readable: \(minReadTs))")
-        }
-    }
-
-    /// Moves the oldest readable timestamp forward before retention deletes what lies below it.
-    func raiseMinReadTs(to ts: Timestamp) {
-        minReadTs = max(minReadTs, min(ts, publishedTs))
     }
 
     private func putIndexDocument(_ index: IndexInfo, previous: StoredDocument?, ts: Timestamp, creationTime: Double, into pending: inout PendingWrites) {
@@ -307,8 +345,12 @@ actor Committer {
         return !parts.isEmpty && parts.allSatisfy { !$0.isEmpty && Value.isValidFieldName(String($0)) }
     }
 
-    static func encode(_ id: IndexID) -> [UInt8] {
-        withUnsafeBytes(of: id.littleEndian) { Array($0) }
+    static func encode(_ value: UInt64) -> [UInt8] {
+        withUnsafeBytes(of: value.littleEndian) { Array($0) }
+    }
+
+    static func decode(_ bytes: [UInt8]) -> UInt64 {
+        bytes.count == 8 ? bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) } : 0
     }
 }
 
@@ -317,6 +359,7 @@ struct PendingWrites {
     var versions: [DocumentVersion] = []
     var entries: [IndexEntry] = []
     var keys: [WriteLog.WrittenKey] = []
+    var droppedIndexes: [IndexID] = []
 
     /// Every index of the table gets an entry at `ts`: a live one for the new key, and a deletion for the
     /// old key when the document left it. Both keys count as written for conflicts and subscriptions.

@@ -23,12 +23,19 @@ public protocol Persistence: AnyObject, Sendable {
     /// Index entries written outside a commit (backfill). Writing an entry twice is harmless.
     func writeIndexEntries(_ entries: [IndexEntry]) async throws
 
-    /// Removes every entry of a dropped index.
+    /// Dropped indexes whose entries are still on disk (a batch's `droppedIndexes`, not yet deleted).
+    func pendingIndexDeletions() async throws -> [IndexID]
+
+    /// Removes every entry of a dropped index, and its pending-deletion mark, in one transaction.
     func deleteIndex(_ index: IndexID) async throws
 
-    /// Deletes versions that no read at or after `cutoff` can see, looking at the versions written after
-    /// `after`, about `maxVersions` of them at a time. Call again from `processedThrough` until it reaches `cutoff`.
-    func deleteVersions(after: Timestamp, upTo cutoff: Timestamp, maxVersions: Int) async throws -> RetentionProgress
+    /// How far retention has got: every version superseded by one at or below this timestamp is gone.
+    func retentionProgress() async throws -> Timestamp
+
+    /// Deletes versions that no read at or after `cutoff` can see, looking at about `maxVersions` of
+    /// the versions written after the recorded progress, and records the new progress in the same
+    /// transaction. Call again until the returned progress reaches `cutoff`.
+    func deleteVersions(upTo cutoff: Timestamp, maxVersions: Int) async throws -> RetentionProgress
 
     /// Row counts of the document log and the index entries (for retention tests and metrics).
     func rowCounts() async throws -> (documents: Int, indexEntries: Int)
@@ -58,6 +65,8 @@ public struct PersistenceBatch: Sendable {
     public var documents: [DocumentVersion] = []
     public var indexEntries: [IndexEntry] = []
     public var globals: [String: [UInt8]] = [:]
+    /// Indexes dropped by these commits; their entries are deleted later by `deleteIndex`.
+    public var droppedIndexes: [IndexID] = []
 }
 
 public struct RetentionProgress: Sendable {

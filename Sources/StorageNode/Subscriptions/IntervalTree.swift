@@ -112,6 +112,17 @@ struct IntervalTree<Payload: Hashable & Comparable> {
         return tree
     }
 
+    /// Calls `body` with every payload.
+    func forEach(_ body: (Payload) -> Void) {
+        func walk(_ node: Node?) {
+            guard let node else { return }
+            walk(node.left)
+            body(node.payload)
+            walk(node.right)
+        }
+        walk(root)
+    }
+
     /// Calls `body` with the payload of every interval that contains `key`.
     func forEachContaining(_ key: [UInt8], _ body: (Payload) -> Void) {
         visit(root, key, body)

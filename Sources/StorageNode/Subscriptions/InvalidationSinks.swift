@@ -14,6 +14,10 @@ final class InvalidationSinks: Sendable {
         sinks.withLock { $0[connection] = nil }
     }
 
+    func isAttached(_ connection: UInt64) -> Bool {
+        sinks.withLock { $0[connection] != nil }
+    }
+
     func push(_ invalidation: Invalidation, to connection: UInt64) {
         sinks.withLock { $0[connection] }?(invalidation)
     }

@@ -40,6 +40,14 @@ struct SubscriptionRegistry {
         for key in intervals.keys where key.connection == connection { remove(key) }
     }
 
+    /// Every subscription that read `index` (which was dropped); they are removed.
+    mutating func fireAll(on index: IndexID) -> Set<Key> {
+        var hit = Set<Key>()
+        trees[index]?.forEach { hit.insert($0) }
+        for key in hit { remove(key) }
+        return hit
+    }
+
     /// The subscriptions whose read sets contain any of `keys`; they are removed.
     mutating func fire(for keys: [WriteLog.WrittenKey]) -> Set<Key> {
         var hit = Set<Key>()

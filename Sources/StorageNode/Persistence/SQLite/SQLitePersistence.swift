@@ -56,6 +56,7 @@ public final class SQLitePersistence: Persistence, @unchecked Sendable {
             ) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS indexes_by_ts ON indexes (ts);
             CREATE TABLE IF NOT EXISTS globals (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS dropped_indexes (index_id INTEGER PRIMARY KEY);
             """)
     }
 
@@ -97,11 +98,7 @@ public final class SQLitePersistence: Persistence, @unchecked Sendable {
     }
 
     public func global(_ key: String) async throws -> [UInt8]? {
-        try await withReader { db in
-            let stmt = try db.statement("SELECT value FROM globals WHERE key = ?1")
-            stmt.bind(1, key)
-            return try stmt.step() ? stmt.blob(0) : nil
-        }
+        try await withReader { db in try Self.readGlobal(key, db) }
     }
 
     public func write(_ batch: PersistenceBatch) async throws {
@@ -113,14 +110,27 @@ public final class SQLitePersistence: Persistence, @unchecked Sendable {
                     ).insert(version)
                 }
                 for entry in batch.indexEntries { try Self.insert(entry, db) }
-                for (key, value) in batch.globals {
-                    let stmt = try db.statement("INSERT OR REPLACE INTO globals (key, value) VALUES (?1, ?2)")
-                    stmt.bind(1, key)
-                    stmt.bind(2, value)
+                for (key, value) in batch.globals { try Self.setGlobal(key, value, db) }
+                for index in batch.droppedIndexes {
+                    let stmt = try db.statement("INSERT OR IGNORE INTO dropped_indexes (index_id) VALUES (?1)")
+                    stmt.bind(1, index)
                     try stmt.run()
                 }
             }
         }
+    }
+
+    private static func setGlobal(_ key: String, _ value: [UInt8], _ db: SQLiteConnection) throws {
+        let stmt = try db.statement("INSERT OR REPLACE INTO globals (key, value) VALUES (?1, ?2)")
+        stmt.bind(1, key)
+        stmt.bind(2, value)
+        try stmt.run()
+    }
+
+    private static func readGlobal(_ key: String, _ db: SQLiteConnection) throws -> [UInt8]? {
+        let stmt = try db.statement("SELECT value FROM globals WHERE key = ?1")
+        stmt.bind(1, key)
+        return try stmt.step() ? stmt.blob(0) : nil
     }
 
     private static func insert(_ entry: IndexEntry, _ db: SQLiteConnection) throws {
@@ -220,17 +230,38 @@ public final class SQLitePersistence: Persistence, @unchecked Sendable {
         }
     }
 
-    public func deleteIndex(_ index: IndexID) async throws {
-        try await withWriter { db in
-            let stmt = try db.statement("DELETE FROM indexes WHERE index_id = ?1")
-            stmt.bind(1, index)
-            try stmt.run()
+    public func pendingIndexDeletions() async throws -> [IndexID] {
+        try await withReader { db in
+            let stmt = try db.statement("SELECT index_id FROM dropped_indexes")
+            var ids: [IndexID] = []
+            while try stmt.step() { ids.append(stmt.uint64(0)) }
+            return ids
         }
     }
 
-    public func deleteVersions(after: Timestamp, upTo cutoff: Timestamp, maxVersions: Int) async throws -> RetentionProgress {
+    public func deleteIndex(_ index: IndexID) async throws {
         try await withWriter { db in
             try db.transaction {
+                for sql in ["DELETE FROM indexes WHERE index_id = ?1", "DELETE FROM dropped_indexes WHERE index_id = ?1"] {
+                    let stmt = try db.statement(sql)
+                    stmt.bind(1, index)
+                    try stmt.run()
+                }
+            }
+        }
+    }
+
+    private static let retentionProgressKey = "retention.processed_through"
+
+    public func retentionProgress() async throws -> Timestamp {
+        try await withReader { db in try Self.readGlobal(Self.retentionProgressKey, db).map(Self.decodeTimestamp) ?? 0 }
+    }
+
+    public func deleteVersions(upTo cutoff: Timestamp, maxVersions: Int) async throws -> RetentionProgress {
+        try await withWriter { db in
+            try db.transaction {
+                let after = try Self.readGlobal(Self.retentionProgressKey, db).map(Self.decodeTimestamp) ?? 0
+                guard after < cutoff else { return RetentionProgress(deletedRows: 0, processedThrough: after) }
                 // Take at most about `maxVersions` document versions per transaction so commits are not held up;
                 // every version sharing the last timestamp is included, so the window ends on a whole commit.
                 let bound = try db.statement("SELECT ts FROM documents WHERE ts > ?1 AND ts <= ?2 ORDER BY ts LIMIT 1 OFFSET ?3")
@@ -240,9 +271,15 @@ public final class SQLitePersistence: Persistence, @unchecked Sendable {
                 let through = try bound.step() ? bound.uint64(0) : cutoff
                 let deleted = try Self.deleteOlderVersions(db, table: "documents", owner: "table_number, id", after: after, through: through)
                     + Self.deleteOlderVersions(db, table: "indexes", owner: "index_id, key", after: after, through: through)
+                // Recorded in the same transaction as the deletions: a reader trusting it never finds a gap.
+                try Self.setGlobal(Self.retentionProgressKey, withUnsafeBytes(of: through.littleEndian) { Array($0) }, db)
                 return RetentionProgress(deletedRows: deleted, processedThrough: through)
             }
         }
+    }
+
+    private static func decodeTimestamp(_ bytes: [UInt8]) -> Timestamp {
+        bytes.count == 8 ? bytes.withUnsafeBytes { Timestamp(littleEndian: $0.loadUnaligned(as: Timestamp.self)) } : 0
     }
 
     /// For each version written in `(after, through]`, the older versions of the same document (or index key)
