@@ -35,6 +35,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .systemLibrary(
+            name: "CJavaScriptCore",
+            path: "Sources/CJavaScriptCore",
+            pkgConfig: "javascriptcoregtk-4.1",
+            providers: [.apt(["libjavascriptcoregtk-4.1-dev"])]
+        ),
+        // Runs user JavaScript; reaches the database only through the storage client.
+        .target(
+            name: "FunctionRunner",
+            dependencies: ["Protocol", "StorageClient", "CJavaScriptCore"],
+            resources: [.copy("Runtime/js")]
+        ),
         // The client side of the storage protocol, for runners, the coordinator, tests and benchmarks.
         .target(
             name: "StorageClient",
@@ -61,8 +73,15 @@ let package = Package(
             ],
             path: "bench/StorageBench"
         ),
-        .testTarget(name: "ProtocolTests", dependencies: ["Protocol"]),
+        .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "ConvergeTestSupport"]),
         .testTarget(name: "StorageNodeTests", dependencies: ["StorageNode", "StorageClient"]),
-        .testTarget(name: "ClusterTests", dependencies: ["StorageClient", "Protocol"]),
+        // Starts real `converge` processes for the tests that cross process boundaries.
+        .target(name: "ConvergeTestSupport", dependencies: ["StorageClient", "Protocol"], path: "Tests/TestSupport"),
+        .testTarget(name: "ClusterTests", dependencies: ["StorageClient", "Protocol", "ConvergeTestSupport"]),
+        .testTarget(
+            name: "FunctionRunnerTests",
+            dependencies: ["FunctionRunner", "StorageClient", "Protocol", "ConvergeTestSupport"],
+            exclude: ["Fixtures"]
+        ),
     ]
 )

@@ -4,7 +4,9 @@ set -euo pipefail
 
 # System packages the build and the tests use.
 packages=(
-    libsqlite3-dev   # the default persistence backend
+    libsqlite3-dev                 # the default persistence backend
+    libjavascriptcoregtk-4.1-dev   # JavaScriptCore, which runs user functions
+    esbuild                        # bundles user TypeScript
 )
 
 missing=()

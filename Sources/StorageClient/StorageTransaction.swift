@@ -1,27 +1,31 @@
 import Protocol
 
 /// A read-write transaction against a storage node, as a function runner runs one: reads at a fixed
-/// begin timestamp while recording what it read (misses included), buffers writes and reads them back,
-/// then commits everything at once. The commit fails with a conflict if anything it read changed.
+/// begin timestamp while recording what it read (misses included), buffers writes and reads them back
+/// (in gets and in index scans), enforces Convex's per-transaction limits, then commits everything at
+/// once. The commit fails with a conflict if anything it read changed.
 public struct StorageTransaction {
     public let client: StorageClient
     public let beginTs: Timestamp
     public let catalog: Catalog
+    public let limits: TransactionLimits
     public private(set) var readSet = ReadSet()
+    public private(set) var usage = TransactionUsage()
     private var writes: [DocumentID: Value?] = [:]
     private var writeOrder: [DocumentID] = []
     private var nextCreationTime: Double
 
-    public static func begin(_ client: StorageClient, catalog: Catalog? = nil) async throws -> StorageTransaction {
+    public static func begin(_ client: StorageClient, catalog: Catalog? = nil, limits: TransactionLimits = .init()) async throws -> StorageTransaction {
         let ts = try await client.latestTimestamp()
-        if let catalog { return StorageTransaction(client: client, beginTs: ts, catalog: catalog) }
-        return StorageTransaction(client: client, beginTs: ts, catalog: try await client.catalog())
+        if let catalog { return StorageTransaction(client: client, beginTs: ts, catalog: catalog, limits: limits) }
+        return StorageTransaction(client: client, beginTs: ts, catalog: try await client.catalog(), limits: limits)
     }
 
-    public init(client: StorageClient, beginTs: Timestamp, catalog: Catalog) {
+    public init(client: StorageClient, beginTs: Timestamp, catalog: Catalog, limits: TransactionLimits = .init()) {
         self.client = client
         self.beginTs = beginTs
         self.catalog = catalog
+        self.limits = limits
         nextCreationTime = Double(beginTs) / 1e6
     }
 
@@ -37,6 +41,10 @@ public struct StorageTransaction {
         return index
     }
 
+    public var hasWrites: Bool { !writeOrder.isEmpty }
+
+    // MARK: Reads
+
     /// The document's value as this transaction sees it: its own write if any, else the stored one.
     public mutating func get(_ id: DocumentID) async throws -> Value? {
         if let written = writes[id] { return written }
@@ -44,27 +52,77 @@ public struct StorageTransaction {
         // dropped, so the catalog the transaction began with decides; no read is recorded for it.
         guard let table = catalog.table(number: id.tableNumber),
               let byID = catalog.index(table: table.number, name: IndexInfo.byID) else { return nil }
-        readSet.add(.point(IndexInfo.byIDKey(id)), index: byID.id)
-        return try await client.get([id], at: beginTs)[0]?.value
+        try recordRead(.point(IndexInfo.byIDKey(id)), index: byID.id)
+        let document = try await client.get([id], at: beginTs)[0]?.value
+        try count(read: document)
+        return document
     }
 
-    /// Up to `limit` documents of an index range at the begin timestamp. Records the range actually
-    /// covered: with a full page, only up to the last key returned.
-    /// Buffered writes of this transaction are not merged into scans.
-    public mutating func scan(table: String, index name: String, _ interval: KeyInterval = .all,
-                              order: ScanOrder = .ascending, limit: Int = 1000) async throws -> [StoredDocument] {
-        let index = try self.index(table, name)
-        let page = try await client.scan(ScanRequest(ts: beginTs, index: index.id, interval: interval, order: order, limit: limit))
+    /// One page of an index range at the begin timestamp, with this transaction's own writes merged in.
+    /// Pass the returned `cursor` back as `after` for the next page; `isDone` says the range is exhausted.
+    /// Records the range actually covered (with a full page, only up to its last stored key).
+    public mutating func scanPage(_ index: IndexInfo, _ interval: KeyInterval, order: ScanOrder = .ascending,
+                                  limit: Int = 100, after cursor: [UInt8]? = nil) async throws -> TransactionPage {
+        let page = try await client.scan(ScanRequest(ts: beginTs, index: index.id, interval: interval, order: order, limit: limit, cursor: cursor))
         var covered = interval
+        if let cursor {
+            switch order {
+            case .ascending: covered.start = cursor + [0]
+            case .descending: covered.end = cursor
+            }
+        }
         if page.cursor != nil, let last = page.entries.last?.key {
             switch order {
             case .ascending: covered.end = last + [0]
             case .descending: covered.start = last
             }
         }
-        readSet.add(covered, index: index.id)
-        return page.entries.map(\.document)
+        try recordRead(covered, index: index.id)
+        for entry in page.entries { try count(read: entry.document.value) }
+
+        // Stored entries of documents this transaction wrote are stale; its writes that land in the
+        // covered range take their place.
+        var entries = page.entries.filter { writes[$0.document.id] == nil }.map { TransactionPage.Entry(key: $0.key, document: $0.document.value) }
+        for id in writeOrder where id.tableNumber == index.tableNumber {
+            guard let value = writes[id] ?? nil else { continue }
+            let key = index.key(of: value).bytes
+            if covered.contains(key) { entries.append(TransactionPage.Entry(key: key, document: value)) }
+        }
+        entries.sort { order == .ascending ? $0.key.lexicographicallyPrecedes($1.key) : $1.key.lexicographicallyPrecedes($0.key) }
+        return TransactionPage(entries: entries, cursor: page.cursor, isDone: page.cursor == nil)
     }
+
+    /// Up to `limit` documents of an index range (stored ones only, from the first page).
+    public mutating func scan(table: String, index name: String, _ interval: KeyInterval = .all,
+                              order: ScanOrder = .ascending, limit: Int = 1000) async throws -> [StoredDocument] {
+        let index = try self.index(table, name)
+        let page = try await scanPage(index, interval, order: order, limit: limit)
+        return page.entries.compactMap { entry in
+            guard case .string(let text)? = entry.document["_id"], let id = DocumentID(text) else { return nil }
+            return StoredDocument(id: id, ts: beginTs, value: entry.document)
+        }
+    }
+
+    private mutating func recordRead(_ interval: KeyInterval, index: IndexID) throws {
+        readSet.add(interval, index: index)
+        guard readSet.count <= limits.maxReadIntervals else {
+            throw StorageError(.limitExceeded, "Too many reads in a single function execution (limit: \(limits.maxReadIntervals)). Consider using smaller limits in your queries, paginating your queries, or using indexed queries with a selective index range expressions.")
+        }
+    }
+
+    private mutating func count(read document: Value?) throws {
+        guard let document else { return }
+        usage.documentsRead += 1
+        usage.bytesRead += document.size
+        guard usage.documentsRead <= limits.maxDocumentsRead else {
+            throw StorageError(.limitExceeded, "Too many documents read in a single function execution (limit: \(limits.maxDocumentsRead)). Consider using smaller limits in your queries, paginating your queries, or using indexed queries with a selective index range expressions.")
+        }
+        guard usage.bytesRead <= limits.maxBytesRead else {
+            throw StorageError(.limitExceeded, "Too many bytes read in a single function execution (limit: \(limits.maxBytesRead) bytes). Consider using smaller limits in your queries, paginating your queries, or using indexed queries with a selective index range expressions.")
+        }
+    }
+
+    // MARK: Writes
 
     /// Buffers a new document and returns its ID.
     @discardableResult
@@ -75,7 +133,7 @@ public struct StorageTransaction {
         document["_id"] = .string(id.description)
         document["_creationTime"] = .float64(nextCreationTime)
         nextCreationTime = nextCreationTime.nextUp
-        put(id, .object(document))
+        try put(id, .object(document))
         return id
     }
 
@@ -85,16 +143,25 @@ public struct StorageTransaction {
         var document = fields
         document["_id"] = current["_id"]
         document["_creationTime"] = current["_creationTime"]
-        put(id, .object(document))
+        try put(id, .object(document))
     }
 
     public mutating func delete(_ id: DocumentID) async throws {
         guard try await get(id) != nil else { throw StorageError(.notFound, "no document \(id)") }
-        put(id, nil)
+        try put(id, nil)
     }
 
-    private mutating func put(_ id: DocumentID, _ value: Value?) {
+    private mutating func put(_ id: DocumentID, _ value: Value?) throws {
+        if let value { try value.validateDocument() }
         if writes.updateValue(value, forKey: id) == nil { writeOrder.append(id) }
+        usage.documentsWritten = writeOrder.count
+        usage.bytesWritten = writeOrder.reduce(0) { $0 + ((writes[$1] ?? nil)?.size ?? 0) }
+        guard usage.documentsWritten <= limits.maxDocumentsWritten else {
+            throw StorageError(.limitExceeded, "Too many documents written in a single function execution (limit: \(limits.maxDocumentsWritten)).")
+        }
+        guard usage.bytesWritten <= limits.maxBytesWritten else {
+            throw StorageError(.limitExceeded, "Too many bytes written in a single function execution (limit: \(limits.maxBytesWritten) bytes).")
+        }
     }
 
     public var pendingWrites: [DocumentWrite] {
@@ -104,4 +171,36 @@ public struct StorageTransaction {
     public func commit() async throws -> CommitResult {
         try await client.commit(CommitRequest(beginTs: beginTs, readSet: readSet, writes: pendingWrites))
     }
+}
+
+/// One page of a transaction's index scan.
+public struct TransactionPage: Sendable {
+    public struct Entry: Sendable {
+        public var key: [UInt8]
+        public var document: Value
+    }
+
+    public var entries: [Entry]
+    /// Where the next page starts (the last stored key read), nil when done.
+    public var cursor: [UInt8]?
+    public var isDone: Bool
+}
+
+/// Convex's per-transaction limits (spec §7.3).
+public struct TransactionLimits: Sendable {
+    public var maxDocumentsRead = 32_000
+    public var maxBytesRead = 16 << 20
+    public var maxReadIntervals = 4_096
+    public var maxDocumentsWritten = 16_000
+    public var maxBytesWritten = 16 << 20
+
+    public init() {}
+}
+
+/// What a transaction has used of its limits so far.
+public struct TransactionUsage: Sendable, Equatable {
+    public var documentsRead = 0
+    public var bytesRead = 0
+    public var documentsWritten = 0
+    public var bytesWritten = 0
 }

@@ -9,7 +9,7 @@ public struct StorageNodeConfiguration: Sendable {
     /// The write log keeps commits at least this long, so transactions up to this old can commit.
     public var writeLogMaxAgeNanos: UInt64 = 120 * 1_000_000_000
     public var writeLogMaxBytes = 256 << 20
-    public var limits = TransactionLimits()
+    public var limits = RequestLimits()
     /// Called once if a durable write fails. The node then refuses all commits, since its memory is
     /// ahead of its disk; a process should exit and be restarted, which recovers from persistence.
     public var onPersistenceFailure: (@Sendable (Error) -> Void)?
@@ -17,8 +17,8 @@ public struct StorageNodeConfiguration: Sendable {
     public init() {}
 }
 
-/// Per-transaction limits (spec §7.3).
-public struct TransactionLimits: Sendable {
+/// Limits on what one request may ask of the node (spec §7.3 for the per-transaction ones).
+public struct RequestLimits: Sendable {
     public var maxWrites = 16_000
     public var maxWriteBytes = 16 << 20
     public var maxReadIntervals = 4_096

@@ -1,3 +1,4 @@
+import ConvergeTestSupport
 import Protocol
 import StorageClient
 import XCTest

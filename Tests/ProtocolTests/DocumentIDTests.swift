@@ -1,3 +1,4 @@
+import ConvergeTestSupport
 import XCTest
 
 @testable import Protocol

@@ -1,3 +1,4 @@
+import ConvergeTestSupport
 import NIOCore
 import XCTest
 

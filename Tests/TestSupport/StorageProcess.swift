@@ -1,26 +1,25 @@
 import Foundation
 import Protocol
 import StorageClient
-import XCTest
 
 /// A real `converge storage` process on a temporary data directory, for tests that cross process boundaries.
-final class StorageProcess {
-    static let secret: [UInt8] = Array(repeating: 7, count: 32)
+public final class StorageProcess {
+    public static let secret: [UInt8] = Array(repeating: 7, count: 32)
 
-    let dataDir: URL
-    private(set) var endpoint: Endpoint!
+    public let dataDir: URL
+    public private(set) var endpoint: Endpoint!
     /// Every endpoint the node listens on, in the order of its `--listen` options.
-    private(set) var endpoints: [Endpoint] = []
+    public private(set) var endpoints: [Endpoint] = []
     private var process: Process?
     private let extraArguments: [String]
 
-    init(dataDir: URL? = nil, extraArguments: [String] = []) {
+    public init(dataDir: URL? = nil, extraArguments: [String] = []) {
         self.dataDir = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("converge-test-\(UUID().uuidString)")
         self.extraArguments = extraArguments
     }
 
     /// The `converge` binary built beside the test bundle (or `CONVERGE_BINARY`).
-    static var binary: URL {
+    public static var binary: URL {
         if let path = ProcessInfo.processInfo.environment["CONVERGE_BINARY"] { return URL(fileURLWithPath: path) }
         var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         // On Linux the test runner is `.build/debug/<Package>PackageTests.xctest`; the binary sits beside it.
@@ -33,7 +32,7 @@ final class StorageProcess {
     }
 
     /// Starts the node listening on a free loopback port and waits until it says it is listening.
-    func start(file: StaticString = #filePath, line: UInt = #line) throws {
+    public func start() throws {
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = ["storage", "--data-dir", dataDir.path, "--listen", "tcp://127.0.0.1:0",
@@ -61,40 +60,39 @@ final class StorageProcess {
                 return
             }
         }
-        XCTFail("storage node did not start; output: \(output)", file: file, line: line)
-        throw CocoaError(.fileReadUnknown)
+        throw TestFailure("storage node did not start; output: \(output)")
     }
 
-    func connect() async throws -> StorageClient {
+    public func connect() async throws -> StorageClient {
         try await Self.connect(to: endpoint)
     }
 
-    static func connect(to endpoint: Endpoint) async throws -> StorageClient {
+    public static func connect(to endpoint: Endpoint) async throws -> StorageClient {
         try await StorageClient.connect(to: endpoint, instanceSecret: secret)
     }
 
     /// SIGKILL: no chance to flush or clean up, as in a power cut of the process.
-    func kill() {
+    public func kill() {
         guard let process else { return }
         Foundation.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         self.process = nil
     }
 
-    func stop() {
+    public func stop() {
         guard let process else { return }
         process.terminate()
         process.waitUntilExit()
         self.process = nil
     }
 
-    var isRunning: Bool { process?.isRunning ?? false }
+    public var isRunning: Bool { process?.isRunning ?? false }
 
     deinit {
         kill()
     }
 
-    func removeData() {
+    public func removeData() {
         try? FileManager.default.removeItem(at: dataDir)
     }
 }

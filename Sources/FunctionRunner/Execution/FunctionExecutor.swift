@@ -1,0 +1,91 @@
+import Foundation
+import Protocol
+import StorageClient
+
+/// Runs queries and mutations of one deployment as transactions against the storage node: a query
+/// at a snapshot, returning what it read; a mutation committed, and re-run on a conflict.
+public final class FunctionExecutor: Sendable {
+    public let isolate: FunctionIsolate
+    public let storage: StorageClient
+    public let retryPolicy: RetryPolicy
+    public let limits: TransactionLimits
+
+    public init(isolate: FunctionIsolate, storage: StorageClient, retryPolicy: RetryPolicy = .init(), limits: TransactionLimits = .init()) {
+        self.isolate = isolate
+        self.storage = storage
+        self.retryPolicy = retryPolicy
+        self.limits = limits
+    }
+
+    /// A query's outcome with the snapshot it read and what it read there (for subscriptions).
+    public struct QueryResult: Sendable {
+        public var outcome: FunctionOutcome
+        public var ts: Timestamp
+        public var readSet: ReadSet
+    }
+
+    /// A mutation's outcome and, if it committed, its commit timestamp.
+    public struct MutationResult: Sendable {
+        public var outcome: FunctionOutcome
+        public var commitTs: Timestamp?
+    }
+
+    public func runQuery(_ request: FunctionRequest, at ts: Timestamp? = nil) async throws -> QueryResult {
+        var request = request
+        request.kind = .query
+        let begin: Timestamp
+        if let ts { begin = ts } else { begin = try await storage.latestTimestamp() }
+        let host = TransactionHost(transaction: StorageTransaction(client: storage, beginTs: begin, catalog: try await storage.catalog(), limits: limits), writable: false)
+        request.nowMillis = Double(begin) / 1e6
+        let outcome = await isolate.run(request, host: host)
+        return QueryResult(outcome: outcome, ts: begin, readSet: host.transaction.readSet)
+    }
+
+    public func runMutation(_ request: FunctionRequest) async throws -> MutationResult {
+        var request = request
+        request.kind = .mutation
+        var conflicts = 0
+        while true {
+            let transaction = try await StorageTransaction.begin(storage, limits: limits)
+            let host = TransactionHost(transaction: transaction, writable: true)
+            request.nowMillis = Double(transaction.beginTs) / 1e6
+            let outcome = await isolate.run(request, host: host)
+            if host.restartRequested { continue }
+            // A failed mutation writes nothing.
+            guard case .success = outcome.result else { return MutationResult(outcome: outcome, commitTs: nil) }
+            do {
+                switch try await host.transaction.commit() {
+                case .committed(let ts):
+                    return MutationResult(outcome: outcome, commitTs: ts)
+                case .conflict(let table):
+                    conflicts += 1
+                    guard conflicts <= retryPolicy.maxRetries else {
+                        return MutationResult(outcome: FunctionOutcome(result: .failure(FunctionError(message: Self.conflictMessage(table))), logLines: outcome.logLines), commitTs: nil)
+                    }
+                    try await Task.sleep(for: retryPolicy.backoff(attempt: conflicts))
+                }
+            } catch let error as StorageError where error.code == .timestampTooOld {
+                continue
+            }
+        }
+    }
+
+    static func conflictMessage(_ table: String) -> String {
+        "Documents read from or written to the \"\(table)\" table changed while this mutation was being run and on every subsequent retry."
+    }
+}
+
+/// How often, and with what pauses, a conflicting mutation is run again (Convex: 4 times, 100 ms to 2 s).
+public struct RetryPolicy: Sendable {
+    public var maxRetries = 4
+    public var initialBackoff: Duration = .milliseconds(100)
+    public var maxBackoff: Duration = .seconds(2)
+
+    public init() {}
+
+    /// Exponential with full jitter.
+    func backoff(attempt: Int) -> Duration {
+        let ceiling = min(maxBackoff, initialBackoff * (1 << min(attempt - 1, 16)))
+        return ceiling * Double.random(in: 0...1)
+    }
+}

@@ -1,0 +1,17 @@
+import Protocol
+
+/// What a running function may ask of its surroundings: database operations for queries and mutations,
+/// `runQuery` and friends for actions. Operations and their arguments are those of the runtime library.
+/// An isolate calls a host from one invocation at a time, never concurrently.
+public protocol FunctionHost: AnyObject, Sendable {
+    /// An asynchronous operation (`get`, `insert`, `queryPage`, …); its result resolves the JS promise.
+    func call(_ operation: String, _ arguments: Value) async throws -> Value
+    /// A synchronous operation (`normalizeId`), answered without leaving JavaScript.
+    func callSync(_ operation: String, _ arguments: Value) throws -> Value
+}
+
+/// An error a host operation reports to the function, as a JavaScript `Error` it can catch.
+public struct HostError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

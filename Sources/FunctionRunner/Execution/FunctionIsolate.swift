@@ -1,0 +1,165 @@
+import CJavaScriptCore
+import Foundation
+import Protocol
+
+/// One JavaScriptCore context group on a thread of its own, with one deployment's bundle compiled
+/// once for it and evaluated into pooled contexts. Every JavaScript call happens on that thread; while
+/// one invocation waits for its host, another may run in another context.
+public actor FunctionIsolate {
+    private let executor: JSThreadExecutor
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    private let bundle: String
+    private let limits: ExecutionLimits
+    private var group: JSContextGroupRef?
+    private var script: JSScriptRef?
+    private var pool: [JSGlobalContextRef] = []
+    private let watchdog = Watchdog()
+
+    /// Contexts kept for reuse; more are created when busy and released past this.
+    private static let poolSize = 4
+
+    public init(bundle: String, limits: ExecutionLimits = ExecutionLimits(), name: String = "converge-js") {
+        self.bundle = bundle
+        self.limits = limits
+        executor = JSThreadExecutor(name: name)
+    }
+
+    // MARK: Contexts
+
+    /// Compiles the bundle for this isolate's group, once.
+    private func compiledScript() throws -> (JSContextGroupRef, JSScriptRef) {
+        if let group, let script { return (group, script) }
+        let group = JSContextGroupCreate()!
+        let source = JS.string(bundle), url = JS.string("bundle.js")
+        defer { JSStringRelease(source); JSStringRelease(url) }
+        var errorMessage: JSStringRef?
+        var errorLine: Int32 = 0
+        guard let script = JSScriptCreateFromString(group, url, 1, source, &errorMessage, &errorLine) else {
+            let message = errorMessage.map { JS.swiftString($0) } ?? "unknown error"
+            errorMessage.map { JSStringRelease($0) }
+            JSContextGroupRelease(group)
+            throw JavaScriptError(message: "the bundle does not compile: \(message) (line \(errorLine))", stack: "")
+        }
+        self.group = group
+        self.script = script
+        return (group, script)
+    }
+
+    /// A context with the bundle evaluated into it: from the pool, or new.
+    private func takeContext() throws -> JSGlobalContextRef {
+        if let context = pool.popLast() { return context }
+        let (group, script) = try compiledScript()
+        let context = JSGlobalContextCreateInGroup(group, nil)!
+        var exception: JSValueRef?
+        JSScriptEvaluate(context, script, nil, &exception)
+        if let exception {
+            let error = JavaScriptError(context: context, exception: exception)
+            JSGlobalContextRelease(context)
+            throw JavaScriptError(message: "the bundle failed to load: \(error.message)", stack: error.stack)
+        }
+        return context
+    }
+
+    private func returnContext(_ context: JSGlobalContextRef, reusable: Bool) {
+        if reusable && pool.count < Self.poolSize {
+            pool.append(context)
+        } else {
+            JSGlobalContextRelease(context)
+        }
+    }
+
+    /// How many contexts are ready for reuse (for tests and metrics).
+    public var pooledContexts: Int { pool.count }
+
+    // MARK: Running functions
+
+    /// Runs one function to completion, serving its host calls, within the time limits.
+    public func run(_ request: FunctionRequest, host: FunctionHost) async -> FunctionOutcome {
+        let context: JSGlobalContextRef
+        do {
+            context = try takeContext()
+        } catch {
+            return FunctionOutcome(result: .failure(FunctionError(message: "\(error)")), logLines: [])
+        }
+        let invocation = Invocation(context: context, host: host)
+        let cpuBudget = request.kind == .action ? limits.actionSeconds : limits.queryMutationCPUSeconds
+        let wallDeadline = ContinuousClock.now + .seconds(request.kind == .action ? limits.actionSeconds : limits.queryMutationWallSeconds)
+        var cpuUsed = 0.0
+        var reusable = true
+
+        /// Enters JavaScript under the remaining CPU budget; false if the watchdog stopped it.
+        func enter(_ body: () throws -> Void) -> Bool {
+            watchdog.arm(group: group!, seconds: max(0.001, cpuBudget - cpuUsed))
+            let start = Self.threadCPUSeconds()
+            do { try body() } catch { invocation.fail(FunctionError(message: "\(error)")) }
+            cpuUsed += Self.threadCPUSeconds() - start
+            return !watchdog.disarm(group: group!)
+        }
+
+        var finished = enter { try invocation.start(request) }
+        while finished && invocation.outcome == nil {
+            let calls = invocation.takePendingCalls()
+            guard !calls.isEmpty else {
+                invocation.fail(FunctionError(message: "Uncaught Error: the function awaited a promise that can never settle"))
+                break
+            }
+            for pending in calls {
+                guard ContinuousClock.now < wallDeadline else {
+                    invocation.fail(FunctionError(message: "Function execution timed out (maximum duration: \(Int(request.kind == .action ? limits.actionSeconds : limits.queryMutationWallSeconds))s)"))
+                    break
+                }
+                let result: Result<Value, Error>
+                do { result = .success(try await host.call(pending.operation, pending.arguments)) } catch { result = .failure(error) }
+                finished = enter { try invocation.settle(pending, with: result) }
+                if !finished { break }
+            }
+            if invocation.outcome != nil { break }
+        }
+        if !finished {
+            reusable = false
+            invocation.fail(FunctionError(message: "Function execution timed out: JavaScript ran for more than \(cpuBudget) s of CPU time"))
+        }
+        let outcome = invocation.outcome!
+        if case .failure = outcome.result { reusable = false }
+        returnContext(context, reusable: reusable)
+        return outcome
+    }
+
+    /// The functions the bundle defines: module path, name, kind and visibility.
+    public func analyze() throws -> String {
+        let context = try takeContext()
+        defer { returnContext(context, reusable: true) }
+        let global = JSContextGetGlobalObject(context)!
+        guard let converge = JS.object(context, JS.property(context, global, "__converge")),
+              let analyze = JS.object(context, JS.property(context, converge, "analyze"))
+        else { throw JavaScriptError(message: "the bundle did not install the Converge runtime", stack: "") }
+        return JS.swiftString(context, try JS.call(context, analyze, this: converge, [])) ?? "[]"
+    }
+
+    static func threadCPUSeconds() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+}
+
+/// Stops JavaScript that runs past its budget, through the context group's execution time limit.
+private final class Watchdog {
+    private var fired = false
+
+    func arm(group: JSContextGroupRef, seconds: Double) {
+        fired = false
+        JSContextGroupSetExecutionTimeLimit(group, seconds, { _, info in
+            guard let info else { return true }
+            Unmanaged<Watchdog>.fromOpaque(info).takeUnretainedValue().fired = true
+            return true
+        }, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    /// Clears the limit; true if it fired since `arm`.
+    func disarm(group: JSContextGroupRef) -> Bool {
+        JSContextGroupClearExecutionTimeLimit(group)
+        return fired
+    }
+}

@@ -1,0 +1,62 @@
+import Protocol
+
+public enum FunctionKind: String, Sendable {
+    case query, mutation, action
+}
+
+/// One call of a user function.
+public struct FunctionRequest: Sendable {
+    /// Canonical module path, e.g. `messages.js` or `dir/mod.js`.
+    public var module: String
+    public var function: String
+    public var kind: FunctionKind
+    /// The named-arguments object.
+    public var args: Value
+    /// The caller's user identity, or nil when logged out.
+    public var identity: Value?
+    /// Internal functions may be called only from other functions and the scheduler.
+    public var allowInternal: Bool
+    /// Seeds `Math.random` in queries and mutations.
+    public var seed: UInt64
+    /// What `Date.now()` returns in queries and mutations: the transaction's time, in milliseconds.
+    public var nowMillis: Double
+
+    public init(module: String, function: String, kind: FunctionKind, args: Value, identity: Value? = nil,
+                allowInternal: Bool = false, seed: UInt64 = 0, nowMillis: Double = 0) {
+        self.module = module
+        self.function = function
+        self.kind = kind
+        self.args = args
+        self.identity = identity
+        self.allowInternal = allowInternal
+        self.seed = seed
+        self.nowMillis = nowMillis
+    }
+}
+
+/// What a function call produced: its value or its error, and what it logged.
+public struct FunctionOutcome: Sendable {
+    public var result: Result<Value, FunctionError>
+    public var logLines: [String]
+
+    public init(result: Result<Value, FunctionError>, logLines: [String]) {
+        self.result = result
+        self.logLines = logLines
+    }
+}
+
+/// A function's failure as the caller sees it. `data` is set only for a `ConvexError`.
+public struct FunctionError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public var data: Value?
+    /// The JavaScript stack, when there is one.
+    public var stack: String
+
+    public init(message: String, data: Value? = nil, stack: String = "") {
+        self.message = message
+        self.data = data
+        self.stack = stack
+    }
+
+    public var description: String { stack.isEmpty ? message : "\(message)\n\(stack)" }
+}

@@ -1,0 +1,127 @@
+import CJavaScriptCore
+import Protocol
+
+/// The JavaScript side of one function call in one context: the runtime's promise, the host calls it
+/// is waiting on, and how it ended.
+final class Invocation {
+    struct PendingCall {
+        let operation: String
+        let arguments: Value
+        let resolve: JSObjectRef
+        let reject: JSObjectRef
+    }
+
+    let context: JSGlobalContextRef
+    private let host: FunctionHost
+    private var pending: [PendingCall] = []
+    private(set) var outcome: FunctionOutcome?
+
+    init(context: JSGlobalContextRef, host: FunctionHost) {
+        self.context = context
+        self.host = host
+    }
+
+    /// Installs this call's host functions and starts `__converge.invoke`, whose promise settles the outcome.
+    func start(_ request: FunctionRequest) throws {
+        let global = JSContextGetGlobalObject(context)!
+        JS.setProperty(context, global, "__convergeHost", makeHostObject())
+        guard let converge = JS.object(context, JS.property(context, global, "__converge")),
+              let invoke = JS.object(context, JS.property(context, converge, "invoke"))
+        else { throw HostError("the bundle did not install the Converge runtime") }
+        let promise = try JS.call(context, invoke, this: converge, [JS.makeString(context, Self.requestJSON(request))])
+        guard let promiseObject = JS.object(context, promise), let then = JS.object(context, JS.property(context, promiseObject, "then")) else {
+            throw HostError("__converge.invoke did not return a promise")
+        }
+        let onSettled = NativeFunction.make(context) { [unowned self] context, args in
+            self.finish(json: args.first.flatMap { JS.swiftString(context, $0) } ?? "")
+            return JSValueMakeUndefined(context)
+        }
+        let onRejected = NativeFunction.make(context) { [unowned self] context, args in
+            let error = args.first.map { JavaScriptError(context: context, exception: $0) }
+            self.fail(FunctionError(message: error?.message ?? "Uncaught error", stack: error?.stack ?? ""))
+            return JSValueMakeUndefined(context)
+        }
+        _ = try JS.call(context, then, this: promiseObject, [onSettled, onRejected])
+    }
+
+    func takePendingCalls() -> [PendingCall] {
+        defer { pending = [] }
+        return pending
+    }
+
+    /// Resolves or rejects the promise of a host call; the function runs on until it awaits again.
+    func settle(_ call: PendingCall, with result: Result<Value, Error>) throws {
+        switch result {
+        case .success(let value):
+            _ = try JS.call(context, call.resolve, [JS.makeString(context, ConvexJSONWriter.encodeString(value))])
+        case .failure(let error):
+            _ = try JS.call(context, call.reject, [NativeFunction.makeError(context, "\(error)")])
+        }
+    }
+
+    func fail(_ error: FunctionError) {
+        if outcome == nil { outcome = FunctionOutcome(result: .failure(error), logLines: []) }
+    }
+
+    private func finish(json: String) {
+        guard outcome == nil else { return }
+        do {
+            outcome = try Self.outcome(fromJSON: json)
+        } catch {
+            outcome = FunctionOutcome(result: .failure(FunctionError(message: "the runtime returned an unreadable result: \(error)")), logLines: [])
+        }
+    }
+
+    private func makeHostObject() -> JSObjectRef {
+        let object = JSObjectMake(context, nil, nil)!
+        JS.setProperty(context, object, "call", NativeFunction.make(context) { [unowned self] context, args in
+            guard args.count == 2, let operation = JS.swiftString(context, args[0]), let json = JS.swiftString(context, args[1]) else {
+                throw HostError("host call needs an operation and its arguments")
+            }
+            var resolve: JSObjectRef?, reject: JSObjectRef?
+            guard let promise = JSObjectMakeDeferredPromise(context, &resolve, &reject, nil), let resolve, let reject else {
+                throw HostError("cannot create a promise")
+            }
+            self.pending.append(PendingCall(operation: operation, arguments: try ConvexJSONReader.decode(json), resolve: resolve, reject: reject))
+            return promise
+        })
+        JS.setProperty(context, object, "callSync", NativeFunction.make(context) { [unowned self] context, args in
+            guard args.count == 2, let operation = JS.swiftString(context, args[0]), let json = JS.swiftString(context, args[1]) else {
+                throw HostError("host call needs an operation and its arguments")
+            }
+            let result = try self.host.callSync(operation, try ConvexJSONReader.decode(json))
+            return JS.makeString(context, ConvexJSONWriter.encodeString(result))
+        })
+        return object
+    }
+
+    private static func requestJSON(_ request: FunctionRequest) -> String {
+        var fields: [String: Value] = [
+            "module": .string(request.module),
+            "function": .string(request.function),
+            "kind": .string(request.kind.rawValue),
+            "args": request.args,
+            "allowInternal": .boolean(request.allowInternal),
+            "seed": .string(String(request.seed)),
+            "now": .float64(request.nowMillis),
+        ]
+        if let identity = request.identity { fields["identity"] = identity }
+        // The runtime parses this with JSON.parse and decodes `args` itself, so it is convex_encoded_json.
+        return ConvexJSONWriter.encodeString(.object(fields))
+    }
+
+    private static func outcome(fromJSON json: String) throws -> FunctionOutcome {
+        let value = try ConvexJSONReader.decode(json)
+        var lines: [String] = []
+        if case .array(let raw)? = value["logLines"] {
+            lines = raw.compactMap { if case .string(let s) = $0 { return s } else { return nil } }
+        }
+        if let result = value["value"] { return FunctionOutcome(result: .success(result), logLines: lines) }
+        guard case .object(let error)? = value["error"], case .string(let message)? = error["message"] else {
+            throw HostError("neither value nor error")
+        }
+        var stack = ""
+        if case .string(let s)? = error["stack"] { stack = s }
+        return FunctionOutcome(result: .failure(FunctionError(message: message, data: error["data"], stack: stack)), logLines: lines)
+    }
+}

@@ -1,0 +1,497 @@
+// Converge's implementation of `convex/server`: function definitions, the `ctx` objects and the
+// database API, run inside JavaScriptCore. Every database call goes to the host (Swift) through
+// `globalThis.__convergeHost`, as JSON in `convex_encoded_json` form.
+
+import { ConvexError, convexToJson, jsonToConvex, compareValues, validateValue, asObjectValidator, v } from "./values.js";
+
+export { v, ConvexError };
+
+const host = () => globalThis.__convergeHost;
+
+async function call(op, args) {
+  const reply = await host().call(op, JSON.stringify(convexToJson(args)));
+  return jsonToConvex(JSON.parse(reply));
+}
+
+function callSync(op, args) {
+  return jsonToConvex(JSON.parse(host().callSync(op, JSON.stringify(convexToJson(args)))));
+}
+
+// MARK: Function definitions
+
+function define(kind, visibility, definition) {
+  const spec = typeof definition === "function" ? { handler: definition } : definition;
+  if (typeof spec?.handler !== "function") throw new Error(`${kind} needs a handler function`);
+  const fn = (ctx, args) => spec.handler(ctx, args);
+  Object.assign(fn, {
+    isConvexFunction: true,
+    isQuery: kind === "query",
+    isMutation: kind === "mutation",
+    isAction: kind === "action",
+    isPublic: visibility === "public",
+    isInternal: visibility === "internal",
+    convergeKind: kind,
+    argsValidator: asObjectValidator(spec.args),
+    returnsValidator: spec.returns,
+    handler: spec.handler,
+  });
+  return fn;
+}
+
+export const queryGeneric = (d) => define("query", "public", d);
+export const mutationGeneric = (d) => define("mutation", "public", d);
+export const actionGeneric = (d) => define("action", "public", d);
+export const internalQueryGeneric = (d) => define("query", "internal", d);
+export const internalMutationGeneric = (d) => define("mutation", "internal", d);
+export const internalActionGeneric = (d) => define("action", "internal", d);
+
+export function httpActionGeneric(handler) {
+  const fn = (ctx, request) => handler(ctx, request);
+  Object.assign(fn, { isConvexFunction: true, isHttp: true, convergeKind: "httpAction", handler });
+  return fn;
+}
+
+// MARK: Schema (read at push time; at run time these are plain descriptions)
+
+export function defineTable(documentSchema) {
+  const table = {
+    documentType: asObjectValidator(documentSchema),
+    indexes: [],
+    searchIndexes: [],
+    vectorIndexes: [],
+    index(name, fields) { this.indexes.push({ indexDescriptor: name, fields }); return this; },
+    searchIndex(name, config) { this.searchIndexes.push({ indexDescriptor: name, ...config }); return this; },
+    vectorIndex(name, config) { this.vectorIndexes.push({ indexDescriptor: name, ...config }); return this; },
+  };
+  return table;
+}
+
+export function defineSchema(tables, options = {}) {
+  return { tables, schemaValidation: options.schemaValidation ?? true, strictTableNameTypes: options.strictTableNameTypes ?? true };
+}
+
+// MARK: Function references
+
+const functionName = Symbol.for("functionName");
+
+function makeApi(prefix) {
+  return new Proxy({}, {
+    get(_, prop) {
+      if (typeof prop !== "string") return prop === functionName ? referenceName(prefix) : undefined;
+      return makeApi([...prefix, prop]);
+    },
+  });
+}
+
+function referenceName(parts) {
+  if (parts.length < 2) throw new Error(`API path is expected to be of the form \`api.moduleName.functionName\`. Found: \`api.${parts.join(".")}\``);
+  return `${parts.slice(0, -1).join("/")}:${parts[parts.length - 1]}`;
+}
+
+export const anyApi = makeApi([]);
+
+export function makeFunctionReference(name) {
+  return { [functionName]: name };
+}
+
+export function getFunctionName(reference) {
+  if (typeof reference === "string") return reference;
+  const name = reference?.[functionName];
+  if (!name) throw new Error(`${String(reference)} is not a functionReference`);
+  return name;
+}
+
+export function componentsGeneric() {
+  return makeApi([]);
+}
+
+export const paginationOptsValidator = v.object({
+  numItems: v.number(),
+  cursor: v.union(v.string(), v.null()),
+  endCursor: v.optional(v.union(v.string(), v.null())),
+  id: v.optional(v.number()),
+  maximumRowsRead: v.optional(v.number()),
+  maximumBytesRead: v.optional(v.number()),
+});
+
+// Routers and crons are described here and served by the coordinator.
+export function httpRouter() {
+  return {
+    routes: [],
+    isRouter: true,
+    route(spec) { this.routes.push(spec); },
+  };
+}
+
+export function cronJobs() {
+  return {
+    crons: {},
+    isCrons: true,
+    interval(name, schedule, fn, args) { this.crons[name] = { name: getFunctionName(fn), args: [args ?? {}], schedule: { type: "interval", ...schedule } }; },
+    cron(name, cron, fn, args) { this.crons[name] = { name: getFunctionName(fn), args: [args ?? {}], schedule: { type: "cron", cron } }; },
+    hourly(name, schedule, fn, args) { this.crons[name] = { name: getFunctionName(fn), args: [args ?? {}], schedule: { type: "hourly", ...schedule } }; },
+    daily(name, schedule, fn, args) { this.crons[name] = { name: getFunctionName(fn), args: [args ?? {}], schedule: { type: "daily", ...schedule } }; },
+    weekly(name, schedule, fn, args) { this.crons[name] = { name: getFunctionName(fn), args: [args ?? {}], schedule: { type: "weekly", ...schedule } }; },
+    monthly(name, schedule, fn, args) { this.crons[name] = { name: getFunctionName(fn), args: [args ?? {}], schedule: { type: "monthly", ...schedule } }; },
+  };
+}
+
+// MARK: The database
+
+function isTableId(id, table) {
+  return callSync("normalizeId", { table, id }) !== null;
+}
+
+function splitTableArgument(args, arity) {
+  // db.get(id) or db.get("table", id): the table form has one more argument.
+  if (args.length > arity && typeof args[0] === "string" && typeof args[1] === "string") {
+    return { table: args[0], rest: args.slice(1) };
+  }
+  return { table: undefined, rest: args };
+}
+
+function checkIdTable(table, id) {
+  if (table !== undefined && !isTableId(id, table)) throw new Error(`Invalid argument \`id\` for \`db.get\`: ID "${id}" is not an ID of table "${table}"`);
+}
+
+class IndexRangeBuilder {
+  constructor() { this.ops = []; }
+  eq(field, value) { this.ops.push({ op: "eq", field, value }); return this; }
+  gt(field, value) { this.ops.push({ op: "gt", field, value }); return this; }
+  gte(field, value) { this.ops.push({ op: "gte", field, value }); return this; }
+  lt(field, value) { this.ops.push({ op: "lt", field, value }); return this; }
+  lte(field, value) { this.ops.push({ op: "lte", field, value }); return this; }
+}
+
+function fieldOf(doc, path) {
+  let current = doc;
+  for (const part of path.split(".")) {
+    if (current === null || typeof current !== "object" || Array.isArray(current)) return undefined;
+    current = current[part];
+  }
+  return current;
+}
+
+// Filter expressions evaluate to functions of the document.
+const filterBuilder = {
+  field: (path) => (doc) => fieldOf(doc, path),
+  eq: (a, b) => (doc) => compareValues(evaluate(a, doc), evaluate(b, doc)) === 0,
+  neq: (a, b) => (doc) => compareValues(evaluate(a, doc), evaluate(b, doc)) !== 0,
+  lt: (a, b) => (doc) => compareValues(evaluate(a, doc), evaluate(b, doc)) < 0,
+  lte: (a, b) => (doc) => compareValues(evaluate(a, doc), evaluate(b, doc)) <= 0,
+  gt: (a, b) => (doc) => compareValues(evaluate(a, doc), evaluate(b, doc)) > 0,
+  gte: (a, b) => (doc) => compareValues(evaluate(a, doc), evaluate(b, doc)) >= 0,
+  and: (...xs) => (doc) => xs.every((x) => evaluate(x, doc) === true),
+  or: (...xs) => (doc) => xs.some((x) => evaluate(x, doc) === true),
+  not: (x) => (doc) => evaluate(x, doc) !== true,
+  add: (a, b) => (doc) => arithmetic(evaluate(a, doc), evaluate(b, doc), (x, y) => x + y),
+  sub: (a, b) => (doc) => arithmetic(evaluate(a, doc), evaluate(b, doc), (x, y) => x - y),
+  mul: (a, b) => (doc) => arithmetic(evaluate(a, doc), evaluate(b, doc), (x, y) => x * y),
+  div: (a, b) => (doc) => arithmetic(evaluate(a, doc), evaluate(b, doc), (x, y) => x / y),
+  mod: (a, b) => (doc) => arithmetic(evaluate(a, doc), evaluate(b, doc), (x, y) => x % y),
+  neg: (a) => (doc) => { const x = evaluate(a, doc); return typeof x === "number" || typeof x === "bigint" ? -x : undefined; },
+};
+
+function evaluate(expression, doc) {
+  return typeof expression === "function" ? expression(doc) : expression;
+}
+
+function arithmetic(x, y, f) {
+  if (typeof x !== typeof y || (typeof x !== "number" && typeof x !== "bigint")) {
+    throw new Error(`Arithmetic needs two numbers or two bigints, got ${typeof x} and ${typeof y}`);
+  }
+  return f(x, y);
+}
+
+const PAGE_SIZE = 100;
+
+class Query {
+  constructor(table, index = "by_creation_time", range = [], order = "asc", filters = []) {
+    Object.assign(this, { table, index, range, orderValue: order, filters, consumed: false });
+  }
+
+  fullTableScan() { return new Query(this.table, "by_creation_time", [], this.orderValue, this.filters); }
+
+  withIndex(name, rangeFn) {
+    const builder = new IndexRangeBuilder();
+    if (rangeFn) rangeFn(builder);
+    return new Query(this.table, name, builder.ops, this.orderValue, this.filters);
+  }
+
+  withSearchIndex() { throw new Error("Search indexes are not supported by Converge yet"); }
+
+  order(order) {
+    if (order !== "asc" && order !== "desc") throw new Error(`order must be "asc" or "desc", got ${String(order)}`);
+    return new Query(this.table, this.index, this.range, order, this.filters);
+  }
+
+  filter(predicate) {
+    return new Query(this.table, this.index, this.range, this.orderValue, [...this.filters, predicate(filterBuilder)]);
+  }
+
+  matches(doc) {
+    return this.filters.every((f) => evaluate(f, doc) === true);
+  }
+
+  async fetchPage(cursor, limit) {
+    return call("queryPage", { table: this.table, index: this.index, range: this.range, order: this.orderValue, cursor, limit });
+  }
+
+  /** Yields [document, cursor after it] in order, fetching pages as needed. */
+  async *entries(startCursor = null) {
+    let cursor = startCursor;
+    for (;;) {
+      const page = await this.fetchPage(cursor, PAGE_SIZE);
+      for (const entry of page.page) yield entry;
+      if (page.isDone) return;
+      cursor = page.continueCursor;
+    }
+  }
+
+  async *[Symbol.asyncIterator]() {
+    for await (const entry of this.entries()) if (this.matches(entry.doc)) yield entry.doc;
+  }
+
+  async collect() {
+    const out = [];
+    for await (const doc of this) out.push(doc);
+    return out;
+  }
+
+  async take(n) {
+    if (!Number.isInteger(n) || n < 0) throw new Error(`take() needs a non-negative integer, got ${n}`);
+    const out = [];
+    if (n === 0) return out;
+    for await (const doc of this) {
+      out.push(doc);
+      if (out.length >= n) break;
+    }
+    return out;
+  }
+
+  async first() {
+    const [doc] = await this.take(1);
+    return doc ?? null;
+  }
+
+  async unique() {
+    const docs = await this.take(2);
+    if (docs.length > 1) throw new Error(`unique() query returned more than one result: \n [${docs.map((d) => d._id).join(", ")}]`);
+    return docs[0] ?? null;
+  }
+
+  async paginate(options) {
+    const numItems = options?.numItems;
+    if (typeof numItems !== "number" || numItems < 0) throw new Error(`paginate() needs numItems >= 0, got ${numItems}`);
+    const page = [];
+    let cursor = options.cursor ?? null;
+    let isDone = true;
+    if (numItems > 0) {
+      for await (const entry of this.entries(cursor)) {
+        cursor = entry.cursor;
+        if (this.matches(entry.doc)) page.push(entry.doc);
+        if (page.length >= numItems) { isDone = false; break; }
+      }
+    }
+    // The cursor names the last key read, so the next page starts after it whatever is written meanwhile.
+    return { page, isDone, continueCursor: isDone ? "_end_cursor" : cursor ?? "_start_cursor" };
+  }
+}
+
+function makeDatabaseReader() {
+  return {
+    async get(...args) {
+      const { table, rest } = splitTableArgument(args, 1);
+      const [id] = rest;
+      if (typeof id !== "string") throw new Error(`Invalid argument \`id\` for \`db.get\`: expected a string ID, got ${typeof id}`);
+      checkIdTable(table, id);
+      return call("get", { id });
+    },
+    query(table) {
+      if (typeof table !== "string") throw new Error("db.query() needs a table name");
+      return new Query(table);
+    },
+    normalizeId(table, id) {
+      return callSync("normalizeId", { table, id });
+    },
+  };
+}
+
+function makeDatabaseWriter() {
+  const reader = makeDatabaseReader();
+  return {
+    ...reader,
+    async insert(table, value) {
+      return call("insert", { table, value: stripUndefined(value) });
+    },
+    async patch(...args) {
+      const { table, rest } = splitTableArgument(args, 2);
+      const [id, value] = rest;
+      checkIdTable(table, id);
+      const unset = Object.keys(value ?? {}).filter((k) => value[k] === undefined);
+      return call("patch", { id, value: stripUndefined(value), unset });
+    },
+    async replace(...args) {
+      const { table, rest } = splitTableArgument(args, 2);
+      const [id, value] = rest;
+      checkIdTable(table, id);
+      return call("replace", { id, value: stripUndefined(value) });
+    },
+    async delete(...args) {
+      const { table, rest } = splitTableArgument(args, 1);
+      const [id] = rest;
+      checkIdTable(table, id);
+      return call("delete", { id });
+    },
+  };
+}
+
+function stripUndefined(value) {
+  if (value === null || typeof value !== "object" || Array.isArray(value) || value instanceof ArrayBuffer) return value;
+  const out = {};
+  for (const [k, x] of Object.entries(value)) if (x !== undefined) out[k] = x;
+  return out;
+}
+
+// MARK: Running a function
+
+function makeContext(kind, request) {
+  const auth = { getUserIdentity: async () => (request.identity === undefined ? null : jsonToConvex(request.identity)) };
+  const db = kind === "mutation" ? makeDatabaseWriter() : makeDatabaseReader();
+  db.system = makeDatabaseReader();
+  if (kind === "action") {
+    const run = (op) => async (reference, args) => call(op, { name: getFunctionName(reference), args: args ?? {} });
+    return { auth, runQuery: run("runQuery"), runMutation: run("runMutation"), runAction: run("runAction") };
+  }
+  return { db, auth };
+}
+
+function formatLogArgument(value, top) {
+  if (typeof value === "string") return top ? value : `'${value}'`;
+  if (typeof value === "bigint") return `${value}n`;
+  if (value === undefined) return "undefined";
+  if (value instanceof Error) return value.stack ? `${value}\n${value.stack}` : String(value);
+  if (typeof value === "function") return `[Function: ${value.name || "anonymous"}]`;
+  if (Array.isArray(value)) return `[ ${value.map((x) => formatLogArgument(x, false)).join(", ")} ]`;
+  if (value && typeof value === "object" && !(value instanceof ArrayBuffer)) {
+    const fields = Object.entries(value).map(([k, x]) => `${k}: ${formatLogArgument(x, false)}`);
+    return fields.length ? `{ ${fields.join(", ")} }` : "{}";
+  }
+  return String(value);
+}
+
+const MAX_LOG_LINES = 256;
+const MAX_LOG_LINE_LENGTH = 4096;
+
+function installConsole(lines) {
+  const log = (level) => (...args) => {
+    if (lines.length >= MAX_LOG_LINES) {
+      if (lines.length === MAX_LOG_LINES) lines.push(`[ERROR] Log overflow (maximum ${MAX_LOG_LINES}). Remaining log lines will be omitted.`);
+      return;
+    }
+    let line = `[${level}] ${args.map((a) => formatLogArgument(a, true)).join(" ")}`;
+    if (line.length > MAX_LOG_LINE_LENGTH) line = line.slice(0, MAX_LOG_LINE_LENGTH) + " (truncated due to length exceeding limit)";
+    lines.push(line);
+  };
+  globalThis.console = {
+    log: log("LOG"), info: log("INFO"), warn: log("WARN"), error: log("ERROR"), debug: log("DEBUG"),
+    trace: log("LOG"), time() {}, timeEnd() {},
+  };
+}
+
+// Queries and mutations are deterministic: seeded randomness and a clock fixed at the transaction time.
+const RealDate = Date;
+function installDeterminism(request) {
+  if (request.kind === "action") {
+    globalThis.Date = RealDate;
+    Math.random = realRandom;
+    return;
+  }
+  let state = BigInt.asUintN(64, BigInt(request.seed));
+  Math.random = () => {
+    state = BigInt.asUintN(64, state + 0x9e3779b97f4a7c15n);
+    let z = state;
+    z = BigInt.asUintN(64, (z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n);
+    z = BigInt.asUintN(64, (z ^ (z >> 27n)) * 0x94d049bb133111ebn);
+    z = z ^ (z >> 31n);
+    return Number(z >> 11n) / 2 ** 53;
+  };
+  const now = request.now;
+  class FixedDate extends RealDate {
+    constructor(...args) { if (args.length === 0) super(now); else super(...args); }
+    static now() { return now; }
+  }
+  globalThis.Date = FixedDate;
+}
+const realRandom = Math.random;
+
+function errorInfo(error) {
+  if (error instanceof ConvexError || error?.[Symbol.for("ConvexError")]) {
+    let data;
+    try { data = convexToJson(error.data); } catch { data = String(error.data); }
+    return { message: `Uncaught ConvexError: ${error.message}`, data };
+  }
+  if (error instanceof Error) {
+    return { message: `Uncaught ${error.name}: ${error.message}`, stack: error.stack ?? "" };
+  }
+  return { message: `Uncaught ${formatLogArgument(error, true)}` };
+}
+
+function findFunction(modules, modulePath, functionName) {
+  const module = modules[modulePath];
+  const fn = module?.[functionName];
+  const display = `${modulePath.replace(/\.js$/, "")}:${functionName}`;
+  if (!fn?.isConvexFunction) throw { userMessage: `Could not find public function for '${display}'. Did you forget to run \`npx convex dev\` or \`npx convex deploy\`?` };
+  return { fn, display };
+}
+
+/** Installs the deployment's modules and the entry point the host calls. Called by the generated bundle entry. */
+export function installConverge(modules) {
+  globalThis.__converge = {
+    modules,
+    /** Describes every function, for the deployment's metadata. */
+    analyze() {
+      const functions = [];
+      for (const [path, module] of Object.entries(modules)) {
+        for (const [name, fn] of Object.entries(module)) {
+          if (!fn?.isConvexFunction) continue;
+          functions.push({ module: path, name, kind: fn.convergeKind, visibility: fn.isInternal ? "internal" : "public" });
+        }
+      }
+      return JSON.stringify(functions);
+    },
+    /** Runs one function; settles with the JSON of {value} or {error}, always with the log lines. */
+    async invoke(requestJson) {
+      const request = JSON.parse(requestJson);
+      const lines = [];
+      installConsole(lines);
+      installDeterminism(request);
+      try {
+        const { fn, display } = findFunction(modules, request.module, request.function);
+        if (fn.convergeKind !== request.kind) {
+          const actual = fn.convergeKind[0].toUpperCase() + fn.convergeKind.slice(1);
+          const wanted = request.kind[0].toUpperCase() + request.kind.slice(1);
+          throw { userMessage: `Trying to execute ${request.module}:${request.function} as ${wanted}, but it is defined as ${actual}.` };
+        }
+        if (fn.isInternal && !request.allowInternal) {
+          throw { userMessage: `Could not find public function for '${display}'. Did you forget to run \`npx convex dev\` or \`npx convex deploy\`?` };
+        }
+        const args = jsonToConvex(request.args);
+        if (fn.argsValidator) {
+          const problem = validateValue(fn.argsValidator, args, "", isTableId);
+          if (problem) throw { userMessage: `ArgumentValidationError: ${problem}` };
+        }
+        const result = await fn(makeContext(request.kind, request), args);
+        const value = result === undefined ? null : result;
+        if (fn.returnsValidator) {
+          const problem = validateValue(fn.returnsValidator, value, "", isTableId);
+          if (problem) throw { userMessage: `ReturnsValidationError: ${problem}` };
+        }
+        return JSON.stringify({ value: convexToJson(value), logLines: lines });
+      } catch (error) {
+        const info = error && typeof error === "object" && "userMessage" in error ? { message: error.userMessage } : errorInfo(error);
+        return JSON.stringify({ error: info, logLines: lines });
+      }
+    },
+  };
+}

@@ -1,0 +1,306 @@
+// Converge's implementation of `convex/values`: the value model in JavaScript, its JSON form
+// (convex_encoded_json, spec §3), the total order, validators and ConvexError.
+
+const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+export function bytesToBase64(bytes) {
+  let out = "";
+  for (let i = 0; i < bytes.length; i += 3) {
+    const a = bytes[i], b = bytes[i + 1], c = bytes[i + 2];
+    const n = (a << 16) | ((b ?? 0) << 8) | (c ?? 0);
+    out += BASE64[(n >> 18) & 63] + BASE64[(n >> 12) & 63];
+    out += b === undefined ? "=" : BASE64[(n >> 6) & 63];
+    out += c === undefined ? "=" : BASE64[n & 63];
+  }
+  return out;
+}
+
+export function base64ToBytes(text) {
+  if (text.length % 4 !== 0) throw new Error(`Invalid base64 string: ${text}`);
+  const clean = text.replace(/=+$/, "");
+  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
+  let bits = 0, value = 0, j = 0;
+  for (const ch of clean) {
+    const d = BASE64.indexOf(ch);
+    if (d < 0) throw new Error(`Invalid base64 string: ${text}`);
+    value = (value << 6) | d;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[j++] = (value >> bits) & 0xff;
+    }
+  }
+  return out;
+}
+
+function int64ToBase64(big) {
+  const bytes = new Uint8Array(8);
+  new DataView(bytes.buffer).setBigInt64(0, big, true);
+  return bytesToBase64(bytes);
+}
+
+function float64ToBase64(n) {
+  const bytes = new Uint8Array(8);
+  new DataView(bytes.buffer).setFloat64(0, n, true);
+  return bytesToBase64(bytes);
+}
+
+const MIN_INT64 = -(2n ** 63n);
+const MAX_INT64 = 2n ** 63n - 1n;
+
+function isSpecialFloat(n) {
+  return Number.isNaN(n) || !Number.isFinite(n) || Object.is(n, -0);
+}
+
+function validateFieldName(name, context) {
+  if (typeof name !== "string") throw new Error(`Invalid field name ${String(name)}${context}`);
+  if (name.startsWith("$")) throw new Error(`Field name ${name} starts with a '$', which is reserved.${context}`);
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e) throw new Error(`Field name ${name} has invalid character '${name[i]}': Field names can only contain non-control ASCII characters${context}`);
+  }
+}
+
+function describePath(path) {
+  return path ? ` Path: ${path}` : "";
+}
+
+/** JavaScript value → convex_encoded_json. Rejects what Convex rejects, naming where. */
+export function convexToJson(value, path = "") {
+  if (value === null) return null;
+  switch (typeof value) {
+    case "bigint":
+      if (value < MIN_INT64 || value > MAX_INT64) throw new Error(`BigInt ${value} does not fit into a 64-bit signed integer.${describePath(path)}`);
+      return { $integer: int64ToBase64(value) };
+    case "number":
+      return isSpecialFloat(value) ? { $float: float64ToBase64(value) } : value;
+    case "boolean":
+    case "string":
+      return value;
+    case "undefined":
+      throw new Error(`undefined is not a valid Convex value (present at path ${path || "."}). To learn about Convex's supported types, see https://docs.convex.dev/using/types.`);
+  }
+  if (value instanceof ArrayBuffer) return { $bytes: bytesToBase64(new Uint8Array(value)) };
+  if (ArrayBuffer.isView(value)) return { $bytes: bytesToBase64(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)) };
+  if (Array.isArray(value)) return value.map((item, i) => convexToJson(item, `${path}[${i}]`));
+  if (typeof value === "object") {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== null && proto !== Object.prototype) {
+      throw new Error(`${value.constructor?.name ?? "Object"} ${String(value)} is not a supported Convex type (present at path ${path || "."}).`);
+    }
+    const out = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (v === undefined) continue;
+      validateFieldName(k, describePath(path));
+      out[k] = convexToJson(v, `${path}.${k}`);
+    }
+    return out;
+  }
+  throw new Error(`${typeof value} is not a supported Convex type (present at path ${path || "."}).`);
+}
+
+/** convex_encoded_json → JavaScript value. */
+export function jsonToConvex(json) {
+  if (json === null || typeof json !== "object") return json;
+  if (Array.isArray(json)) return json.map(jsonToConvex);
+  const keys = Object.keys(json);
+  if (keys.length === 1 && keys[0].startsWith("$")) {
+    const payload = json[keys[0]];
+    switch (keys[0]) {
+      case "$integer": return new DataView(base64ToBytes(payload).buffer).getBigInt64(0, true);
+      case "$float": return new DataView(base64ToBytes(payload).buffer).getFloat64(0, true);
+      case "$bytes": return base64ToBytes(payload).buffer;
+    }
+  }
+  const out = {};
+  for (const k of keys) out[k] = jsonToConvex(json[k]);
+  return out;
+}
+
+// Convex's total order (spec §3.1): undefined < null < int64 < float64 < boolean < string < bytes < array < object.
+function typeRank(v) {
+  if (v === undefined) return 0;
+  if (v === null) return 1;
+  switch (typeof v) {
+    case "bigint": return 2;
+    case "number": return 3;
+    case "boolean": return 4;
+    case "string": return 5;
+  }
+  if (v instanceof ArrayBuffer) return 6;
+  if (Array.isArray(v)) return 7;
+  return 8;
+}
+
+function compareStrings(a, b) {
+  // Byte order of UTF-8, which is code point order (not UTF-16 order).
+  const ia = a[Symbol.iterator](), ib = b[Symbol.iterator]();
+  for (;;) {
+    const x = ia.next(), y = ib.next();
+    if (x.done || y.done) return x.done && y.done ? 0 : x.done ? -1 : 1;
+    const cx = x.value.codePointAt(0), cy = y.value.codePointAt(0);
+    if (cx !== cy) return cx < cy ? -1 : 1;
+  }
+}
+
+function floatKey(n) {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, n);
+  const bits = view.getBigUint64(0);
+  return bits & (1n << 63n) ? ~bits & ((1n << 64n) - 1n) : bits | (1n << 63n);
+}
+
+export function compareValues(a, b) {
+  const ra = typeRank(a), rb = typeRank(b);
+  if (ra !== rb) return ra < rb ? -1 : 1;
+  switch (ra) {
+    case 0: case 1: return 0;
+    case 2: return a === b ? 0 : a < b ? -1 : 1;
+    case 3: { const ka = floatKey(a), kb = floatKey(b); return ka === kb ? 0 : ka < kb ? -1 : 1; }
+    case 4: return a === b ? 0 : a ? 1 : -1;
+    case 5: return compareStrings(a, b);
+    case 6: {
+      const x = new Uint8Array(a), y = new Uint8Array(b);
+      for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
+      return x.length === y.length ? 0 : x.length < y.length ? -1 : 1;
+    }
+    case 7: {
+      for (let i = 0; i < Math.min(a.length, b.length); i++) { const c = compareValues(a[i], b[i]); if (c) return c; }
+      return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
+    }
+    default: {
+      const ka = Object.keys(a).filter((k) => a[k] !== undefined).sort(compareStrings);
+      const kb = Object.keys(b).filter((k) => b[k] !== undefined).sort(compareStrings);
+      for (let i = 0; i < Math.min(ka.length, kb.length); i++) {
+        const c = compareStrings(ka[i], kb[i]) || compareValues(a[ka[i]], b[kb[i]]);
+        if (c) return c;
+      }
+      return ka.length === kb.length ? 0 : ka.length < kb.length ? -1 : 1;
+    }
+  }
+}
+
+// MARK: ConvexError
+
+export class ConvexError extends Error {
+  constructor(data) {
+    super(typeof data === "string" ? data : stringifyForMessage(data));
+    this.name = "ConvexError";
+    this.data = data;
+  }
+}
+Object.defineProperty(ConvexError.prototype, Symbol.for("ConvexError"), { value: true });
+
+function stringifyForMessage(data) {
+  try { return JSON.stringify(convexToJson(data)); } catch { return String(data); }
+}
+
+// MARK: Validators
+
+class Validator {
+  constructor(kind, props = {}) {
+    this.kind = kind;
+    this.isOptional = "required";
+    Object.assign(this, props);
+  }
+  get isConvexValidator() { return true; }
+}
+
+function optionalOf(validator) {
+  const copy = Object.assign(Object.create(Object.getPrototypeOf(validator)), validator);
+  copy.isOptional = "optional";
+  return copy;
+}
+
+export const v = {
+  id: (tableName) => new Validator("id", { tableName }),
+  null: () => new Validator("null"),
+  number: () => new Validator("float64"),
+  float64: () => new Validator("float64"),
+  bigint: () => new Validator("int64"),
+  int64: () => new Validator("int64"),
+  boolean: () => new Validator("boolean"),
+  string: () => new Validator("string"),
+  bytes: () => new Validator("bytes"),
+  literal: (value) => new Validator("literal", { value }),
+  array: (element) => new Validator("array", { element }),
+  object: (fields) => new Validator("object", { fields }),
+  record: (key, value) => new Validator("record", { key, value }),
+  union: (...members) => new Validator("union", { members }),
+  any: () => new Validator("any"),
+  optional: (validator) => optionalOf(validator),
+  nullable: (validator) => new Validator("union", { members: [validator, new Validator("null")] }),
+};
+
+export function asObjectValidator(obj) {
+  if (obj === undefined) return undefined;
+  if (obj instanceof Validator) return obj;
+  return v.object(obj);
+}
+
+function describeValue(value) {
+  try { return JSON.stringify(convexToJson(value)); } catch { return String(value); }
+}
+
+/**
+ * Checks `value` against `validator`; returns an error message naming the path of the bad field, or null.
+ * `isTableId(id, table)` answers whether a string is an ID of that table.
+ */
+export function validateValue(validator, value, path, isTableId) {
+  const at = path ? ` at path .${path}` : "";
+  const fail = (expected) => `Value does not match validator.\nPath: ${path ? "." + path : "."}\nValue: ${describeValue(value)}\nValidator: ${expected}`;
+  switch (validator.kind) {
+    case "any": return null;
+    case "null": return value === null ? null : fail("v.null()");
+    case "float64": return typeof value === "number" ? null : fail("v.float64()");
+    case "int64": return typeof value === "bigint" ? null : fail("v.int64()");
+    case "boolean": return typeof value === "boolean" ? null : fail("v.boolean()");
+    case "string": return typeof value === "string" ? null : fail("v.string()");
+    case "bytes": return value instanceof ArrayBuffer ? null : fail("v.bytes()");
+    case "literal": return compareValues(value, validator.value) === 0 && typeof value === typeof validator.value ? null : fail(`v.literal(${describeValue(validator.value)})`);
+    case "id":
+      if (typeof value !== "string") return fail(`v.id("${validator.tableName}")`);
+      return isTableId(value, validator.tableName) ? null : fail(`v.id("${validator.tableName}")`);
+    case "array": {
+      if (!Array.isArray(value)) return fail("v.array(...)");
+      for (let i = 0; i < value.length; i++) {
+        const e = validateValue(validator.element, value[i], `${path}[${i}]`, isTableId);
+        if (e) return e;
+      }
+      return null;
+    }
+    case "record": {
+      if (value === null || typeof value !== "object" || Array.isArray(value) || value instanceof ArrayBuffer) return fail("v.record(...)");
+      for (const [k, item] of Object.entries(value)) {
+        const ek = validateValue(validator.key, k, path ? `${path}.${k}` : k, isTableId);
+        if (ek) return ek;
+        const ev = validateValue(validator.value, item, path ? `${path}.${k}` : k, isTableId);
+        if (ev) return ev;
+      }
+      return null;
+    }
+    case "object": {
+      if (value === null || typeof value !== "object" || Array.isArray(value) || value instanceof ArrayBuffer) return fail("v.object(...)");
+      for (const [k, fieldValidator] of Object.entries(validator.fields)) {
+        const fieldPath = path ? `${path}.${k}` : k;
+        if (value[k] === undefined) {
+          if (fieldValidator.isOptional === "optional") continue;
+          return `Object is missing the required field \`${k}\`. Consider wrapping the field validator in \`v.optional(...)\` if this is expected.\n\nObject: ${describeValue(value)}\nValidator: v.object(...)${at}`;
+        }
+        const e = validateValue(fieldValidator, value[k], fieldPath, isTableId);
+        if (e) return e;
+      }
+      for (const k of Object.keys(value)) {
+        if (value[k] !== undefined && !(k in validator.fields)) {
+          return `Object contains extra field \`${k}\` that is not in the validator.\n\nObject: ${describeValue(value)}\nValidator: v.object(...)${at}`;
+        }
+      }
+      return null;
+    }
+    case "union": {
+      for (const member of validator.members) if (!validateValue(member, value, path, isTableId)) return null;
+      return fail("v.union(...)");
+    }
+  }
+  return `Unknown validator kind ${validator.kind}`;
+}
