@@ -131,7 +131,7 @@ final class DatabaseAPITests: XCTestCase {
     func testMutationReadsItsOwnWrites() async throws {
         try await send("stored", author: "self")
         let result = try app.value(try await app.mutation("messages:sendAndReadBack", ["body": "fresh"]))
-        XCTAssertEqual(result["seen"], ["fresh", "stored"])
+        XCTAssertEqual(result["seen"], ["stored", "fresh"], "by_author orders by author, then _creationTime")
         XCTAssertEqual(result["n"], 7.0)
     }
 

@@ -92,9 +92,12 @@ public actor FunctionIsolate {
         func enter(_ body: () throws -> Void) -> Bool {
             watchdog.arm(group: group!, seconds: max(0.001, cpuBudget - cpuUsed))
             let start = Self.threadCPUSeconds()
-            do { try body() } catch { invocation.fail(FunctionError(message: "\(error)")) }
+            var thrown: Error?
+            do { try body() } catch { thrown = error }
             cpuUsed += Self.threadCPUSeconds() - start
-            return !watchdog.disarm(group: group!)
+            if watchdog.disarm(group: group!) { return false }
+            if let thrown { invocation.fail(FunctionError(message: "\(thrown)")) }
+            return true
         }
 
         var finished = enter { try invocation.start(request) }
@@ -120,6 +123,7 @@ public actor FunctionIsolate {
             reusable = false
             invocation.fail(FunctionError(message: "Function execution timed out: JavaScript ran for more than \(cpuBudget) s of CPU time"))
         }
+        invocation.releaseOutstanding()
         let outcome = invocation.outcome!
         if case .failure = outcome.result { reusable = false }
         returnContext(context, reusable: reusable)

@@ -14,6 +14,8 @@ final class Invocation {
     let context: JSGlobalContextRef
     private let host: FunctionHost
     private var pending: [PendingCall] = []
+    /// Calls made and not yet settled, whose resolve and reject functions are protected from GC.
+    private var outstanding: [PendingCall] = []
     private(set) var outcome: FunctionOutcome?
 
     init(context: JSGlobalContextRef, host: FunctionHost) {
@@ -51,12 +53,25 @@ final class Invocation {
 
     /// Resolves or rejects the promise of a host call; the function runs on until it awaits again.
     func settle(_ call: PendingCall, with result: Result<Value, Error>) throws {
+        defer { release(call) }
         switch result {
         case .success(let value):
             _ = try JS.call(context, call.resolve, [JS.makeString(context, ConvexJSONWriter.encodeString(value))])
         case .failure(let error):
             _ = try JS.call(context, call.reject, [NativeFunction.makeError(context, "\(error)")])
         }
+    }
+
+    private func release(_ call: PendingCall) {
+        JSValueUnprotect(context, call.resolve)
+        JSValueUnprotect(context, call.reject)
+        outstanding.removeAll { $0.resolve == call.resolve }
+    }
+
+    /// Lets go of calls the function will never see settled (it timed out or already finished).
+    func releaseOutstanding() {
+        for call in outstanding { release(call) }
+        pending = []
     }
 
     func fail(_ error: FunctionError) {
@@ -82,7 +97,12 @@ final class Invocation {
             guard let promise = JSObjectMakeDeferredPromise(context, &resolve, &reject, nil), let resolve, let reject else {
                 throw HostError("cannot create a promise")
             }
-            self.pending.append(PendingCall(operation: operation, arguments: try ConvexJSONReader.decode(json), resolve: resolve, reject: reject))
+            // Swift holds these across JavaScript entries, where the garbage collector may run.
+            JSValueProtect(context, resolve)
+            JSValueProtect(context, reject)
+            let call = PendingCall(operation: operation, arguments: try ConvexJSONReader.decode(json), resolve: resolve, reject: reject)
+            self.pending.append(call)
+            self.outstanding.append(call)
             return promise
         })
         JS.setProperty(context, object, "callSync", NativeFunction.make(context) { [unowned self] context, args in

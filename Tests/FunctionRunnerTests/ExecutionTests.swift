@@ -1,0 +1,141 @@
+import ConvergeTestSupport
+import FunctionRunner
+import Protocol
+import StorageClient
+import XCTest
+
+/// How functions run: errors, logs, determinism, validation, visibility, time and transaction limits,
+/// conflict retries and context reuse.
+final class ExecutionTests: XCTestCase {
+    let app = AppHarness()
+
+    override func tearDown() async throws { await app.stop() }
+
+    func testConvexErrorKeepsItsDataAndWritesNothing() async throws {
+        try await app.start()
+        let error = try app.error(try await app.mutation("messages:failWithData"))
+        XCTAssertEqual(error.data, ["code": 42.0])
+        XCTAssertTrue(error.message.hasPrefix("Uncaught ConvexError: "), error.message)
+        let list = try await app.queryValue("messages:list")
+        XCTAssertEqual(list, [], "a failed mutation commits nothing")
+    }
+
+    func testThrownErrorCarriesMessageAndStackButNoData() async throws {
+        try await app.start()
+        let error = try app.error(try await app.query("messages:boom"))
+        XCTAssertEqual(error.message, "Uncaught Error: boom")
+        XCTAssertNil(error.data)
+        XCTAssertTrue(error.stack.contains("boom") || error.stack.contains("bundle.js"), error.stack)
+    }
+
+    func testInfiniteLoopIsStoppedAfterAboutOneSecondAndTheIsolateStillServes() async throws {
+        try await app.start()
+        let started = ContinuousClock.now
+        let error = try app.error(try await app.query("messages:spin"))
+        let elapsed = ContinuousClock.now - started
+        XCTAssertTrue(error.message.contains("timed out"), error.message)
+        XCTAssertGreaterThan(elapsed, .milliseconds(900))
+        XCTAssertLessThan(elapsed, .seconds(5))
+        let list = try await app.queryValue("messages:list")
+        XCTAssertEqual(list, [])
+    }
+
+    func testQueriesAreDeterministic() async throws {
+        try await app.start()
+        let ts = try await app.storage.latestTimestamp()
+        let request = AppHarness.request("messages:deterministic")
+        let first = try app.value(try await app.executor.runQuery(request, at: ts).outcome)
+        let second = try app.value(try await app.executor.runQuery(request, at: ts).outcome)
+        XCTAssertEqual(first, second)
+        let values = first.arrayValue
+        XCTAssertNotEqual(values[0], values[1], "Math.random still produces a sequence")
+        XCTAssertEqual(values[2], .float64(Double(ts) / 1e6), "Date.now() is the snapshot's time")
+        XCTAssertEqual(values[3], .float64((Double(ts) / 1e6).rounded(.down)), "new Date() too, at millisecond precision")
+    }
+
+    func testConsoleOutputBecomesLogLines() async throws {
+        try await app.start()
+        let outcome = try await app.query("messages:chatty")
+        XCTAssertEqual(outcome.logLines, ["[LOG] hello 1 { a: [ 1, 'x' ] }", "[WARN] careful", "[ERROR] bad"])
+    }
+
+    func testArgumentAndReturnValidationNameWhatIsWrong() async throws {
+        try await app.start()
+        let badArgs = try app.error(try await app.mutation("messages:send", ["body": 5.0]))
+        XCTAssertTrue(badArgs.message.contains("ArgumentValidationError"), badArgs.message)
+        XCTAssertTrue(badArgs.message.contains("Path: .body"), badArgs.message)
+        let extra = try app.error(try await app.mutation("messages:send", ["body": "x", "color": "red"]))
+        XCTAssertTrue(extra.message.contains("extra field `color`"), extra.message)
+        let missing = try app.error(try await app.query("messages:byAuthor"))
+        XCTAssertTrue(missing.message.contains("missing the required field `author`"), missing.message)
+        let badReturn = try app.error(try await app.query("messages:wrongReturn"))
+        XCTAssertTrue(badReturn.message.contains("ReturnsValidationError"), badReturn.message)
+    }
+
+    func testInternalFunctionsAreHiddenFromClients() async throws {
+        try await app.start()
+        let hidden = try app.error(try await app.query("messages:secret"))
+        XCTAssertTrue(hidden.message.contains("Could not find public function for 'messages:secret'"), hidden.message)
+        let fromInside = try app.value(try await app.query("messages:secret", allowInternal: true))
+        XCTAssertEqual(fromInside, "internal")
+    }
+
+    func testUnknownFunctionAndWrongKindAreFunctionErrors() async throws {
+        try await app.start()
+        let unknown = try app.error(try await app.query("messages:nope"))
+        XCTAssertTrue(unknown.message.contains("Could not find public function for 'messages:nope'"), unknown.message)
+        let wrongKind = try app.error(try await app.mutation("messages:list"))
+        XCTAssertEqual(wrongKind.message, "Trying to execute messages.js:list as Mutation, but it is defined as Query.")
+    }
+
+    func testQueryCannotWrite() async throws {
+        try await app.start()
+        // A query's ctx.db has no insert at all, as in Convex.
+        let error = try app.error(try await app.executor.runQuery(AppHarness.request("messages:send", ["body": "x"], kind: .query)).outcome)
+        XCTAssertTrue(error.message.contains("defined as Mutation"), error.message)
+    }
+
+    func testTransactionLimitsProduceTheirErrors() async throws {
+        var limits = TransactionLimits()
+        limits.maxDocumentsWritten = 5
+        limits.maxDocumentsRead = 8
+        try await app.start(transactionLimits: limits)
+        let tooManyWrites = try app.error(try await app.mutation("messages:insertMany", ["count": 6.0]))
+        XCTAssertTrue(tooManyWrites.message.contains("Too many documents written"), tooManyWrites.message)
+        _ = try await app.mutationValue("messages:insertMany", ["count": 5.0])
+        _ = try await app.mutationValue("messages:insertMany", ["count": 5.0])
+        let tooManyReads = try app.error(try await app.query("messages:readAll"))
+        XCTAssertTrue(tooManyReads.message.contains("Too many documents read"), tooManyReads.message)
+    }
+
+    func testConcurrentIncrementsAllLandThroughConflictRetries() async throws {
+        var policy = RetryPolicy()
+        policy.maxRetries = 50
+        policy.initialBackoff = .milliseconds(2)
+        policy.maxBackoff = .milliseconds(20)
+        try await app.start(retryPolicy: policy)
+        _ = try await app.mutationValue("counters:increment", ["name": "hits"])
+        let executor: FunctionExecutor = app.executor
+        let results = try await withThrowingTaskGroup(of: FunctionOutcome.self) { group in
+            for _ in 0..<20 {
+                group.addTask { try await executor.runMutation(AppHarness.request("counters:increment", ["name": "hits"], kind: .mutation)).outcome }
+            }
+            return try await group.reduce(into: [FunctionOutcome]()) { $0.append($1) }
+        }
+        let values = results.compactMap { try? $0.result.get() }
+        XCTAssertEqual(values.count, 20, "every increment committed")
+        XCTAssertEqual(Set(values).count, 20, "no two increments saw the same count")
+        let final = try await app.queryValue("counters:get", ["name": "hits"])
+        XCTAssertEqual(final, .int64(21))
+    }
+
+    func testContextsAreReusedAfterSuccessAndDiscardedAfterErrors() async throws {
+        try await app.start()
+        _ = try await app.queryValue("messages:list")
+        let pooled = await app.executor.isolate.pooledContexts
+        XCTAssertEqual(pooled, 1)
+        _ = try app.error(try await app.query("messages:boom"))
+        let afterError = await app.executor.isolate.pooledContexts
+        XCTAssertEqual(afterError, 0, "the context that threw is thrown away")
+    }
+}
