@@ -44,7 +44,15 @@ let package = Package(
         // Runs user JavaScript; reaches the database only through the storage client.
         .target(
             name: "FunctionRunner",
-            dependencies: ["Protocol", "StorageClient", "CJavaScriptCore"],
+            dependencies: [
+                "Protocol",
+                "StorageClient",
+                "CJavaScriptCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             resources: [.copy("Runtime/js")]
         ),
         // The client side of the storage protocol, for runners, the coordinator, tests and benchmarks.
@@ -60,6 +68,7 @@ let package = Package(
             name: "converge",
             dependencies: [
                 "StorageNode",
+                "FunctionRunner",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

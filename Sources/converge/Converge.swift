@@ -5,6 +5,6 @@ struct Converge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "converge",
         abstract: "A self-hosted, Convex-compatible reactive backend.",
-        subcommands: [StorageCommand.self]
+        subcommands: [StorageCommand.self, RunnerCommand.self]
     )
 }

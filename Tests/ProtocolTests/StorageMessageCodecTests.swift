@@ -396,7 +396,7 @@ final class StorageMessageCodecTests: XCTestCase {
 
 extension ProtocolError {
     /// The case without its payload, for assertions that only care which kind of error it was.
-    enum Kind { case truncated, malformed, frameTooLarge, unknownMessageKind, handshakeFailed, versionMismatch }
+    enum Kind { case truncated, malformed, frameTooLarge, unknownMessageKind, handshakeFailed, versionMismatch, connectionClosed }
 }
 
 extension Error {
@@ -409,6 +409,7 @@ extension Error {
         case .unknownMessageKind: return .unknownMessageKind
         case .handshakeFailed: return .handshakeFailed
         case .versionMismatch: return .versionMismatch
+        case .connectionClosed: return .connectionClosed
         }
     }
 }

@@ -1,9 +1,5 @@
 import Protocol
 
-public enum FunctionKind: String, Sendable {
-    case query, mutation, action
-}
-
 /// One call of a user function.
 public struct FunctionRequest: Sendable {
     /// Canonical module path, e.g. `messages.js` or `dir/mod.js`.

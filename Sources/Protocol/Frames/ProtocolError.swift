@@ -6,6 +6,7 @@ public enum ProtocolError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownMessageKind(UInt8)
     case handshakeFailed(String)
     case versionMismatch(expected: UInt16, got: UInt16)
+    case connectionClosed
 
     public var description: String {
         switch self {
@@ -15,6 +16,7 @@ public enum ProtocolError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .unknownMessageKind(kind): return "unknown message kind \(kind)"
         case let .handshakeFailed(why): return "handshake failed: \(why)"
         case let .versionMismatch(expected, got): return "protocol version \(got) is not the expected \(expected)"
+        case .connectionClosed: return "the connection closed"
         }
     }
 }

@@ -30,4 +30,14 @@ public enum MessageKind: UInt8, Sendable {
 
     // Pushes from the storage node.
     case invalidated = 96
+
+    // Coordinator ↔ runner.
+    case registerRunner = 32
+    case runFunction = 33
+    case fetchBundle = 34
+    case actionCall = 35
+    case runnerRegistered = 80
+    case functionResult = 81
+    case bundleSource = 82
+    case runnerError = 83
 }

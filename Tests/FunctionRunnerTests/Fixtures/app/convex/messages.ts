@@ -162,3 +162,11 @@ export const normalize = query({
   args: { id: v.string() },
   handler: (ctx, { id }) => [ctx.db.normalizeId("messages", id), ctx.db.normalizeId("counters", id)],
 });
+
+export const insertThenSpin = mutation({
+  args: {},
+  handler: async (ctx) => {
+    await ctx.db.insert("messages", { body: "half-done", author: "spinner" });
+    for (;;) {}
+  },
+});

@@ -1,0 +1,231 @@
+import NIOCore
+
+public enum FunctionKind: String, Sendable, CaseIterable {
+    case query, mutation, action
+}
+
+/// Which work a runner takes: `db` runs queries and mutations against the storage node, `action`
+/// runs actions and has no storage connection at all.
+public enum RunnerPool: UInt8, Sendable {
+    case db = 0
+    case action = 1
+}
+
+/// A function call the coordinator pushes to a runner.
+public struct RunFunction: Hashable, Sendable {
+    /// The deployment's bundle, by the hex SHA-256 of its source.
+    public var deployment: String
+    /// Canonical module path (`messages.js`) and export name.
+    public var module: String
+    public var function: String
+    public var kind: FunctionKind
+    public var args: Value
+    public var identity: Value?
+    public var allowInternal: Bool
+    /// Queries: the snapshot to read at; nil for the latest.
+    public var snapshotTs: Timestamp?
+
+    public init(deployment: String, module: String, function: String, kind: FunctionKind, args: Value,
+                identity: Value? = nil, allowInternal: Bool = false, snapshotTs: Timestamp? = nil) {
+        self.deployment = deployment
+        self.module = module
+        self.function = function
+        self.kind = kind
+        self.args = args
+        self.identity = identity
+        self.allowInternal = allowInternal
+        self.snapshotTs = snapshotTs
+    }
+}
+
+/// What a function call produced, as the runner reports it.
+public struct FunctionResult: Hashable, Sendable {
+    public enum Status: Hashable, Sendable {
+        case success(Value)
+        /// `data` is present only for a `ConvexError`.
+        case failure(message: String, data: Value?, stack: String)
+    }
+
+    public var status: Status
+    public var logLines: [String]
+    /// Queries: the snapshot read and what was read there.
+    public var snapshotTs: Timestamp?
+    public var readSet: ReadSet?
+    /// Mutations that committed.
+    public var commitTs: Timestamp?
+
+    public init(status: Status, logLines: [String], snapshotTs: Timestamp? = nil, readSet: ReadSet? = nil, commitTs: Timestamp? = nil) {
+        self.status = status
+        self.logLines = logLines
+        self.snapshotTs = snapshotTs
+        self.readSet = readSet
+        self.commitTs = commitTs
+    }
+}
+
+/// Messages between the coordinator and its runners. Either side may ask; answers carry the
+/// question's request ID and a result kind.
+public enum RunnerMessage: Hashable, Sendable {
+    /// Runner → coordinator, first thing after the handshake.
+    case register(pool: RunnerPool, capacity: Int, name: String)
+    /// Coordinator → runner.
+    case run(RunFunction)
+    /// Runner → coordinator: the source of a bundle it does not have.
+    case fetchBundle(hash: String)
+    /// Runner → coordinator, from an action: `runQuery`, `runMutation` or `runAction`.
+    case actionCall(kind: FunctionKind, name: String, args: Value, identity: Value?)
+
+    // Answers.
+    case registered
+    case result(FunctionResult)
+    case bundle(source: String)
+    case failed(message: String)
+
+    public var kind: MessageKind {
+        switch self {
+        case .register: return .registerRunner
+        case .run: return .runFunction
+        case .fetchBundle: return .fetchBundle
+        case .actionCall: return .actionCall
+        case .registered: return .runnerRegistered
+        case .result: return .functionResult
+        case .bundle: return .bundleSource
+        case .failed: return .runnerError
+        }
+    }
+
+    public static func isAnswer(_ kind: UInt8) -> Bool {
+        [MessageKind.runnerRegistered, .functionResult, .bundleSource, .runnerError].map(\.rawValue).contains(kind)
+    }
+
+    public func frame(requestID: UInt64) -> Frame {
+        var body = ByteBuffer()
+        switch self {
+        case let .register(pool, capacity, name):
+            body.writeInteger(pool.rawValue)
+            body.writeVarUInt(UInt64(capacity))
+            body.writeLengthPrefixedString(name)
+        case .run(let run):
+            body.writeLengthPrefixedString(run.deployment)
+            body.writeLengthPrefixedString(run.module)
+            body.writeLengthPrefixedString(run.function)
+            body.writeLengthPrefixedString(run.kind.rawValue)
+            body.writeValue(run.args)
+            body.writeOptionalValue(run.identity)
+            body.writeBool(run.allowInternal)
+            body.writeOptionalTimestamp(run.snapshotTs)
+        case .fetchBundle(let hash):
+            body.writeLengthPrefixedString(hash)
+        case let .actionCall(kind, name, args, identity):
+            body.writeLengthPrefixedString(kind.rawValue)
+            body.writeLengthPrefixedString(name)
+            body.writeValue(args)
+            body.writeOptionalValue(identity)
+        case .registered:
+            break
+        case .result(let result):
+            switch result.status {
+            case .success(let value):
+                body.writeInteger(UInt8(0))
+                body.writeValue(value)
+            case let .failure(message, data, stack):
+                body.writeInteger(UInt8(1))
+                body.writeLengthPrefixedString(message)
+                body.writeOptionalValue(data)
+                body.writeLengthPrefixedString(stack)
+            }
+            body.writeVarUInt(UInt64(result.logLines.count))
+            for line in result.logLines { body.writeLengthPrefixedString(line) }
+            body.writeOptionalTimestamp(result.snapshotTs)
+            body.writeBool(result.readSet != nil)
+            if let readSet = result.readSet { body.writeReadSet(readSet) }
+            body.writeOptionalTimestamp(result.commitTs)
+        case .bundle(let source):
+            body.writeLengthPrefixedString(source)
+        case .failed(let message):
+            body.writeLengthPrefixedString(message)
+        }
+        return Frame(kind: kind.rawValue, requestID: requestID, body: body)
+    }
+
+    public init(frame: Frame) throws {
+        guard let kind = MessageKind(rawValue: frame.kind) else { throw ProtocolError.unknownMessageKind(frame.kind) }
+        var body = frame.body
+        switch kind {
+        case .registerRunner:
+            guard let pool = RunnerPool(rawValue: try body.readUInt8()) else { throw ProtocolError.malformed("runner pool") }
+            let capacity = try body.readVarUInt()
+            guard capacity >= 1, capacity <= 4096 else { throw ProtocolError.malformed("runner capacity \(capacity)") }
+            self = .register(pool: pool, capacity: Int(capacity), name: try body.readLengthPrefixedString())
+        case .runFunction:
+            let deployment = try body.readLengthPrefixedString()
+            let module = try body.readLengthPrefixedString()
+            let function = try body.readLengthPrefixedString()
+            let kind = try body.readFunctionKind()
+            let args = try body.readValue()
+            let identity = try body.readOptionalValue()
+            let allowInternal = try body.readBool()
+            let snapshotTs = try body.readOptionalTimestamp()
+            self = .run(RunFunction(deployment: deployment, module: module, function: function, kind: kind, args: args,
+                                    identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs))
+        case .fetchBundle:
+            self = .fetchBundle(hash: try body.readLengthPrefixedString())
+        case .actionCall:
+            let kind = try body.readFunctionKind()
+            let name = try body.readLengthPrefixedString()
+            let args = try body.readValue()
+            self = .actionCall(kind: kind, name: name, args: args, identity: try body.readOptionalValue())
+        case .runnerRegistered:
+            self = .registered
+        case .functionResult:
+            let status: FunctionResult.Status
+            switch try body.readUInt8() {
+            case 0: status = .success(try body.readValue())
+            case 1:
+                let message = try body.readLengthPrefixedString()
+                let data = try body.readOptionalValue()
+                status = .failure(message: message, data: data, stack: try body.readLengthPrefixedString())
+            case let b: throw ProtocolError.malformed("result status \(b)")
+            }
+            var lines: [String] = []
+            for _ in 0..<(try body.readCount()) { lines.append(try body.readLengthPrefixedString()) }
+            let snapshotTs = try body.readOptionalTimestamp()
+            let readSet = try body.readBool() ? try body.readReadSet() : nil
+            self = .result(FunctionResult(status: status, logLines: lines, snapshotTs: snapshotTs, readSet: readSet,
+                                          commitTs: try body.readOptionalTimestamp()))
+        case .bundleSource:
+            self = .bundle(source: try body.readLengthPrefixedString())
+        case .runnerError:
+            self = .failed(message: try body.readLengthPrefixedString())
+        default:
+            throw ProtocolError.malformed("kind \(kind) is not a runner message")
+        }
+        guard body.readableBytes == 0 else { throw ProtocolError.malformed("\(body.readableBytes) trailing bytes in \(kind)") }
+    }
+}
+
+extension ByteBuffer {
+    mutating func writeOptionalValue(_ value: Value?) {
+        writeBool(value != nil)
+        if let value { writeValue(value) }
+    }
+
+    mutating func readOptionalValue() throws -> Value? {
+        try readBool() ? try readValue() : nil
+    }
+
+    mutating func writeOptionalTimestamp(_ ts: Timestamp?) {
+        writeBool(ts != nil)
+        if let ts { writeInteger(ts) }
+    }
+
+    mutating func readOptionalTimestamp() throws -> Timestamp? {
+        try readBool() ? try readUInt64() : nil
+    }
+
+    mutating func readFunctionKind() throws -> FunctionKind {
+        let text = try readLengthPrefixedString()
+        guard let kind = FunctionKind(rawValue: text) else { throw ProtocolError.malformed("function kind \(text)") }
+        return kind
+    }
+}
