@@ -7,6 +7,7 @@ packages=(
     libsqlite3-dev                 # the default persistence backend
     libjavascriptcoregtk-4.1-dev   # JavaScriptCore, which runs user functions
     esbuild                        # bundles user TypeScript
+    python3                        # a loopback HTTP server in the runner tests
 )
 
 missing=()

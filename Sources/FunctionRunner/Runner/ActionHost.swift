@@ -1,3 +1,6 @@
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
 import Protocol
 
 /// Serves an action's calls. An action runner has no storage connection: `ctx.runQuery`,
@@ -12,6 +15,47 @@ final class ActionHost: FunctionHost, @unchecked Sendable {
     }
 
     func call(_ operation: String, _ arguments: Value) async throws -> Value {
+        switch operation {
+        case "sleep":
+            guard case .float64(let ms)? = arguments["ms"] else { throw HostError("sleep needs ms") }
+            try await Task.sleep(for: .milliseconds(max(0, ms)))
+            return .null
+        case "fetch":
+            return try await fetch(arguments)
+        default:
+            return try await callBack(operation, arguments)
+        }
+    }
+
+    /// `fetch` from an action, through async-http-client; at most 16 MiB of response body.
+    private func fetch(_ arguments: Value) async throws -> Value {
+        guard case .string(let url)? = arguments["url"], case .string(let method)? = arguments["method"] else {
+            throw HostError("fetch needs a URL and a method")
+        }
+        var request = HTTPClientRequest(url: url)
+        request.method = HTTPMethod(rawValue: method)
+        if case .array(let headers)? = arguments["headers"] {
+            for case .array(let pair) in headers where pair.count == 2 {
+                if case .string(let name) = pair[0], case .string(let value) = pair[1] { request.headers.add(name: name, value: value) }
+            }
+        }
+        if case .bytes(let body)? = arguments["body"] { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let response: HTTPClientResponse
+        do {
+            response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        } catch {
+            throw HostError("TypeError: fetch failed: \(error)")
+        }
+        let body = try await response.body.collect(upTo: 16 << 20)
+        return .object([
+            "status": .float64(Double(response.status.code)),
+            "statusText": .string(response.status.reasonPhrase),
+            "headers": .array(response.headers.map { .array([.string($0.name), .string($0.value)]) }),
+            "body": .bytes(Array(body.readableBytesView)),
+        ])
+    }
+
+    private func callBack(_ operation: String, _ arguments: Value) async throws -> Value {
         let kinds: [String: FunctionKind] = ["runQuery": .query, "runMutation": .mutation, "runAction": .action]
         guard let kind = kinds[operation] else { throw HostError("\(operation) is not available in actions") }
         guard case .string(let name)? = arguments["name"] else { throw HostError("\(operation) needs a function reference") }

@@ -3,6 +3,7 @@
 // `globalThis.__convergeHost`, as JSON in `convex_encoded_json` form.
 
 import { ConvexError, convexToJson, jsonToConvex, compareValues, validateValue, asObjectValidator, v } from "./values.js";
+import { RequestImpl, ResponseImpl } from "./web.js";
 
 export { v, ConvexError };
 
@@ -425,6 +426,40 @@ function installDeterminism(request) {
 }
 const realRandom = Math.random;
 
+// Actions may wait and talk to the network; queries and mutations may not, so they stay deterministic.
+function installEffects(request) {
+  if (request.kind !== "action") {
+    const refuse = (what) => () => { throw new Error(`Can't use ${what} in queries and mutations. Please consider using an action.`); };
+    globalThis.fetch = refuse("fetch()");
+    globalThis.setTimeout = refuse("setTimeout");
+    globalThis.setInterval = refuse("setInterval");
+    globalThis.clearTimeout = () => {};
+    globalThis.clearInterval = () => {};
+    return;
+  }
+  let nextTimer = 1;
+  const cancelled = new Set();
+  globalThis.setTimeout = (fn, ms = 0, ...args) => {
+    const id = nextTimer++;
+    call("sleep", { ms: Math.max(0, Number(ms) || 0) }).then(() => { if (!cancelled.delete(id)) fn(...args); });
+    return id;
+  };
+  globalThis.clearTimeout = (id) => { cancelled.add(id); };
+  globalThis.setInterval = (fn, ms = 0, ...args) => {
+    const id = nextTimer++;
+    const tick = () => call("sleep", { ms: Math.max(1, Number(ms) || 0) }).then(() => { if (!cancelled.has(id)) { fn(...args); tick(); } });
+    tick();
+    return id;
+  };
+  globalThis.clearInterval = (id) => { cancelled.add(id); };
+  globalThis.fetch = async (input, init) => {
+    const req = new RequestImpl(input, init);
+    const body = req.body ? req.body.slice().buffer : null;
+    const reply = await call("fetch", { url: req.url, method: req.method, headers: [...req.headers], body });
+    return new ResponseImpl(reply.body, { status: Number(reply.status), statusText: reply.statusText, headers: reply.headers, url: req.url });
+  };
+}
+
 function errorInfo(error) {
   if (error instanceof ConvexError || error?.[Symbol.for("ConvexError")]) {
     let data;
@@ -466,6 +501,7 @@ export function installConverge(modules) {
       const lines = [];
       installConsole(lines);
       installDeterminism(request);
+      installEffects(request);
       try {
         const { fn, display } = findFunction(modules, request.module, request.function);
         if (fn.convergeKind !== request.kind) {
