@@ -161,4 +161,13 @@ final class DatabaseAPITests: XCTestCase {
         XCTAssertEqual(result["nan"], .float64(.nan))
         XCTAssertEqual(result["negZero"], .float64(-0.0))
     }
+
+    func testEveryFilterOperator() async throws {
+        for n in [1.0, 2, 3, 4, 5] { try await send("n\(n)", n: n) }
+        let result = try await app.queryValue("messages:arithmeticFilter")
+        XCTAssertEqual(result["orNot"], [1.0, 4.0, 5.0])
+        XCTAssertEqual(result["lteGte"], [2.0, 3.0])
+        XCTAssertEqual(result["math"], [1.0, 3.0, 5.0], "(2n + 2) % 4 == 0 for odd n")
+        XCTAssertEqual(result["divNeg"], [3.0, 4.0, 5.0], "-(n / 2) < -1")
+    }
 }

@@ -1,5 +1,5 @@
 import ConvergeTestSupport
-import FunctionRunner
+@testable import FunctionRunner
 import Protocol
 import StorageClient
 import XCTest
@@ -106,6 +106,38 @@ final class ExecutionTests: XCTestCase {
         _ = try await app.mutationValue("messages:insertMany", ["count": 5.0])
         let tooManyReads = try app.error(try await app.query("messages:readAll"))
         XCTAssertTrue(tooManyReads.message.contains("Too many documents read"), tooManyReads.message)
+    }
+
+    func testByteAndIntervalLimitsProduceTheirErrors() async throws {
+        var limits = TransactionLimits()
+        limits.maxBytesWritten = 10_000
+        limits.maxBytesRead = 3_000
+        limits.maxReadIntervals = 1
+        try await app.start(transactionLimits: limits)
+        let tooBig = try app.error(try await app.mutation("messages:writeBig", ["size": 20_000.0]))
+        XCTAssertTrue(tooBig.message.contains("Too many bytes written"), tooBig.message)
+        let a = try await app.mutationValue("messages:writeBig", ["size": 2_000.0])
+        let b = try await app.mutationValue("messages:writeBig", ["size": 2_000.0])
+        let tooManyIntervalsOrBytes = try app.error(try await app.query("messages:readTwoDocuments", ["a": a, "b": b]))
+        XCTAssertTrue(tooManyIntervalsOrBytes.message.contains("Too many reads"), tooManyIntervalsOrBytes.message)
+        var bytesOnly = TransactionLimits()
+        bytesOnly.maxBytesRead = 3_000
+        let executor = FunctionExecutor(isolate: app.executor.isolate, storage: app.storage, limits: bytesOnly)
+        let tooManyBytes = try app.error(try await executor.runQuery(AppHarness.request("messages:readTwoDocuments", ["a": a, "b": b])).outcome)
+        XCTAssertTrue(tooManyBytes.message.contains("Too many bytes read"), tooManyBytes.message)
+    }
+
+    func testActionWallClockLimitStopsAnActionThatNeverFinishes() async throws {
+        var limits = ExecutionLimits()
+        limits.actionSeconds = 1
+        try await app.start()
+        let isolate = FunctionIsolate(bundle: try AppHarness.bundle.get(), limits: limits)
+        let host = ActionHost(identity: nil) { _ in throw TestFailure("no callbacks here") }
+        let started = ContinuousClock.now
+        let outcome = await isolate.run(FunctionRequest(module: "slow.js", function: "sleepForever", kind: .action, args: .object([:])), host: host)
+        let error = try app.error(outcome)
+        XCTAssertTrue(error.message.contains("timed out"), error.message)
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(5))
     }
 
     func testConcurrentIncrementsAllLandThroughConflictRetries() async throws {

@@ -170,3 +170,27 @@ export const insertThenSpin = mutation({
     for (;;) {}
   },
 });
+
+export const arithmeticFilter = query({
+  args: {},
+  handler: async (ctx) => {
+    const ns = (docs) => docs.map((d) => d.n);
+    const all = ctx.db.query("messages");
+    return {
+      orNot: ns(await all.filter((q) => q.or(q.eq(q.field("n"), 1), q.not(q.lt(q.field("n"), 4)))).collect()),
+      lteGte: ns(await all.filter((q) => q.and(q.gte(q.field("n"), 2), q.lte(q.field("n"), 3))).collect()),
+      math: ns(await all.filter((q) => q.eq(q.mod(q.add(q.mul(q.field("n"), 2), q.sub(3, 1)), 4), 0)).collect()),
+      divNeg: ns(await all.filter((q) => q.lt(q.neg(q.div(q.field("n"), 2)), -1)).collect()),
+    };
+  },
+});
+
+export const readTwoDocuments = query({
+  args: { a: v.id("messages"), b: v.id("messages") },
+  handler: async (ctx, { a, b }) => [await ctx.db.get(a), await ctx.db.get(b)].length,
+});
+
+export const writeBig = mutation({
+  args: { size: v.number() },
+  handler: async (ctx, { size }) => ctx.db.insert("messages", { body: "x".repeat(size), author: "big" }),
+});
