@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "converge", targets: ["converge"]),
         .executable(name: "converge-storage-bench", targets: ["StorageBench"]),
+        .executable(name: "converge-runner-bench", targets: ["RunnerBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -76,14 +77,31 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "BenchSupport",
+            dependencies: ["Protocol", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            path: "bench/Support"
+        ),
         .executableTarget(
             name: "StorageBench",
             dependencies: [
                 "StorageClient",
                 "CSQLite",
+                "BenchSupport",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "bench/StorageBench"
+        ),
+        .executableTarget(
+            name: "RunnerBench",
+            dependencies: [
+                "FunctionRunner",
+                "StorageClient",
+                "BenchSupport",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "bench/RunnerBench",
+            exclude: ["app"]
         ),
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "ConvergeTestSupport"]),
         .testTarget(name: "StorageNodeTests", dependencies: ["StorageNode", "StorageClient"]),

@@ -1,4 +1,5 @@
 import Foundation
+import BenchSupport
 import Histogram
 import Protocol
 import StorageClient
@@ -181,24 +182,4 @@ struct StorageBench {
                 .line("\(size) documents"))
         }
     }
-}
-
-struct Row {
-    var count: Int
-    var elapsed: Double
-    var histogram: Histogram<UInt64>
-
-    var rate: Double { Double(count) / elapsed }
-
-    static let header = "| run | ops | ops/s | p50 µs | p99 µs | max µs |\n|---|---:|---:|---:|---:|---:|"
-
-    func line(_ name: String) -> String {
-        String(format: "| %@ | %d | %.0f | %llu | %llu | %llu |", name, count, rate,
-               histogram.valueAtPercentile(50), histogram.valueAtPercentile(99), histogram.max)
-    }
-}
-
-extension Duration {
-    var microseconds: Int64 { components.seconds * 1_000_000 + components.attoseconds / 1_000_000_000_000 }
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -15,13 +15,13 @@ public actor FunctionIsolate {
     private var script: JSScriptRef?
     private var pool: [JSGlobalContextRef] = []
     private let watchdog = Watchdog()
-
     /// Contexts kept for reuse; more are created when busy and released past this.
-    private static let poolSize = 4
+    private let poolSize: Int
 
-    public init(bundle: String, limits: ExecutionLimits = ExecutionLimits(), name: String = "converge-js") {
+    public init(bundle: String, limits: ExecutionLimits = ExecutionLimits(), name: String = "converge-js", poolSize: Int = 4) {
         self.bundle = bundle
         self.limits = limits
+        self.poolSize = poolSize
         executor = JSThreadExecutor(name: name)
     }
 
@@ -62,7 +62,7 @@ public actor FunctionIsolate {
     }
 
     private func returnContext(_ context: JSGlobalContextRef, reusable: Bool) {
-        if reusable && pool.count < Self.poolSize {
+        if reusable && pool.count < poolSize {
             pool.append(context)
         } else {
             JSGlobalContextRelease(context)

@@ -1,11 +1,11 @@
 import Foundation
-import FunctionRunner
 
-/// Bundles a `convex/` folder the way a deploy does: every function module (not `_generated/`, not
+/// Bundles a `convex/` folder for the runners: every function module (not `_generated/`, not
 /// `schema.ts`, not files with more than one dot) imported into one entry that installs them, with
 /// `convex/server` and `convex/values` aliased to Converge's runtime library, through Debian's esbuild.
-enum AppBundler {
-    static func bundle(convexDirectory: URL) throws -> String {
+/// It lives beside the runtime library it aliases; the CLI's deploy uses it.
+public enum AppBundler {
+    public static func bundle(convexDirectory: URL) throws -> String {
         let modules = try functionModules(in: convexDirectory)
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("converge-bundle-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
@@ -36,7 +36,7 @@ enum AppBundler {
         return try String(contentsOf: output, encoding: .utf8)
     }
 
-    static func functionModules(in directory: URL) throws -> [String] {
+    public static func functionModules(in directory: URL) throws -> [String] {
         let enumerator = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)!
         var modules: [String] = []
         for case let url as URL in enumerator {
@@ -51,7 +51,7 @@ enum AppBundler {
     }
 }
 
-struct BundleError: Error, CustomStringConvertible {
-    let description: String
+public struct BundleError: Error, CustomStringConvertible {
+    public let description: String
     init(_ description: String) { self.description = description }
 }

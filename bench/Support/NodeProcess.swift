@@ -2,11 +2,11 @@ import Foundation
 import Protocol
 
 /// The `converge storage` process under test, built beside this benchmark.
-struct NodeProcess {
+public struct NodeProcess {
     let process: Process
-    let endpoint: Endpoint
+    public let endpoint: Endpoint
 
-    static func start(dataDir: URL, secret: [UInt8], extraArguments: [String] = []) throws -> NodeProcess {
+    public static func start(dataDir: URL, secret: [UInt8], extraArguments: [String] = []) throws -> NodeProcess {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("converge")
         let process = Process()
         process.executableURL = binary
@@ -28,13 +28,13 @@ struct NodeProcess {
         }
     }
 
-    func stop() {
+    public func stop() {
         process.terminate()
         process.waitUntilExit()
     }
 }
 
-struct BenchError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct BenchError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
