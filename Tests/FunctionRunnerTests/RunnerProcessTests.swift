@@ -55,6 +55,12 @@ final class RunnerProcessTests: XCTestCase {
         guard case .success(let value) = result.status else { return XCTFail("action failed: \(result.status)") }
         XCTAssertEqual(value["count"], 2.0)
         XCTAssertEqual(value["who"], "Ada")
+        let someID = DocumentID.generate(tableNumber: TableNumber.firstUser, nowMillis: 1).description
+        let echoed = try await run("actions:echoId", ["id": .string(someID)], kind: .action, pool: .action)
+        XCTAssertEqual(echoed.status, .success(.string(someID)), "v.id arguments validate in actions")
+        let rejected = try await run("actions:echoId", ["id": "not-an-id"], kind: .action, pool: .action)
+        guard case .failure(let message, _, _) = rejected.status else { return XCTFail("a malformed ID passed v.id") }
+        XCTAssertTrue(message.contains("ArgumentValidationError"), message)
     }
 
     func testRunnerKilledMidMutationIsNoticedAndCommitsNothing() async throws {

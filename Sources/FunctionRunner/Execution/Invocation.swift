@@ -34,13 +34,14 @@ final class Invocation {
         guard let promiseObject = JS.object(context, promise), let then = JS.object(context, JS.property(context, promiseObject, "then")) else {
             throw HostError("__converge.invoke did not return a promise")
         }
-        let onSettled = NativeFunction.make(context) { [unowned self] context, args in
-            self.finish(json: args.first.flatMap { JS.swiftString(context, $0) } ?? "")
+        // Weak: a pooled context outlives this invocation, and with it these functions.
+        let onSettled = NativeFunction.make(context) { [weak self] context, args in
+            self?.finish(json: args.first.flatMap { JS.swiftString(context, $0) } ?? "")
             return JSValueMakeUndefined(context)
         }
-        let onRejected = NativeFunction.make(context) { [unowned self] context, args in
+        let onRejected = NativeFunction.make(context) { [weak self] context, args in
             let error = args.first.map { JavaScriptError(context: context, exception: $0) }
-            self.fail(FunctionError(message: error?.message ?? "Uncaught error", stack: error?.stack ?? ""))
+            self?.fail(FunctionError(message: error?.message ?? "Uncaught error", stack: error?.stack ?? ""))
             return JSValueMakeUndefined(context)
         }
         _ = try JS.call(context, then, this: promiseObject, [onSettled, onRejected])
@@ -89,7 +90,8 @@ final class Invocation {
 
     private func makeHostObject() -> JSObjectRef {
         let object = JSObjectMake(context, nil, nil)!
-        JS.setProperty(context, object, "call", NativeFunction.make(context) { [unowned self] context, args in
+        JS.setProperty(context, object, "call", NativeFunction.make(context) { [weak self] context, args in
+            guard let self else { throw HostError("this function call has already ended") }
             guard args.count == 2, let operation = JS.swiftString(context, args[0]), let json = JS.swiftString(context, args[1]) else {
                 throw HostError("host call needs an operation and its arguments")
             }
@@ -105,7 +107,8 @@ final class Invocation {
             self.outstanding.append(call)
             return promise
         })
-        JS.setProperty(context, object, "callSync", NativeFunction.make(context) { [unowned self] context, args in
+        JS.setProperty(context, object, "callSync", NativeFunction.make(context) { [weak self] context, args in
+            guard let self else { throw HostError("this function call has already ended") }
             guard args.count == 2, let operation = JS.swiftString(context, args[0]), let json = JS.swiftString(context, args[1]) else {
                 throw HostError("host call needs an operation and its arguments")
             }

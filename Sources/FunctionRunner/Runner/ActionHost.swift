@@ -72,6 +72,10 @@ final class ActionHost: FunctionHost, @unchecked Sendable {
     }
 
     func callSync(_ operation: String, _ arguments: Value) throws -> Value {
-        throw HostError("\(operation) is not available in actions")
+        // Argument validation of `v.id(...)` asks this. An action has no catalog to look the table up
+        // in, so any well-formed ID passes here; the query or mutation it is passed to checks the table.
+        guard operation == "normalizeId" else { throw HostError("\(operation) is not available in actions") }
+        guard case .string(let text)? = arguments["id"], DocumentID(text) != nil else { return .null }
+        return .string(text)
     }
 }

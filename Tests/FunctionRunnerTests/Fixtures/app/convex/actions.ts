@@ -11,3 +11,8 @@ export const sendTwiceAndCount = action({
     return { count: all.length, who: (await ctx.auth.getUserIdentity())?.name ?? null };
   },
 });
+
+export const echoId = action({
+  args: { id: v.id("messages") },
+  handler: async (_, { id }) => id,
+});
