@@ -60,6 +60,17 @@ let package = Package(
             ],
             resources: [.copy("Runtime/js")]
         ),
+        // The front door: deployments, the runner pool, and (to come) the HTTP and sync protocols.
+        .target(
+            name: "Coordinator",
+            dependencies: [
+                "Protocol",
+                "StorageClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The client side of the storage protocol, for runners, the coordinator, tests and benchmarks.
         .target(
             name: "StorageClient",
@@ -111,7 +122,7 @@ let package = Package(
         .testTarget(name: "ClusterTests", dependencies: ["StorageClient", "Protocol", "ConvergeTestSupport"]),
         .testTarget(
             name: "FunctionRunnerTests",
-            dependencies: ["FunctionRunner", "StorageClient", "Protocol", "ConvergeTestSupport"],
+            dependencies: ["FunctionRunner", "Coordinator", "StorageClient", "Protocol", "ConvergeTestSupport"],
             exclude: ["Fixtures"]
         ),
     ]

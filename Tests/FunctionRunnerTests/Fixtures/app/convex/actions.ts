@@ -1,5 +1,5 @@
 import { v } from "convex/values";
-import { api } from "./_generated/api";
+import { api, internal } from "./_generated/api";
 import { action } from "./_generated/server";
 
 export const sendTwiceAndCount = action({
@@ -15,4 +15,9 @@ export const sendTwiceAndCount = action({
 export const echoId = action({
   args: { id: v.id("messages") },
   handler: async (_, { id }) => id,
+});
+
+export const callsInternal = action({
+  args: {},
+  handler: async (ctx) => ctx.runQuery(internal.messages.secret, {}),
 });

@@ -1,0 +1,94 @@
+import Logging
+import NIOCore
+import NIOPosix
+import Protocol
+import Synchronization
+
+/// The front door's core: the live deployment, the runner pool, and running functions on it.
+/// The HTTP API and the sync protocol sit on top of this.
+public final class Coordinator: Sendable {
+    let instanceSecret: [UInt8]
+    let runners = RunnerDispatch()
+    let deployments = DeploymentRegistry()
+    private let logger: Logger
+    private let peers = Mutex<[UInt64: FramePeer]>([:])
+    private let group = MultiThreadedEventLoopGroup.singleton
+    private let listener = Mutex<RunnerListener?>(nil)
+
+    public init(instanceSecret: [UInt8], logger: Logger = Logger(label: "converge.coordinator")) {
+        self.instanceSecret = instanceSecret
+        self.logger = logger
+    }
+
+    /// Starts accepting runners; returns the bound address (useful with port 0).
+    @discardableResult
+    public func listenForRunners(on endpoint: Endpoint) async throws -> SocketAddress? {
+        let runnerListener = listener.withLock { existing in
+            if existing == nil { existing = RunnerListener(coordinator: self, group: group) }
+            return existing!
+        }
+        return try await runnerListener.listen(on: endpoint)
+    }
+
+    public func shutdown() async {
+        await listener.withLock { $0 }?.close()
+    }
+
+    /// Makes a bundle the live deployment.
+    @discardableResult
+    public func push(bundle: String) async -> Deployment {
+        let deployment = Deployment(bundle: bundle)
+        await deployments.push(deployment)
+        return deployment
+    }
+
+    public func runnerCount(_ pool: RunnerPool) async -> Int {
+        await runners.count(pool)
+    }
+
+    /// Runs a function of the live deployment on a runner of the right pool.
+    public func run(_ path: CanonicalFunctionPath, kind: FunctionKind, args: Value, identity: Value? = nil,
+                    allowInternal: Bool = false, snapshotTs: Timestamp? = nil) async throws -> FunctionResult {
+        guard let deployment = await deployments.live else { throw CoordinatorError.noDeployment }
+        let call = RunFunction(deployment: deployment.hash, module: path.module, function: path.function, kind: kind, args: args,
+                               identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs)
+        return try await runners.call(call, pool: kind == .action ? .action : .db)
+    }
+
+    // MARK: Runner connections
+
+    func rememberPeer(_ peer: FramePeer, id: UInt64) {
+        peers.withLock { $0[id] = peer }
+    }
+
+    func runnerLeft(_ id: UInt64) async {
+        peers.withLock { $0[id] = nil }
+        await runners.remove(id: id)
+    }
+
+    /// Answers a runner's question: its registration, a bundle, or an action's callback.
+    func serveRunner(_ frame: Frame, runnerID: UInt64) async {
+        guard let peer = peers.withLock({ $0[runnerID] }) else { return }
+        let answer: RunnerMessage
+        do {
+            switch try RunnerMessage(frame: frame) {
+            case let .register(kind, capacity, name):
+                await runners.add(id: runnerID, pool: kind, capacity: capacity, name: name, peer: peer)
+                logger.info("runner \(name) joined the \(kind) pool with capacity \(capacity)")
+                answer = .registered
+            case .fetchBundle(let hash):
+                guard let bundle = await deployments.bundle(hash: hash) else { throw CoordinatorError.runner("no bundle \(hash)") }
+                answer = .bundle(source: bundle)
+            case let .actionCall(kind, name, args, identity):
+                guard let path = CanonicalFunctionPath(name) else { throw CoordinatorError.runner("invalid function path \(name)") }
+                // Functions called from actions may be internal.
+                answer = .result(try await run(path, kind: kind, args: args, identity: identity, allowInternal: true))
+            default:
+                throw CoordinatorError.runner("a runner may not send \(frame.kind)")
+            }
+        } catch {
+            answer = .failed(message: "\(error)")
+        }
+        peer.send(answer.frame(requestID: frame.requestID))
+    }
+}

@@ -1,0 +1,102 @@
+import Protocol
+
+/// The runners that dialed in, by pool. A call goes to the least-loaded runner of its pool that has
+/// room; when every runner is full it waits its turn, and past `maxQueued` waiting calls the pool
+/// answers "overloaded" instead of queueing without bound.
+actor RunnerDispatch {
+    struct Runner {
+        let id: UInt64
+        let pool: RunnerPool
+        let capacity: Int
+        let name: String
+        let peer: FramePeer
+        var inFlight = 0
+    }
+
+    private var runners: [UInt64: Runner] = [:]
+    private var waiting: [RunnerPool: [CheckedContinuation<Void, Never>]] = [:]
+    private let maxQueued: Int
+
+    init(maxQueued: Int = 10_000) {
+        self.maxQueued = maxQueued
+    }
+
+    func add(id: UInt64, pool: RunnerPool, capacity: Int, name: String, peer: FramePeer) {
+        runners[id] = Runner(id: id, pool: pool, capacity: capacity, name: name, peer: peer)
+        wake(pool)
+    }
+
+    func remove(id: UInt64) {
+        guard let runner = runners.removeValue(forKey: id) else { return }
+        wake(runner.pool)
+    }
+
+    func count(_ pool: RunnerPool) -> Int {
+        runners.values.filter { $0.pool == pool }.count
+    }
+
+    /// Runs a call on some runner of `pool`. A query whose runner died is retried on another; a
+    /// mutation or action is not (it may have taken effect), and its caller gets the error.
+    func call(_ run: RunFunction, pool: RunnerPool) async throws -> FunctionResult {
+        var attempts = 0
+        while true {
+            let runner = try await reserve(pool)
+            defer { release(runner.id) }
+            do {
+                let answer = try RunnerMessage(frame: try await runner.peer.ask { RunnerMessage.run(run).frame(requestID: $0) })
+                switch answer {
+                case .result(let result): return result
+                case .failed(let message): throw CoordinatorError.runner(message)
+                default: throw CoordinatorError.runner("unexpected answer \(answer.kind)")
+                }
+            } catch let error as ProtocolError {
+                remove(id: runner.id)
+                attempts += 1
+                guard run.kind == .query, attempts < 3 else { throw CoordinatorError.runnerLost("\(error)") }
+            }
+        }
+    }
+
+    private func reserve(_ pool: RunnerPool) async throws -> Runner {
+        while true {
+            let candidates = runners.values.filter { $0.pool == pool && $0.inFlight < $0.capacity }
+            if let best = candidates.min(by: { Double($0.inFlight) / Double($0.capacity) < Double($1.inFlight) / Double($1.capacity) }) {
+                runners[best.id]?.inFlight += 1
+                return best
+            }
+            guard !runners.values.filter({ $0.pool == pool }).isEmpty else { throw CoordinatorError.noRunners(pool) }
+            guard waiting[pool, default: []].count < maxQueued else { throw CoordinatorError.overloaded }
+            await withCheckedContinuation { waiting[pool, default: []].append($0) }
+        }
+    }
+
+    private func release(_ id: UInt64) {
+        guard runners[id] != nil else { return }
+        runners[id]!.inFlight -= 1
+        wake(runners[id]!.pool)
+    }
+
+    /// Lets every waiting call of the pool look again: room may have opened, or the last runner gone.
+    private func wake(_ pool: RunnerPool) {
+        guard let queue = waiting.removeValue(forKey: pool) else { return }
+        for continuation in queue { continuation.resume() }
+    }
+}
+
+public enum CoordinatorError: Error, Equatable, CustomStringConvertible {
+    case noRunners(RunnerPool)
+    case overloaded
+    case runner(String)
+    case runnerLost(String)
+    case noDeployment
+
+    public var description: String {
+        switch self {
+        case .noRunners(let pool): return "no \(pool) runner is connected"
+        case .overloaded: return "the deployment is overloaded; try again later"
+        case .runner(let message): return message
+        case .runnerLost(let why): return "the function runner was lost: \(why)"
+        case .noDeployment: return "nothing has been deployed yet"
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import ConvergeTestSupport
+import Coordinator
+import FunctionRunner
+import Protocol
+import XCTest
+
+/// The coordinator's runner pool with real runner processes: registration, dispatch by pool,
+/// action callbacks, and what happens when runners are missing or die.
+final class CoordinatorDispatchTests: XCTestCase {
+    let app = AppHarness()
+    let coordinator = Coordinator(instanceSecret: StorageProcess.secret)
+    var endpoint: Endpoint!
+
+    override func setUp() async throws {
+        try await app.start()
+        let address = try await coordinator.listenForRunners(on: .tcp(host: "127.0.0.1", port: 0))
+        endpoint = .tcp(host: "127.0.0.1", port: try XCTUnwrap(address?.port))
+        await coordinator.push(bundle: try AppHarness.bundle.get())
+    }
+
+    override func tearDown() async throws {
+        await coordinator.shutdown()
+        await app.stop()
+    }
+
+    private func waitForRunners(_ pool: RunnerPool, _ count: Int) async throws {
+        for _ in 0..<500 {
+            if await coordinator.runnerCount(pool) >= count { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw TestFailure("runners did not register")
+    }
+
+    private func path(_ text: String) throws -> CanonicalFunctionPath {
+        try XCTUnwrap(CanonicalFunctionPath(text))
+    }
+
+    func testCallsGoToTheRightPoolAndActionsCallBackThroughTheCoordinator() async throws {
+        let db = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db")
+        let actions = try RunnerProcess(coordinator: endpoint, storage: nil, pool: "action")
+        defer { db.kill(); actions.kill() }
+        try await waitForRunners(.db, 1)
+        try await waitForRunners(.action, 1)
+        let sent = try await coordinator.run(try path("messages:send"), kind: .mutation, args: ["body": "hi"])
+        XCTAssertNotNil(sent.commitTs)
+        let listed = try await coordinator.run(try path("messages:list"), kind: .query, args: [:])
+        guard case .success(let list) = listed.status else { return XCTFail("\(listed.status)") }
+        XCTAssertEqual(list.arrayValue.count, 1)
+        let viaAction = try await coordinator.run(try path("actions:callsInternal"), kind: .action, args: [:])
+        XCTAssertEqual(viaAction.status, .success("internal"), "an action may call internal functions")
+        let direct = try await coordinator.run(try path("messages:secret"), kind: .query, args: [:])
+        guard case .failure(let message, _, _) = direct.status else { return XCTFail("a client reached an internal function") }
+        XCTAssertTrue(message.contains("Could not find public function"), message)
+    }
+
+    func testCallWithoutARunnerOfItsPoolFailsClearly() async throws {
+        do {
+            _ = try await coordinator.run(try path("messages:list"), kind: .query, args: [:])
+            XCTFail("ran without runners")
+        } catch let error as CoordinatorError {
+            XCTAssertEqual(error, .noRunners(.db))
+        }
+    }
+
+    func testQueryWhoseRunnerDiesIsRetriedOnAnother() async throws {
+        let first = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db")
+        try await waitForRunners(.db, 1)
+        let second = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db")
+        defer { second.kill() }
+        try await waitForRunners(.db, 2)
+        // Both runners busy with spinning queries; kill the first while they spin.
+        let coordinator = self.coordinator
+        let spin = try path("messages:spin")
+        let calls = (0..<2).map { _ in Task { try await coordinator.run(spin, kind: .query, args: [:]) } }
+        try await Task.sleep(for: .milliseconds(300))
+        first.kill()
+        for call in calls {
+            let result = try await call.value
+            guard case .failure(let message, _, _) = result.status else { return XCTFail("spin returned a value") }
+            XCTAssertTrue(message.contains("timed out"), "the query ran to its own timeout on the surviving runner: \(message)")
+        }
+        let remaining = await coordinator.runnerCount(.db)
+        XCTAssertEqual(remaining, 1)
+    }
+}
