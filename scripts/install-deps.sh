@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Converge needs on a Debian machine, and only what is missing. Safe to run again.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 # System packages the build and the tests use.
 packages=(
@@ -8,6 +9,7 @@ packages=(
     libjavascriptcoregtk-4.1-dev   # JavaScriptCore, which runs user functions
     esbuild                        # bundles user TypeScript
     python3                        # a loopback HTTP server in the runner tests
+    python3-venv                   # the virtualenv for the official convex client
 )
 
 missing=()
@@ -28,4 +30,10 @@ fi
 if ! command -v swift >/dev/null 2>&1; then
     echo "swift is not on PATH: install the Swift 6 toolchain (this machine image ships it at /opt/swift)" >&2
     exit 1
+fi
+
+# The official Python client, pinned, for the compatibility tests.
+if ! .venv/bin/python -c "import convex" >/dev/null 2>&1; then
+    /usr/bin/python3 -m venv .venv
+    .venv/bin/pip install --quiet convex==0.8.1
 fi

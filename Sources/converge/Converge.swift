@@ -5,6 +5,6 @@ struct Converge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "converge",
         abstract: "A self-hosted, Convex-compatible reactive backend.",
-        subcommands: [StorageCommand.self, RunnerCommand.self]
+        subcommands: [ServeCommand.self, StorageCommand.self, CoordinatorCommand.self, RunnerCommand.self, DeployCommand.self, KeysCommand.self]
     )
 }

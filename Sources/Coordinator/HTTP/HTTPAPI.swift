@@ -1,0 +1,157 @@
+import Foundation
+import Hummingbird
+import Protocol
+
+/// The HTTP API of spec §2: `/api/query`, `/api/mutation`, `/api/action`, `/api/run/{path}`, plus
+/// the admin push of a bundled deployment. Function errors are 200s with `status: "error"`;
+/// request errors are non-2xx with `code` and `message`.
+struct HTTPAPI: Sendable {
+    let coordinator: Coordinator
+    let instanceName: String
+
+    static let maxBodyBytes = (16 << 20) + 2000
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/") { _, _ in "This Convex deployment is running. See https://docs.convex.dev/.\n" }
+        router.get("/instance_name") { _, _ in instanceName }
+        router.get("/version") { _, _ in "converge 0.1.0" }
+        for kind in FunctionKind.allCases {
+            router.post("/api/\(kind.rawValue)") { request, _ in await respond { try await call(request, kind: kind, pathInURL: nil) } }
+        }
+        router.post("/api/run/**") { request, context in
+            await respond {
+                let path = context.parameters.getCatchAll().joined(separator: "/")
+                return try await call(request, kind: nil, pathInURL: path)
+            }
+        }
+        router.post("/api/converge/push") { request, _ in
+            await respond {
+                guard try authenticate(request) == .admin else { throw HTTPError(status: .forbidden, code: "Forbidden", message: "pushing a deployment needs an admin key") }
+                var body = try await request.body.collect(upTo: 256 << 20)
+                let bundle = body.readString(length: body.readableBytes) ?? ""
+                let deployment = await coordinator.push(bundle: bundle)
+                var object = JSONObject()
+                object.string("hash", deployment.hash)
+                return .json(object.text)
+            }
+        }
+        return router
+    }
+
+    private func respond(_ body: () async throws -> Response) async -> Response {
+        do {
+            return try await body()
+        } catch let error as HTTPError {
+            return error.response
+        } catch let error as CoordinatorError {
+            switch error {
+            case .overloaded, .noRunners, .runnerLost:
+                return HTTPError(status: .serviceUnavailable, code: "Overloaded", message: error.description).response
+            default:
+                return HTTPError(status: .internalServerError, code: "InternalServerError", message: "Your request couldn't be completed. Try again later.").response
+            }
+        } catch {
+            return HTTPError(status: .internalServerError, code: "InternalServerError", message: "Your request couldn't be completed. Try again later.").response
+        }
+    }
+
+    enum Caller: Equatable { case anonymous, admin }
+
+    /// `Authorization: Convex <admin key>` (spec §2.3). A missing header is an anonymous call.
+    private func authenticate(_ request: Request) throws -> Caller {
+        guard let header = request.headers[.authorization] else { return .anonymous }
+        guard header.count > 7, header.prefix(7).lowercased() == "convex " else {
+            if header.lowercased().hasPrefix("bearer ") {
+                throw HTTPError(status: .unauthorized, code: "Unauthenticated", message: "user authentication (JWT) is not supported by Converge yet")
+            }
+            throw HTTPError.badRequest("InvalidAdminKey", "The Authorization header must be `Convex <admin key>` or `Bearer <token>`")
+        }
+        do {
+            _ = try AdminKey(verifying: String(header.dropFirst(7)), instanceName: instanceName, instanceSecret: coordinator.instanceSecret)
+        } catch {
+            throw HTTPError(status: .unauthorized, code: "BadAdminKey", message: "The provided admin key was invalid for this instance: \(error)")
+        }
+        return .admin
+    }
+
+    private func call(_ request: Request, kind: FunctionKind?, pathInURL: String?) async throws -> Response {
+        let caller = try authenticate(request)
+        let body = try await request.body.collect(upTo: Self.maxBodyBytes)
+        let parsed: Value
+        do {
+            parsed = try ConvexJSONReader.decode(Array(body.readableBytesView))
+        } catch {
+            throw HTTPError.badRequest("BadJsonBody", "The request body is not valid JSON: \(error)")
+        }
+        guard case .object = parsed else { throw HTTPError.badRequest("BadJsonBody", "The request body must be a JSON object") }
+        let pathText: String
+        if let pathInURL {
+            pathText = Self.pathFromURL(pathInURL)
+        } else {
+            guard case .string(let p)? = parsed["path"] else { throw HTTPError.badRequest("BadJsonBody", "missing field `path`") }
+            pathText = p
+        }
+        guard let path = CanonicalFunctionPath(pathText) else {
+            throw HTTPError.badRequest("BadConvexFunctionIdentifier", "Invalid function path: \(pathText)")
+        }
+        var format = ValueFormat.clean
+        if case .string(let name)? = parsed["format"] {
+            guard let f = ValueFormat(name) else { throw HTTPError.badRequest("BadFormat", "Invalid format \(name)") }
+            format = f
+        } else if pathInURL == nil, let client = request.headers[.init("Convex-Client")!], client.hasPrefix("python-0.") || client.hasPrefix("npm-1.") {
+            format = .encoded
+        }
+        let args: Value
+        switch parsed["args"] {
+        case nil, .null?: args = .object([:])
+        case .object?: args = parsed["args"]!
+        case .array(let positional)? where positional.count == 1: args = positional[0]
+        default: throw HTTPError.badRequest("BadJsonBody", "args must be an object")
+        }
+        let resolvedKind: FunctionKind = kind ?? .query
+        let result: FunctionResult
+        if kind == nil {
+            result = try await runAnyKind(path, args: args, admin: caller == .admin)
+        } else {
+            result = try await coordinator.run(path, kind: resolvedKind, args: args, allowInternal: caller == .admin)
+        }
+        return .json(Self.body(result, format: format))
+    }
+
+    /// `/api/run/messages/list` names `messages:list`; the last segment is the function.
+    static func pathFromURL(_ path: String) -> String {
+        let parts = path.split(separator: "/")
+        guard parts.count >= 2 else { return path }
+        return parts.dropLast().joined(separator: "/") + ":" + parts.last!
+    }
+
+    /// `/api/run` does not say the kind: try each until the runtime stops saying it is another.
+    private func runAnyKind(_ path: CanonicalFunctionPath, args: Value, admin: Bool) async throws -> FunctionResult {
+        var result = try await coordinator.run(path, kind: .query, args: args, allowInternal: admin)
+        for kind in [FunctionKind.mutation, .action] {
+            guard case .failure(let message, _, _) = result.status, message.contains("but it is defined as \(kind.rawValue.capitalized)") else { break }
+            result = try await coordinator.run(path, kind: kind, args: args, allowInternal: admin)
+        }
+        return result
+    }
+
+    static func body(_ result: FunctionResult, format: ValueFormat) -> String {
+        var object = JSONObject()
+        switch result.status {
+        case .success(let value):
+            object.string("status", "success")
+            object.raw("value", format.json(value))
+        case let .failure(message, data, _):
+            object.string("status", "error")
+            object.string("errorMessage", data == nil ? "[Request ID: \(Self.requestID())] Server Error\n\(message)" : message)
+            if let data { object.raw("errorData", format.json(data)) }
+        }
+        if !result.logLines.isEmpty { object.strings("logLines", result.logLines) }
+        return object.text
+    }
+
+    static func requestID() -> String {
+        String(UInt64.random(in: 0...UInt64.max), radix: 16)
+    }
+}

@@ -1,0 +1,39 @@
+import Protocol
+
+/// How the HTTP API writes values (spec §2.1): `convex_encoded_json` (alias `convex_json`) keeps every
+/// type; `json` (alias `convex_clean_json`) is the lossy clean form: int64 as a decimal string, NaN and
+/// infinities as strings, bytes as plain base64.
+enum ValueFormat {
+    case encoded
+    case clean
+
+    init?(_ name: String?) {
+        switch name {
+        case nil: return nil
+        case "convex_encoded_json", "convex_json": self = .encoded
+        case "json", "convex_clean_json": self = .clean
+        default: return nil
+        }
+    }
+
+    func json(_ value: Value) -> String {
+        switch self {
+        case .encoded: return ConvexJSONWriter.encodeString(value)
+        case .clean: return ConvexJSONWriter.encodeString(Self.clean(value))
+        }
+    }
+
+    /// The clean form as a value the JSON writer writes plainly (no `$` wrappers left).
+    static func clean(_ value: Value) -> Value {
+        switch value {
+        case .int64(let i): return .string(String(i))
+        case .float64(let d) where d.isNaN: return "NaN"
+        case .float64(let d) where d.isInfinite: return .string(d > 0 ? "Infinity" : "-Infinity")
+        case .float64(let d) where d == 0 && d.sign == .minus: return .float64(0)
+        case .bytes(let b): return .string(Base64.encode(b))
+        case .array(let items): return .array(items.map(clean))
+        case .object(let fields): return .object(fields.mapValues(clean))
+        default: return value
+        }
+    }
+}

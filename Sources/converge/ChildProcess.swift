@@ -1,0 +1,80 @@
+import Foundation
+import Synchronization
+
+/// A child process of `converge serve`: started with its arguments, watched for the lines it prints
+/// when ready, restarted with backoff when it exits unless the supervisor is stopping.
+final class ChildProcess: Sendable {
+    let name: String
+    private let arguments: [String]
+    private let state = Mutex<(process: Process?, output: String, stopping: Bool)>((nil, "", false))
+
+    init(name: String, arguments: [String]) {
+        self.name = name
+        self.arguments = arguments
+    }
+
+    /// Starts the process now and keeps restarting it until `stop()`.
+    func supervise() {
+        Thread.detachNewThread { [self] in
+            var failures = 0
+            while !state.withLock({ $0.stopping }) {
+                let started = Date()
+                do {
+                    try runOnce()
+                } catch {
+                    FileHandle.standardError.write(Data("converge serve: cannot start \(name): \(error)\n".utf8))
+                }
+                if state.withLock({ $0.stopping }) { return }
+                failures = Date().timeIntervalSince(started) > 30 ? 0 : failures + 1
+                let backoff = min(5.0, 0.1 * pow(2, Double(failures)))
+                FileHandle.standardError.write(Data("converge serve: \(name) exited; restarting in \(backoff) s\n".utf8))
+                Thread.sleep(forTimeInterval: backoff)
+            }
+        }
+    }
+
+    private func runOnce() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        pipe.fileHandleForReading.readabilityHandler = { [self] handle in
+            let data = handle.availableData
+            guard !data.isEmpty else { return }
+            state.withLock { $0.output += String(decoding: data, as: UTF8.self) }
+        }
+        state.withLock {
+            $0.output = ""
+            $0.process = process
+        }
+        try process.run()
+        process.waitUntilExit()
+        pipe.fileHandleForReading.readabilityHandler = nil
+    }
+
+    /// Waits until the current run has printed a line containing `marker`; returns that line.
+    func waitForLine(containing marker: String, timeout: TimeInterval = 60) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let output = state.withLock { $0.output }
+            if let line = output.split(separator: "\n").first(where: { $0.contains(marker) }) { return String(line) }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        throw ServeError("\(name) did not become ready within \(Int(timeout)) s")
+    }
+
+    func stop() {
+        let process = state.withLock { state -> Process? in
+            state.stopping = true
+            return state.process
+        }
+        guard let process, process.isRunning else { return }
+        process.terminate()
+    }
+}
+
+struct ServeError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

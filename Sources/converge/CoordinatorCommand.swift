@@ -1,0 +1,42 @@
+import ArgumentParser
+import Coordinator
+import Foundation
+import Logging
+import Protocol
+
+/// `converge coordinator`: the front door (HTTP API) and the runner pool.
+struct CoordinatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coordinator",
+        abstract: "Serve the Convex HTTP API and dispatch functions to the runners that dial in."
+    )
+
+    @Option(help: "Address for the HTTP API.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port for the HTTP API (0 picks a free one).")
+    var port = 3210
+
+    @Option(help: "Where runners dial in: tcp://HOST:PORT or unix:///PATH.")
+    var runners = "tcp://127.0.0.1:7420"
+
+    @Option(help: "The deployment's name, which admin keys carry.")
+    var instanceName = "carnitas"
+
+    @Option(help: "The instance secret as hex.")
+    var instanceSecret: String
+
+    func run() async throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        guard let runnerEndpoint = Endpoint(runners) else { throw ValidationError("cannot parse --runners \(runners)") }
+        let coordinator = Coordinator(instanceSecret: try InstanceSecret.parse(hex: instanceSecret))
+        let bound = try await coordinator.listenForRunners(on: runnerEndpoint)
+        var runnersAt = runnerEndpoint
+        if case let .tcp(h, _) = runnerEndpoint, let p = bound?.port { runnersAt = .tcp(host: h, port: p) }
+        let announcedRunners = runnersAt
+        try await coordinator.serveHTTP(host: host, port: port, instanceName: instanceName) { [host] httpPort in
+            // Supervisors and tests wait for these lines; written unbuffered.
+            FileHandle.standardOutput.write(Data("coordinator runners on \(announcedRunners)\ncoordinator listening on http://\(host):\(httpPort)\n".utf8))
+        }
+    }
+}

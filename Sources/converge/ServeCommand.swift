@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import Protocol
+
+/// `converge serve`: the whole cluster on this machine. Starts the storage node, the coordinator and
+/// the runners as supervised child processes talking over Unix sockets in the data directory,
+/// restarts any that crash, and stops them all on SIGINT or SIGTERM.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run Converge: storage node, coordinator and runners, on SQLite in the data directory."
+    )
+
+    @Option(help: "Data directory (SQLite database, instance secret, sockets).")
+    var data = "./converge_data"
+
+    @Option(help: "Address of the HTTP API.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port of the HTTP API (0 picks a free one).")
+    var port = 3210
+
+    @Option(help: "Database runner processes.")
+    var runners = 1
+
+    @Option(help: "Action runner processes.")
+    var actionRunners = 1
+
+    @Option(help: "A convex/ folder to bundle and deploy once the cluster is up.")
+    var deploy: String?
+
+    @Option(help: "The deployment's name (default: $INSTANCE_NAME, or the one saved in the data directory, or carnitas).")
+    var instanceName: String?
+
+    @Option(help: "The instance secret as hex (default: $INSTANCE_SECRET, or the one saved in the data directory, or a new one).")
+    var instanceSecret: String?
+
+    func run() async throws {
+        let directory = URL(fileURLWithPath: data).standardizedFileURL
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let environment = ProcessInfo.processInfo.environment
+        let secretHex: String
+        if let given = instanceSecret ?? environment["INSTANCE_SECRET"] {
+            secretHex = given
+        } else {
+            let bytes = try InstanceSecret.loadOrCreate(at: directory.appendingPathComponent("instance_secret"))
+            secretHex = bytes.map { String(format: "%02x", $0) }.joined()
+        }
+        let secret = try InstanceSecret.parse(hex: secretHex)
+        let name = try instanceName ?? environment["INSTANCE_NAME"] ?? Self.savedName(in: directory)
+
+        let storageSocket = directory.appendingPathComponent("storage.sock").path
+        let runnerSocket = directory.appendingPathComponent("runners.sock").path
+        let storage = ChildProcess(name: "storage", arguments: [
+            "storage", "--data-dir", directory.path, "--listen", "unix://\(storageSocket)", "--instance-secret", secretHex])
+        let coordinator = ChildProcess(name: "coordinator", arguments: [
+            "coordinator", "--host", host, "--port", String(port), "--runners", "unix://\(runnerSocket)",
+            "--instance-name", name, "--instance-secret", secretHex])
+        var children = [storage, coordinator]
+        for (pool, count) in [("db", runners), ("action", actionRunners)] {
+            for i in 0..<count {
+                var arguments = ["runner", "--coordinator", "unix://\(runnerSocket)", "--pool", pool,
+                                 "--instance-secret", secretHex, "--name", "\(pool)-\(i)"]
+                if pool == "db" { arguments += ["--storage", "unix://\(storageSocket)"] }
+                children.append(ChildProcess(name: "\(pool) runner \(i)", arguments: arguments))
+            }
+        }
+        Self.stopOnSignals(children)
+
+        storage.supervise()
+        _ = try storage.waitForLine(containing: "listening on")
+        coordinator.supervise()
+        let line = try coordinator.waitForLine(containing: "coordinator listening on ")
+        let url = String(line.split(separator: " ").last!)
+        for runner in children.dropFirst(2) { runner.supervise() }
+
+        let adminKey = try AdminKey(instanceName: name, issuedSeconds: UInt64(Date().timeIntervalSince1970)).encoded(instanceSecret: secret)
+        // Tests and scripts read these lines.
+        FileHandle.standardOutput.write(Data("Converge is running at \(url)\nadmin key: \(adminKey)\n".utf8))
+        if let deploy {
+            try await DeploymentPush.push(directory: deploy, url: url, adminKey: adminKey)
+            FileHandle.standardOutput.write(Data("deployed \(deploy)\n".utf8))
+        }
+        while true { try await Task.sleep(for: .seconds(3600)) }
+    }
+
+    private static func savedName(in directory: URL) throws -> String {
+        let file = directory.appendingPathComponent("instance_name")
+        if let saved = try? String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !saved.isEmpty {
+            return saved
+        }
+        try "carnitas\n".write(to: file, atomically: true, encoding: .utf8)
+        return "carnitas"
+    }
+
+    private static func stopOnSignals(_ children: [ChildProcess]) {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .main)
+            source.setEventHandler {
+                for child in children.reversed() { child.stop() }
+                Thread.sleep(forTimeInterval: 0.5)
+                Foundation.exit(0)
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+    }
+
+    nonisolated(unsafe) private static var signalSources: [DispatchSourceSignal] = []
+}
