@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Protocol
+import StorageClient
 import Synchronization
 
 /// The front door's core: the live deployment, the runner pool, and running functions on it.
@@ -14,6 +15,7 @@ public final class Coordinator: Sendable {
     private let peers = Mutex<[UInt64: FramePeer]>([:])
     private let group = MultiThreadedEventLoopGroup.singleton
     private let listener = Mutex<RunnerListener?>(nil)
+    private let subscriptions = Mutex<SubscriptionHub?>(nil)
 
     public init(instanceSecret: [UInt8], logger: Logger = Logger(label: "converge.coordinator")) {
         self.instanceSecret = instanceSecret
@@ -28,6 +30,23 @@ public final class Coordinator: Sendable {
             return existing!
         }
         return try await runnerListener.listen(on: endpoint)
+    }
+
+    /// Connects to the storage node, where live queries' subscriptions are registered.
+    public func connectStorage(_ endpoint: Endpoint) async throws {
+        let client = try await StorageClient.connect(to: endpoint, instanceSecret: instanceSecret)
+        subscriptions.withLock { $0 = SubscriptionHub(storage: client) }
+    }
+
+    var hub: SubscriptionHub {
+        get throws {
+            guard let hub = subscriptions.withLock({ $0 }) else { throw CoordinatorError.runner("the coordinator has no storage connection") }
+            return hub
+        }
+    }
+
+    func latestTimestamp() async throws -> Timestamp {
+        try await hub.storage.latestTimestamp()
     }
 
     public func shutdown() async {

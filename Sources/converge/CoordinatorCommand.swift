@@ -17,6 +17,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: "Port for the HTTP API (0 picks a free one).")
     var port = 3210
 
+    @Option(help: "The storage node, for live queries' subscriptions: tcp://HOST:PORT or unix:///PATH.")
+    var storage: String
+
     @Option(help: "Where runners dial in: tcp://HOST:PORT or unix:///PATH.")
     var runners = "tcp://127.0.0.1:7420"
 
@@ -29,7 +32,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         guard let runnerEndpoint = Endpoint(runners) else { throw ValidationError("cannot parse --runners \(runners)") }
+        guard let storageEndpoint = Endpoint(storage) else { throw ValidationError("cannot parse --storage \(storage)") }
         let coordinator = Coordinator(instanceSecret: try InstanceSecret.parse(hex: instanceSecret))
+        try await coordinator.connectStorage(storageEndpoint)
         let bound = try await coordinator.listenForRunners(on: runnerEndpoint)
         var runnersAt = runnerEndpoint
         if case let .tcp(h, _) = runnerEndpoint, let p = bound?.port { runnersAt = .tcp(host: h, port: p) }

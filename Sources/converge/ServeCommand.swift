@@ -54,7 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
         let storage = ChildProcess(name: "storage", arguments: [
             "storage", "--data-dir", directory.path, "--listen", "unix://\(storageSocket)", "--instance-secret", secretHex])
         let coordinator = ChildProcess(name: "coordinator", arguments: [
-            "coordinator", "--host", host, "--port", String(port), "--runners", "unix://\(runnerSocket)",
+            "coordinator", "--host", host, "--port", String(port), "--runners", "unix://\(runnerSocket)", "--storage", "unix://\(storageSocket)",
             "--instance-name", name, "--instance-secret", secretHex])
         var children = [storage, coordinator]
         for (pool, count) in [("db", runners), ("action", actionRunners)] {

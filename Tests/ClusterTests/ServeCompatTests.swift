@@ -7,6 +7,14 @@ final class ServeCompatTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     func testOfficialPythonHTTPClientAgainstServe() throws {
+        try runCompatScript("http_client.py")
+    }
+
+    func testOfficialPythonSyncClientAgainstServe() throws {
+        try runCompatScript("sync_client.py")
+    }
+
+    private func runCompatScript(_ script: String) throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("converge-serve-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: data) }
         let serve = Process()
@@ -33,7 +41,7 @@ final class ServeCompatTests: XCTestCase {
 
         let python = Process()
         python.executableURL = Self.root.appendingPathComponent(".venv/bin/python")
-        python.arguments = [Self.root.appendingPathComponent("Tests/compat/http_client.py").path, String(url), String(key)]
+        python.arguments = [Self.root.appendingPathComponent("Tests/compat/\(script)").path, String(url), String(key)]
         let pythonOutput = Pipe()
         python.standardOutput = pythonOutput
         python.standardError = pythonOutput

@@ -1,14 +1,42 @@
 import Hummingbird
+import HummingbirdWebSocket
+import Logging
 import NIOCore
 import Protocol
 
 extension Coordinator {
-    /// Serves the HTTP API on `host:port` until the calling task is cancelled. `onRunning` gets the
-    /// bound port (useful with port 0).
+    /// Serves the HTTP API and the sync WebSocket (`/api/sync`, `/api/{version}/sync`) on `host:port`
+    /// until the calling task is cancelled. `onRunning` gets the bound port (useful with port 0).
     public func serveHTTP(host: String, port: Int, instanceName: String, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let api = HTTPAPI(coordinator: self, instanceName: instanceName)
+        let hub = try hub
         let app = Application(
             router: api.router(),
+            server: .http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: 16 << 20, autoPing: .enabled(timePeriod: .seconds(5))))) { [self] request, _, _ in
+                let parts = request.path?.split(separator: "?").first?.split(separator: "/") ?? []
+                guard parts.last == "sync", parts.first == "api", parts.count <= 3 else { return .dontUpgrade }
+                return .upgrade([:]) { inbound, outbound, _ in
+                    let session = SyncSession(coordinator: self, hub: hub, instanceName: instanceName) { text in
+                        try await outbound.write(.text(text))
+                    }
+                    let pinger = Task {
+                        while !Task.isCancelled {
+                            try await Task.sleep(for: .seconds(10))
+                            try await session.ping()
+                        }
+                    }
+                    defer { pinger.cancel() }
+                    do {
+                        for try await message in inbound.messages(maxSize: 16 << 20) {
+                            guard case .text(let text) = message else { continue }
+                            try await session.handle(text)
+                        }
+                    } catch let error as SyncProtocolError {
+                        try? await outbound.write(.text(SyncServerMessage.fatalError(error: error.description).json))
+                    }
+                    await session.close()
+                }
+            },
             configuration: .init(address: .hostname(host, port: port), serverName: "converge"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) })
         try await app.runService()

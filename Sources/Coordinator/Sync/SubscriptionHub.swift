@@ -1,0 +1,42 @@
+import Protocol
+import StorageClient
+import Synchronization
+
+/// The coordinator's subscriptions at the storage node: one connection, a read set per live query,
+/// and the invalidations the node streams back routed to whoever registered each one.
+final class SubscriptionHub: Sendable {
+    let storage: StorageClient
+    private let handlers = Mutex<[UInt64: @Sendable () -> Void]>([:])
+    private let nextID = Atomic<UInt64>(1)
+
+    init(storage: StorageClient) {
+        self.storage = storage
+        Task { [weak self, storage] in
+            for await invalidation in storage.invalidations { self?.fire(invalidation) }
+        }
+    }
+
+    private func fire(_ invalidation: Invalidation) {
+        let fired = handlers.withLock { map in invalidation.subscriptionIDs.compactMap { map.removeValue(forKey: $0) } }
+        for handler in fired { handler() }
+    }
+
+    /// Watches a read set taken at `ts`; `onChange` runs once, when a commit touches it.
+    func watch(_ readSet: ReadSet, at ts: Timestamp, onChange: @escaping @Sendable () -> Void) async throws -> UInt64 {
+        let id = nextID.add(1, ordering: .relaxed).oldValue
+        handlers.withLock { $0[id] = onChange }
+        do {
+            try await storage.subscribe(SubscribeRequest(id: id, ts: ts, readSet: readSet))
+        } catch {
+            handlers.withLock { $0[id] = nil }
+            throw error
+        }
+        return id
+    }
+
+    func unwatch(_ ids: [UInt64]) async {
+        guard !ids.isEmpty else { return }
+        handlers.withLock { map in for id in ids { map[id] = nil } }
+        try? await storage.unsubscribe(ids)
+    }
+}
