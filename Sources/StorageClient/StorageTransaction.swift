@@ -13,6 +13,8 @@ public struct StorageTransaction {
     public private(set) var usage = TransactionUsage()
     private var writes: [DocumentID: Value?] = [:]
     private var writeOrder: [DocumentID] = []
+    /// Documents this transaction created; deleting one again leaves no write at all.
+    private var inserted = Set<DocumentID>()
     private var nextCreationTime: Double
 
     public static func begin(_ client: StorageClient, catalog: Catalog? = nil, limits: TransactionLimits = .init()) async throws -> StorageTransaction {
@@ -48,10 +50,12 @@ public struct StorageTransaction {
     /// The document's value as this transaction sees it: its own write if any, else the stored one.
     public mutating func get(_ id: DocumentID) async throws -> Value? {
         if let written = writes[id] { return written }
-        // An ID of a table this transaction's catalog does not know reads as missing. Tables are never
-        // dropped, so the catalog the transaction began with decides; no read is recorded for it.
+        // An ID of a table this transaction's catalog does not know reads as missing, until a table is created.
         guard let table = catalog.table(number: id.tableNumber),
-              let byID = catalog.index(table: table.number, name: IndexInfo.byID) else { return nil }
+              let byID = catalog.index(table: table.number, name: IndexInfo.byID) else {
+            try recordTableCreationRead()
+            return nil
+        }
         try recordRead(.point(IndexInfo.byIDKey(id)), index: byID.id)
         let document = try await client.get([id], at: beginTs)[0]?.value
         try count(read: document)
@@ -103,6 +107,12 @@ public struct StorageTransaction {
         }
     }
 
+    /// Records that this transaction relied on a table not existing: creating any table invalidates it.
+    public mutating func recordTableCreationRead() throws {
+        guard let tables = catalog.index(table: TableNumber.tables, name: IndexInfo.byID) else { return }
+        try recordRead(.all, index: tables.id)
+    }
+
     private mutating func recordRead(_ interval: KeyInterval, index: IndexID) throws {
         readSet.add(interval, index: index)
         guard readSet.count <= limits.maxReadIntervals else {
@@ -134,6 +144,7 @@ public struct StorageTransaction {
         document["_creationTime"] = .float64(nextCreationTime)
         nextCreationTime = nextCreationTime.nextUp
         try put(id, .object(document))
+        inserted.insert(id)
         return id
     }
 
@@ -148,14 +159,24 @@ public struct StorageTransaction {
 
     public mutating func delete(_ id: DocumentID) async throws {
         guard try await get(id) != nil else { throw StorageError(.notFound, "no document \(id)") }
-        try put(id, nil)
+        if inserted.remove(id) != nil {
+            usage.bytesWritten -= (writes.removeValue(forKey: id) ?? nil)?.size ?? 0
+            writeOrder.removeAll { $0 == id }
+            usage.documentsWritten = writeOrder.count
+        } else {
+            try put(id, nil)
+        }
     }
 
     private mutating func put(_ id: DocumentID, _ value: Value?) throws {
         if let value { try value.validateDocument() }
-        if writes.updateValue(value, forKey: id) == nil { writeOrder.append(id) }
+        if let previous = writes.updateValue(value, forKey: id) {
+            usage.bytesWritten -= previous?.size ?? 0
+        } else {
+            writeOrder.append(id)
+        }
+        usage.bytesWritten += value?.size ?? 0
         usage.documentsWritten = writeOrder.count
-        usage.bytesWritten = writeOrder.reduce(0) { $0 + ((writes[$1] ?? nil)?.size ?? 0) }
         guard usage.documentsWritten <= limits.maxDocumentsWritten else {
             throw StorageError(.limitExceeded, "Too many documents written in a single function execution (limit: \(limits.maxDocumentsWritten)).")
         }

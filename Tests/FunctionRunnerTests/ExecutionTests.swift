@@ -56,7 +56,7 @@ final class ExecutionTests: XCTestCase {
     func testConsoleOutputBecomesLogLines() async throws {
         try await app.start()
         let outcome = try await app.query("messages:chatty")
-        XCTAssertEqual(outcome.logLines, ["[LOG] hello 1 { a: [ 1, 'x' ] }", "[WARN] careful", "[ERROR] bad"])
+        XCTAssertEqual(outcome.logLines, ["[LOG] 'hello' 1 { a: [ 1, 'x' ] }", "[WARN] 'careful'", "[ERROR] 'bad'"])
     }
 
     func testArgumentAndReturnValidationNameWhatIsWrong() async throws {
@@ -155,6 +155,7 @@ final class ExecutionTests: XCTestCase {
             return try await group.reduce(into: [FunctionOutcome]()) { $0.append($1) }
         }
         let values = results.compactMap { try? $0.result.get() }
+        for case .failure(let error) in results.map(\.result) { print("FAILED:", error) }
         XCTAssertEqual(values.count, 20, "every increment committed")
         XCTAssertEqual(Set(values).count, 20, "no two increments saw the same count")
         let final = try await app.queryValue("counters:get", ["name": "hits"])

@@ -69,6 +69,20 @@ final class ReviewFindingsTests: XCTestCase {
         XCTAssertEqual(paged, 2.0)
     }
 
+    /// Committing N writes is quadratic: Committer.commit adds each written ID to the compiled read set
+    /// with KeyIntervalSet.insert, which re-sorts and re-merges the whole list every time. (Before that,
+    /// StorageTransaction.put re-summed the size of every buffered write on each put.) Measured in a debug
+    /// build: 1,000 inserts commit in 2 s, 2,000 in 7.8 s; a mutation inserting 8,000 hits the 15 s limit.
+    func testCommittingThousandsOfInsertsIsFast() async throws {
+        try await app.start()
+        var transaction = try await StorageTransaction.begin(app.storage)
+        for i in 0..<3000 { try transaction.insert(into: "messages", ["body": .string("m\(i)"), "author": "bulk"]) }
+        let started = ContinuousClock.now
+        _ = try await transaction.commit()
+        let elapsed = ContinuousClock.now - started
+        XCTAssertLessThan(elapsed, .seconds(3), "committing 3,000 inserts took \(elapsed)")
+    }
+
     // MARK: Runtime semantics
 
     /// `q.eq("author", undefined)` in an index range: undefined is dropped by convexToJson and the

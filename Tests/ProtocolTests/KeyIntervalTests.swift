@@ -167,17 +167,17 @@ final class KeyIntervalTests: XCTestCase {
             let lower = gen.chance(80) ? IndexBound(lowerValues, inclusive: gen.chance(50)) : nil
             let upper = gen.chance(80) ? IndexBound(upperValues, inclusive: gen.chance(50)) : nil
             var tuple: [Value] = (0..<2).map { _ in gen.value() }
-            if gen.chance(40), let lower { tuple = lower.values + [gen.value()] }
-            if gen.chance(30), let upper { tuple = upper.values + [gen.value()] }
+            if gen.chance(40), lower != nil { tuple = lowerValues + [gen.value()] }
+            if gen.chance(30), upper != nil { tuple = upperValues + [gen.value()] }
             if tuple.count < 2 { tuple.append(gen.value()) }
 
             var expected = true
             if let lower {
-                let c = comparePrefix(tuple, lower.values)
+                let c = comparePrefix(tuple, lowerValues)
                 if lower.inclusive ? c < 0 : c <= 0 { expected = false }
             }
             if let upper {
-                let c = comparePrefix(tuple, upper.values)
+                let c = comparePrefix(tuple, upperValues)
                 if upper.inclusive ? c > 0 : c >= 0 { expected = false }
             }
             let interval = KeyInterval.range(lower: lower, upper: upper)

@@ -6,9 +6,11 @@ final class JSThreadExecutor: SerialExecutor, @unchecked Sendable {
     private let condition = NSCondition()
     // Guarded by `condition`.
     private var jobs: [UnownedJob] = []
+    private var stopping = false
 
     init(name: String) {
-        let thread = Thread { [unowned self] in self.runLoop() }
+        // The thread holds the executor until `stop()` lets its loop end.
+        let thread = Thread { self.runLoop() }
         thread.name = name
         // JavaScript recursion needs more than the default secondary-thread stack.
         thread.stackSize = 8 << 20
@@ -27,10 +29,22 @@ final class JSThreadExecutor: SerialExecutor, @unchecked Sendable {
         UnownedSerialExecutor(ordinary: self)
     }
 
+    /// Ends the thread once the jobs already queued have run.
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        condition.unlock()
+    }
+
     private func runLoop() {
         while true {
             condition.lock()
-            while jobs.isEmpty { condition.wait() }
+            while jobs.isEmpty && !stopping { condition.wait() }
+            if jobs.isEmpty {
+                condition.unlock()
+                return
+            }
             let job = jobs.removeFirst()
             condition.unlock()
             job.runSynchronously(on: asUnownedSerialExecutor())

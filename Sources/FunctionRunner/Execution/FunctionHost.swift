@@ -13,5 +13,11 @@ public protocol FunctionHost: AnyObject, Sendable {
 /// An error a host operation reports to the function, as a JavaScript `Error` it can catch.
 public struct HostError: Error, CustomStringConvertible, Sendable {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    /// Set when the error is a `ConvexError` (from a function an action called): the function sees one.
+    public let convexErrorData: Value?
+
+    public init(_ description: String, convexErrorData: Value? = nil) {
+        self.description = description
+        self.convexErrorData = convexErrorData
+    }
 }

@@ -25,6 +25,14 @@ public actor FunctionIsolate {
         executor = JSThreadExecutor(name: name)
     }
 
+    /// Runs on the isolate's own thread: JavaScriptCore objects are released there, and then the thread ends.
+    isolated deinit {
+        for context in pool { JSGlobalContextRelease(context) }
+        if let script { JSScriptRelease(script) }
+        if let group { JSContextGroupRelease(group) }
+        executor.stop()
+    }
+
     // MARK: Contexts
 
     /// Compiles the bundle for this isolate's group, once.
@@ -101,33 +109,84 @@ public actor FunctionIsolate {
         }
 
         var finished = enter { try invocation.start(request) }
-        while finished && invocation.outcome == nil {
-            let calls = invocation.takePendingCalls()
-            guard !calls.isEmpty else {
-                invocation.fail(FunctionError(message: "Uncaught Error: the function awaited a promise that can never settle"))
-                break
-            }
-            for pending in calls {
-                guard ContinuousClock.now < wallDeadline else {
-                    invocation.fail(FunctionError(message: "Function execution timed out (maximum duration: \(Int(request.kind == .action ? limits.actionSeconds : limits.queryMutationWallSeconds))s)"))
+        if cpuUsed > cpuBudget { finished = false }
+        var wallClockExpired = false
+        if request.kind == .action {
+            await serveConcurrently(invocation, host: host, deadline: wallDeadline, finished: &finished, wallClockExpired: &wallClockExpired, enter: enter)
+        } else {
+            // A query's or mutation's transaction takes one call at a time, in the order they were made.
+            while finished && invocation.outcome == nil {
+                let calls = invocation.takePendingCalls()
+                guard !calls.isEmpty else {
+                    invocation.fail(FunctionError(message: "Uncaught Error: the function awaited a promise that can never settle"))
                     break
                 }
-                let result: Result<Value, Error>
-                do { result = .success(try await host.call(pending.operation, pending.arguments)) } catch { result = .failure(error) }
-                finished = enter { try invocation.settle(pending, with: result) }
-                if !finished { break }
+                for pending in calls {
+                    guard ContinuousClock.now < wallDeadline else {
+                        wallClockExpired = true
+                        break
+                    }
+                    let result: Result<Value, Error>
+                    do { result = .success(try await host.call(pending.operation, pending.arguments)) } catch { result = .failure(error) }
+                    finished = enter { try invocation.settle(pending, with: result) }
+                    // Work split across microtasks can run past the watchdog, which restarts with each one.
+                    if cpuUsed > cpuBudget { finished = false }
+                    if !finished || invocation.outcome != nil { break }
+                }
+                if wallClockExpired { break }
             }
-            if invocation.outcome != nil { break }
+        }
+        if wallClockExpired {
+            reusable = false
+            let limit = Int(request.kind == .action ? limits.actionSeconds : limits.queryMutationWallSeconds)
+            invocation.fail(FunctionError(message: "Function execution timed out (maximum duration: \(limit)s)"))
         }
         if !finished {
             reusable = false
-            invocation.fail(FunctionError(message: "Function execution timed out: JavaScript ran for more than \(cpuBudget) s of CPU time"))
+            invocation.timeOut(FunctionError(message: "Function execution timed out: JavaScript ran for more than \(cpuBudget) s of CPU time"))
         }
         invocation.releaseOutstanding()
         let outcome = invocation.outcome!
         if case .failure = outcome.result { reusable = false }
         returnContext(context, reusable: reusable)
         return outcome
+    }
+
+    /// An action's host calls (timers, fetches, other functions) all run at once, as JavaScript expects
+    /// of concurrent promises; each settles when it finishes. The wall-clock deadline is a task of its
+    /// own, so a long wait cannot outlast it.
+    private func serveConcurrently(_ invocation: Invocation, host: FunctionHost, deadline: ContinuousClock.Instant,
+                                   finished: inout Bool, wallClockExpired: inout Bool, enter: (() throws -> Void) -> Bool) async {
+        await withTaskGroup(of: (key: Int, result: Result<Value, Error>)?.self) { group in
+            group.addTask {
+                try? await Task.sleep(until: deadline)
+                return nil
+            }
+            var inFlight: [Int: Invocation.PendingCall] = [:]
+            var nextKey = 0
+            while finished && invocation.outcome == nil {
+                for call in invocation.takePendingCalls() {
+                    let key = nextKey
+                    nextKey += 1
+                    inFlight[key] = call
+                    let operation = call.operation, arguments = call.arguments
+                    group.addTask {
+                        do { return (key, .success(try await host.call(operation, arguments))) } catch { return (key, .failure(error)) }
+                    }
+                }
+                guard !inFlight.isEmpty else {
+                    invocation.fail(FunctionError(message: "Uncaught Error: the function awaited a promise that can never settle"))
+                    break
+                }
+                guard let next = await group.next(), let (key, result) = next else {
+                    wallClockExpired = true
+                    break
+                }
+                let call = inFlight.removeValue(forKey: key)!
+                finished = enter { try invocation.settle(call, with: result) }
+            }
+            group.cancelAll()
+        }
     }
 
     /// The functions the bundle defines: module path, name, kind and visibility.

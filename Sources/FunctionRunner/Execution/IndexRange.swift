@@ -6,15 +6,16 @@ import Protocol
 enum IndexRange {
     static func interval(_ range: Value, index: IndexInfo, tableName: String) throws -> KeyInterval {
         guard case .array(let operations) = range else { throw HostError("an index range must be a list") }
-        var equal: [Value] = []
-        var lower: (value: Value, inclusive: Bool)?
-        var upper: (value: Value, inclusive: Bool)?
+        var equal: [Value?] = []
+        var lower: (value: Value?, inclusive: Bool)?
+        var upper: (value: Value?, inclusive: Bool)?
         var boundField: String?
         for operation in operations {
             guard case .string(let op)? = operation["op"], case .string(let field)? = operation["field"] else {
                 throw HostError("malformed index range")
             }
-            let value = operation["value"] ?? .null
+            // The runtime marks `undefined` (a missing field) explicitly: JSON has no undefined.
+            let value: Value? = operation["undefined"] == true ? nil : (operation["value"] ?? .null)
             if op == "eq" {
                 guard lower == nil, upper == nil, equal.count < index.fields.count, index.fields[equal.count] == field else {
                     throw HostError("Uncaught Error: Tried to query index \(tableName).\(index.name) but the query didn't use the index fields in order. Index fields: \(index.fields), query: eq(\"\(field)\")")

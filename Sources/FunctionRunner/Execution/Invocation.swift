@@ -59,7 +59,11 @@ final class Invocation {
         case .success(let value):
             _ = try JS.call(context, call.resolve, [JS.makeString(context, ConvexJSONWriter.encodeString(value))])
         case .failure(let error):
-            _ = try JS.call(context, call.reject, [NativeFunction.makeError(context, "\(error)")])
+            let rejection = NativeFunction.makeError(context, "\(error)")
+            if let data = (error as? HostError)?.convexErrorData, let object = JS.object(context, rejection) {
+                JS.setProperty(context, object, "convexErrorData", JS.makeString(context, ConvexJSONWriter.encodeString(data)))
+            }
+            _ = try JS.call(context, call.reject, [rejection])
         }
     }
 
@@ -73,6 +77,11 @@ final class Invocation {
     func releaseOutstanding() {
         for call in outstanding { release(call) }
         pending = []
+    }
+
+    /// Ends the call as timed out, whatever it produced: it ran past its CPU budget.
+    func timeOut(_ error: FunctionError) {
+        outcome = FunctionOutcome(result: .failure(error), logLines: outcome?.logLines ?? [])
     }
 
     func fail(_ error: FunctionError) {

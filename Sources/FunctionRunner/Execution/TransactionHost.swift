@@ -57,8 +57,11 @@ public final class TransactionHost: FunctionHost, @unchecked Sendable {
             throw HostError("queryPage needs a table and an index")
         }
         let done: Value = ["page": .array([]), "isDone": true, "continueCursor": "_end_cursor"]
-        // A table nobody has written to yet is empty, as in Convex.
-        guard let table = transaction.catalog.table(named: tableName) else { return done }
+        // A table nobody has written to yet is empty, as in Convex; its creation must still invalidate this read.
+        guard let table = transaction.catalog.table(named: tableName) else {
+            try transaction.recordTableCreationRead()
+            return done
+        }
         guard let index = transaction.catalog.index(table: table.number, name: indexName) else {
             throw HostError("Index \(tableName).\(indexName) not found.")
         }
@@ -73,7 +76,15 @@ public final class TransactionHost: FunctionHost, @unchecked Sendable {
         }
         var limit = 100
         if case .float64(let n)? = arguments["limit"] { limit = max(1, min(1000, Int(n))) }
-        let interval = try IndexRange.interval(arguments["range"] ?? .array([]), index: index, tableName: tableName)
+        var interval = try IndexRange.interval(arguments["range"] ?? .array([]), index: index, tableName: tableName)
+        if case .string(let end)? = arguments["endCursor"], end != "_end_cursor" {
+            // A page re-run up to where it ended before.
+            guard let key = Base64.decode(end) else { throw HostError("Invalid cursor \(end)") }
+            switch order {
+            case .ascending: if interval.end.map({ (key + [0]).lexicographicallyPrecedes($0) }) ?? true { interval.end = key + [0] }
+            case .descending: if key.lexicographicallyPrecedes(interval.start) == false { interval.start = key }
+            }
+        }
         let page = try await transaction.scanPage(index, interval, order: order, limit: limit, after: after)
         let entries: [Value] = page.entries.map { ["doc": $0.document, "cursor": .string(Base64.encode($0.key))] }
         return .object([

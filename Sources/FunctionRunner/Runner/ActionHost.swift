@@ -17,8 +17,8 @@ final class ActionHost: FunctionHost, @unchecked Sendable {
     func call(_ operation: String, _ arguments: Value) async throws -> Value {
         switch operation {
         case "sleep":
-            guard case .float64(let ms)? = arguments["ms"] else { throw HostError("sleep needs ms") }
-            try await Task.sleep(for: .milliseconds(max(0, ms)))
+            guard case .float64(let ms)? = arguments["ms"], ms.isFinite, ms >= 0 else { throw HostError("sleep needs a finite, non-negative ms") }
+            try await Task.sleep(for: .milliseconds(min(ms, Double(Int32.max))))
             return .null
         case "fetch":
             return try await fetch(arguments)
@@ -64,7 +64,7 @@ final class ActionHost: FunctionHost, @unchecked Sendable {
         case .result(let result):
             switch result.status {
             case .success(let value): return value
-            case let .failure(message, _, _): throw HostError(message)
+            case let .failure(message, data, _): throw HostError(message, convexErrorData: data)
             }
         case .failed(let message): throw HostError(message)
         default: throw HostError("unexpected answer to \(operation)")

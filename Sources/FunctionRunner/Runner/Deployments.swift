@@ -39,8 +39,10 @@ actor Deployments {
 }
 
 extension RunFunction {
-    /// Seeds `Math.random` from what the call is, so the same query at the same snapshot gives the same result.
+    /// Seeds `Math.random`. A query's seed comes from what it is, so the same query at the same snapshot
+    /// gives the same result; every mutation or action call gets its own.
     var seed: UInt64 {
+        guard kind == .query else { return UInt64.random(in: 0...UInt64.max) }
         let text = "\(deployment)|\(module)|\(function)|\(ConvexJSONWriter.encodeString(args))|\(snapshotTs ?? 0)"
         return SHA256.hash(data: Data(text.utf8)).prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
     }

@@ -28,14 +28,14 @@ public struct KeyInterval: Hashable, Sendable {
     public static func range(lower: IndexBound?, upper: IndexBound?) -> KeyInterval {
         let start: [UInt8]
         if let lower {
-            let p = IndexKey(lower.values.map { $0 }).bytes
+            let p = IndexKey(lower.values).bytes
             start = lower.inclusive ? p : p + [0xFF]
         } else {
             start = []
         }
         var end: [UInt8]? = nil
         if let upper {
-            let p = IndexKey(upper.values.map { $0 }).bytes
+            let p = IndexKey(upper.values).bytes
             end = upper.inclusive ? p + [0xFF] : p
         }
         return KeyInterval(start: start, end: end)
@@ -54,11 +54,12 @@ public struct KeyInterval: Hashable, Sendable {
 }
 
 /// One side of an index range: the leading component values and whether keys equal to them are included.
+/// A nil component is "missing" (undefined), which sorts before null.
 public struct IndexBound: Hashable, Sendable {
-    public var values: [Value]
+    public var values: [Value?]
     public var inclusive: Bool
 
-    public init(_ values: [Value], inclusive: Bool) {
+    public init(_ values: [Value?], inclusive: Bool) {
         self.values = values
         self.inclusive = inclusive
     }

@@ -69,11 +69,12 @@ actor Committer {
             guard let table = catalog.droppedIndexTables[index] else { throw StorageError(.badRequest, "no index \(index)") }
             return .conflict(table: table)
         }
-        var readSet = KeyIntervalSet(request.readSet)
+        var reads = request.readSet
         for write in request.writes {
             let byID = try userTableByIDIndex(write.id.tableNumber)
-            readSet.insert(.point(IndexInfo.byIDKey(write.id)), index: byID.id)
+            reads.add(.point(IndexInfo.byIDKey(write.id)), index: byID.id)
         }
+        let readSet = KeyIntervalSet(reads)
         if let table = writeLog.firstConflict(after: request.beginTs, readSet: readSet) {
             return .conflict(table: catalog.tables[table]?.name ?? "table \(table)")
         }
@@ -327,7 +328,9 @@ actor Committer {
     func readableIndex(_ id: IndexID, at ts: Timestamp) throws -> IndexInfo {
         guard let index = catalog.indexes[id] else { throw StorageError(.notFound, "no index \(id)") }
         guard index.state == .ready else { throw StorageError(.badRequest, "index \(index.name) is still being backfilled") }
-        if let since = catalog.indexDocuments[id]?.ts, ts < since {
+        // A table's built-in indexes read as empty before it existed; a later index was simply not there.
+        let builtIn = index.name == IndexInfo.byID || index.name == IndexInfo.byCreationTime
+        if !builtIn, let since = catalog.indexDocuments[id]?.ts, ts < since {
             throw StorageError(.timestampTooOld, "index \(index.name) became readable at \(since), after \(ts)")
         }
         return index

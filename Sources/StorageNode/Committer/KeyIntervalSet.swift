@@ -3,16 +3,10 @@ import Protocol
 /// A read set compiled for fast membership tests: per index, the union of its intervals as sorted,
 /// disjoint ranges, so "does this written key touch the read set" is one binary search.
 struct KeyIntervalSet {
-    private var ranges: [IndexID: [KeyInterval]] = [:]
+    private let ranges: [IndexID: [KeyInterval]]
 
     init(_ readSet: ReadSet) {
-        for (index, intervals) in readSet.intervals {
-            ranges[index] = Self.union(intervals)
-        }
-    }
-
-    mutating func insert(_ interval: KeyInterval, index: IndexID) {
-        ranges[index] = Self.union((ranges[index] ?? []) + [interval])
+        ranges = readSet.intervals.mapValues(Self.union)
     }
 
     func contains(index: IndexID, key: [UInt8]) -> Bool {

@@ -10,7 +10,14 @@ export { v, ConvexError };
 const host = () => globalThis.__convergeHost;
 
 async function call(op, args) {
-  const reply = await host().call(op, JSON.stringify(convexToJson(args)));
+  let reply;
+  try {
+    reply = await host().call(op, JSON.stringify(convexToJson(args)));
+  } catch (error) {
+    // A ConvexError thrown by a function an action called keeps its data across the host boundary.
+    if (error && typeof error.convexErrorData === "string") throw new ConvexError(jsonToConvex(JSON.parse(error.convexErrorData)));
+    throw error;
+  }
   return jsonToConvex(JSON.parse(reply));
 }
 
@@ -234,23 +241,33 @@ class Query {
     return this.filters.every((f) => evaluate(f, doc) === true);
   }
 
-  async fetchPage(cursor, limit) {
-    return call("queryPage", { table: this.table, index: this.index, range: this.range, order: this.orderValue, cursor, limit });
+  async fetchPage(cursor, limit, endCursor) {
+    const range = this.range.map((r) => (r.value === undefined ? { op: r.op, field: r.field, undefined: true } : r));
+    return call("queryPage", { table: this.table, index: this.index, range, order: this.orderValue, cursor, limit, endCursor: endCursor ?? null });
   }
 
-  /** Yields [document, cursor after it] in order, fetching pages as needed. */
-  async *entries(startCursor = null) {
+  /**
+   * Yields {doc, cursor} in order, fetching pages as needed. `wanted` sizes the first page when the
+   * caller needs only a few documents and there are no filters, so `first()` reads one, not a page.
+   */
+  async *entries(startCursor = null, wanted = PAGE_SIZE, endCursor = null) {
     let cursor = startCursor;
+    let size = this.filters.length ? PAGE_SIZE : Math.max(1, Math.min(PAGE_SIZE, wanted));
     for (;;) {
-      const page = await this.fetchPage(cursor, PAGE_SIZE);
+      const page = await this.fetchPage(cursor, size, endCursor);
       for (const entry of page.page) yield entry;
       if (page.isDone) return;
       cursor = page.continueCursor;
+      size = PAGE_SIZE;
     }
   }
 
   async *[Symbol.asyncIterator]() {
     for await (const entry of this.entries()) if (this.matches(entry.doc)) yield entry.doc;
+  }
+
+  async *#matching(wanted) {
+    for await (const entry of this.entries(null, wanted)) if (this.matches(entry.doc)) yield entry.doc;
   }
 
   async collect() {
@@ -263,7 +280,7 @@ class Query {
     if (!Number.isInteger(n) || n < 0) throw new Error(`take() needs a non-negative integer, got ${n}`);
     const out = [];
     if (n === 0) return out;
-    for await (const doc of this) {
+    for await (const doc of this.#matching(n)) {
       out.push(doc);
       if (out.length >= n) break;
     }
@@ -286,9 +303,15 @@ class Query {
     if (typeof numItems !== "number" || numItems < 0) throw new Error(`paginate() needs numItems >= 0, got ${numItems}`);
     const page = [];
     let cursor = options.cursor ?? null;
+    const endCursor = options.endCursor ?? null;
+    if (endCursor !== null) {
+      // A re-run of a page that was already served keeps its end, so no document falls between pages.
+      for await (const entry of this.entries(cursor, PAGE_SIZE, endCursor)) if (this.matches(entry.doc)) page.push(entry.doc);
+      return { page, isDone: endCursor === "_end_cursor", continueCursor: endCursor };
+    }
     let isDone = true;
     if (numItems > 0) {
-      for await (const entry of this.entries(cursor)) {
+      for await (const entry of this.entries(cursor, numItems)) {
         cursor = entry.cursor;
         if (this.matches(entry.doc)) page.push(entry.doc);
         if (page.length >= numItems) { isDone = false; break; }
@@ -367,16 +390,24 @@ function makeContext(kind, request) {
   return { db, auth };
 }
 
-function formatLogArgument(value, top) {
-  if (typeof value === "string") return top ? value : `'${value}'`;
+function formatLogArgument(value, seen = new Set()) {
+  if (typeof value === "string") return `'${value}'`;
   if (typeof value === "bigint") return `${value}n`;
   if (value === undefined) return "undefined";
   if (value instanceof Error) return value.stack ? `${value}\n${value.stack}` : String(value);
   if (typeof value === "function") return `[Function: ${value.name || "anonymous"}]`;
-  if (Array.isArray(value)) return `[ ${value.map((x) => formatLogArgument(x, false)).join(", ")} ]`;
-  if (value && typeof value === "object" && !(value instanceof ArrayBuffer)) {
-    const fields = Object.entries(value).map(([k, x]) => `${k}: ${formatLogArgument(x, false)}`);
-    return fields.length ? `{ ${fields.join(", ")} }` : "{}";
+  if (value && typeof value === "object") {
+    if (seen.has(value)) return "[Circular]";
+    seen.add(value);
+    try {
+      if (Array.isArray(value)) return `[ ${value.map((x) => formatLogArgument(x, seen)).join(", ")} ]`;
+      if (!(value instanceof ArrayBuffer)) {
+        const fields = Object.entries(value).map(([k, x]) => `${k}: ${formatLogArgument(x, seen)}`);
+        return fields.length ? `{ ${fields.join(", ")} }` : "{}";
+      }
+    } finally {
+      seen.delete(value);
+    }
   }
   return String(value);
 }
@@ -390,7 +421,7 @@ function installConsole(lines) {
       if (lines.length === MAX_LOG_LINES) lines.push(`[ERROR] Log overflow (maximum ${MAX_LOG_LINES}). Remaining log lines will be omitted.`);
       return;
     }
-    let line = `[${level}] ${args.map((a) => formatLogArgument(a, true)).join(" ")}`;
+    let line = `[${level}] ${args.map((a) => formatLogArgument(a)).join(" ")}`;
     if (line.length > MAX_LOG_LINE_LENGTH) line = line.slice(0, MAX_LOG_LINE_LENGTH) + " (truncated due to length exceeding limit)";
     lines.push(line);
   };
@@ -439,15 +470,19 @@ function installEffects(request) {
   }
   let nextTimer = 1;
   const cancelled = new Set();
+  const delay = (ms, minimum) => {
+    const n = Number(ms);
+    return Number.isFinite(n) && n <= 2147483647 ? Math.max(minimum, n) : 1;
+  };
   globalThis.setTimeout = (fn, ms = 0, ...args) => {
     const id = nextTimer++;
-    call("sleep", { ms: Math.max(0, Number(ms) || 0) }).then(() => { if (!cancelled.delete(id)) fn(...args); });
+    call("sleep", { ms: delay(ms, 0) }).then(() => { if (!cancelled.delete(id)) fn(...args); });
     return id;
   };
   globalThis.clearTimeout = (id) => { cancelled.add(id); };
   globalThis.setInterval = (fn, ms = 0, ...args) => {
     const id = nextTimer++;
-    const tick = () => call("sleep", { ms: Math.max(1, Number(ms) || 0) }).then(() => { if (!cancelled.has(id)) { fn(...args); tick(); } });
+    const tick = () => call("sleep", { ms: delay(ms, 1) }).then(() => { if (!cancelled.has(id)) { fn(...args); tick(); } });
     tick();
     return id;
   };
@@ -469,7 +504,7 @@ function errorInfo(error) {
   if (error instanceof Error) {
     return { message: `Uncaught ${error.name}: ${error.message}`, stack: error.stack ?? "" };
   }
-  return { message: `Uncaught ${formatLogArgument(error, true)}` };
+  return { message: `Uncaught ${typeof error === "string" ? error : formatLogArgument(error)}` };
 }
 
 function findFunction(modules, modulePath, functionName) {

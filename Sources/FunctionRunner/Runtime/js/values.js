@@ -291,7 +291,7 @@ export function validateValue(validator, value, path, isTableId) {
         if (e) return e;
       }
       for (const k of Object.keys(value)) {
-        if (value[k] !== undefined && !(k in validator.fields)) {
+        if (value[k] !== undefined && !Object.hasOwn(validator.fields, k)) {
           return `Object contains extra field \`${k}\` that is not in the validator.\n\nObject: ${describeValue(value)}\nValidator: v.object(...)${at}`;
         }
       }
