@@ -45,12 +45,18 @@ public final class FunctionExecutor: Sendable {
         var request = request
         request.kind = .mutation
         var conflicts = 0
+        var restarts = 0
         while true {
             let transaction = try await StorageTransaction.begin(storage, limits: limits)
             let host = TransactionHost(transaction: transaction, writable: true)
             request.nowMillis = Double(transaction.beginTs) / 1e6
             let outcome = await isolate.run(request, host: host)
-            if host.restartRequested { continue }
+            if host.restartRequested {
+                // The function created a table; run it again on a snapshot that has it.
+                restarts += 1
+                guard restarts <= retryPolicy.maxRestarts else { throw HostError("the mutation kept restarting") }
+                continue
+            }
             // A failed mutation writes nothing.
             guard case .success = outcome.result else { return MutationResult(outcome: outcome, commitTs: nil) }
             do {
@@ -65,7 +71,9 @@ public final class FunctionExecutor: Sendable {
                     try await Task.sleep(for: retryPolicy.backoff(attempt: conflicts))
                 }
             } catch let error as StorageError where error.code == .timestampTooOld {
-                continue
+                // The snapshot fell out of the write log before the commit arrived: begin again.
+                restarts += 1
+                guard restarts <= retryPolicy.maxRestarts else { throw error }
             }
         }
     }
@@ -80,6 +88,8 @@ public struct RetryPolicy: Sendable {
     public var maxRetries = 4
     public var initialBackoff: Duration = .milliseconds(100)
     public var maxBackoff: Duration = .seconds(2)
+    /// Re-runs that are not conflicts: after creating a table, or when the snapshot got too old.
+    public var maxRestarts = 8
 
     public init() {}
 

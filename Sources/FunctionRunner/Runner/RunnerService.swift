@@ -81,8 +81,21 @@ public final class RunnerService: Sendable {
         })
         guard case .registered = answer else { throw HostError("the coordinator refused the runner: \(answer)") }
         logger.info("runner \(configuration.name) registered with \(configuration.coordinator) as a \(configuration.pool) runner")
-        for await error in closed.stream {
-            if let error { logger.warning("coordinator connection closed: \(error)") }
+        // Serve until the coordinator or the storage node goes away; then exit, so a supervisor restarts us.
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await error in closed.stream {
+                    if let error { self.logger.warning("coordinator connection closed: \(error)") }
+                }
+            }
+            if let storage {
+                group.addTask {
+                    for await _ in storage.invalidations {}
+                    self.logger.warning("storage connection closed")
+                }
+            }
+            await group.next()
+            group.cancelAll()
         }
         try? await channel.close()
         await storage?.close()
