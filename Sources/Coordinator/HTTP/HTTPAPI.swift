@@ -19,6 +19,15 @@ struct HTTPAPI: Sendable {
         for kind in FunctionKind.allCases {
             router.post("/api/\(kind.rawValue)") { request, _ in await respond { try await call(request, kind: kind, pathInURL: nil) } }
         }
+        // Any kind of function; admins only, as on the real server.
+        router.post("/api/function") { request, _ in
+            await respond {
+                guard try authenticate(request) == .admin else {
+                    throw HTTPError(status: .forbidden, code: "Forbidden", message: "/api/function needs an admin key")
+                }
+                return try await call(request, kind: nil, pathInURL: nil)
+            }
+        }
         router.post("/api/run/**") { request, context in
             await respond {
                 let path = context.parameters.getCatchAll().joined(separator: "/")
@@ -99,7 +108,7 @@ struct HTTPAPI: Sendable {
         if case .string(let name)? = parsed["format"] {
             guard let f = ValueFormat(name) else { throw HTTPError.badRequest("BadFormat", "Invalid format \(name)") }
             format = f
-        } else if pathInURL == nil, let client = request.headers[.init("Convex-Client")!], client.hasPrefix("python-0.") || client.hasPrefix("npm-1.") {
+        } else if pathInURL == nil, let client = request.headers[.init("Convex-Client")!], Self.isOldClient(client) {
             format = .encoded
         }
         let args: Value
@@ -119,6 +128,20 @@ struct HTTPAPI: Sendable {
         return .json(Self.body(result, format: format))
     }
 
+    /// Clients older than Python 0.5.0 and npm 1.4.1 default to encoded JSON; everyone else to clean (spec §2.1).
+    static func isOldClient(_ header: String) -> Bool {
+        let parts = header.split(separator: "-", maxSplits: 1)
+        guard parts.count == 2 else { return false }
+        let version = parts[1].split(separator: ".").compactMap { Int($0) }
+        let floor: [Int]
+        switch parts[0].lowercased() {
+        case "python": floor = [0, 5, 0]
+        case "npm": floor = [1, 4, 1]
+        default: return false
+        }
+        return version.lexicographicallyPrecedes(floor)
+    }
+
     /// `/api/run/messages/list` names `messages:list`; the last segment is the function.
     static func pathFromURL(_ path: String) -> String {
         let parts = path.split(separator: "/")
@@ -126,14 +149,13 @@ struct HTTPAPI: Sendable {
         return parts.dropLast().joined(separator: "/") + ":" + parts.last!
     }
 
-    /// `/api/run` does not say the kind: try each until the runtime stops saying it is another.
+    /// `/api/run` does not say the kind: run it as a query, and as what the runtime says it is if not.
     private func runAnyKind(_ path: CanonicalFunctionPath, args: Value, admin: Bool) async throws -> FunctionResult {
-        var result = try await coordinator.run(path, kind: .query, args: args, allowInternal: admin)
-        for kind in [FunctionKind.mutation, .action] {
-            guard case .failure(let message, _, _) = result.status, message.contains("but it is defined as \(kind.rawValue.capitalized)") else { break }
-            result = try await coordinator.run(path, kind: kind, args: args, allowInternal: admin)
-        }
-        return result
+        let result = try await coordinator.run(path, kind: .query, args: args, allowInternal: admin)
+        guard case .failure(let message, _, _) = result.status,
+              let kind = FunctionKind.allCases.first(where: { message.hasSuffix("but it is defined as \($0.rawValue.capitalized).") })
+        else { return result }
+        return try await coordinator.run(path, kind: kind, args: args, allowInternal: admin)
     }
 
     static func body(_ result: FunctionResult, format: ValueFormat) -> String {
@@ -144,14 +166,15 @@ struct HTTPAPI: Sendable {
             object.raw("value", format.json(value))
         case let .failure(message, data, _):
             object.string("status", "error")
-            object.string("errorMessage", data == nil ? "[Request ID: \(Self.requestID())] Server Error\n\(message)" : message)
+            object.string("errorMessage", data == nil ? Self.serverError(message) : message)
             if let data { object.raw("errorData", format.json(data)) }
         }
         if !result.logLines.isEmpty { object.strings("logLines", result.logLines) }
         return object.text
     }
 
-    static func requestID() -> String {
-        String(UInt64.random(in: 0...UInt64.max), radix: 16)
+    /// How a function's failure other than a ConvexError reads (spec §7.1, logs not redacted).
+    static func serverError(_ message: String) -> String {
+        "[Request ID: \(String(UInt64.random(in: 0...UInt64.max), radix: 16))] Server Error\n\(message)"
     }
 }

@@ -26,14 +26,31 @@ extension Coordinator {
                         }
                     }
                     defer { pinger.cancel() }
+                    // Messages are handled in order by a task of their own, so this loop keeps reading
+                    // (and the pongs that keep the socket alive get through) while a message takes long.
+                    let (messages, queue) = AsyncStream.makeStream(of: String.self)
+                    let worker = Task {
+                        do {
+                            for await text in messages { try await session.handle(text) }
+                        } catch let error as SyncProtocolError {
+                            // A deterministic client error: say so, then close (spec §1.10).
+                            try? await outbound.write(.text(SyncServerMessage.fatalError(error: error.description).json))
+                            try? await outbound.close(.unexpectedServerError, reason: "BadRequest")
+                        } catch {
+                            // Auth failures and internal errors close without a FatalError.
+                            try? await outbound.close(.unexpectedServerError, reason: "InternalServerError")
+                        }
+                    }
                     do {
                         for try await message in inbound.messages(maxSize: 16 << 20) {
                             guard case .text(let text) = message else { continue }
-                            try await session.handle(text)
+                            queue.yield(text)
                         }
-                    } catch let error as SyncProtocolError {
-                        try? await outbound.write(.text(SyncServerMessage.fatalError(error: error.description).json))
+                    } catch {
+                        // The client went away or sent something that is not WebSocket.
                     }
+                    queue.finish()
+                    worker.cancel()
                     await session.close()
                 }
             },

@@ -6,7 +6,7 @@ import Synchronization
 /// and the invalidations the node streams back routed to whoever registered each one.
 final class SubscriptionHub: Sendable {
     let storage: StorageClient
-    private let handlers = Mutex<[UInt64: @Sendable () -> Void]>([:])
+    private let handlers = Mutex<[UInt64: @Sendable (UInt64) -> Void]>([:])
     private let nextID = Atomic<UInt64>(1)
 
     init(storage: StorageClient) {
@@ -17,12 +17,12 @@ final class SubscriptionHub: Sendable {
     }
 
     private func fire(_ invalidation: Invalidation) {
-        let fired = handlers.withLock { map in invalidation.subscriptionIDs.compactMap { map.removeValue(forKey: $0) } }
-        for handler in fired { handler() }
+        let fired = handlers.withLock { map in invalidation.subscriptionIDs.compactMap { id in map.removeValue(forKey: id).map { (id, $0) } } }
+        for (id, handler) in fired { handler(id) }
     }
 
-    /// Watches a read set taken at `ts`; `onChange` runs once, when a commit touches it.
-    func watch(_ readSet: ReadSet, at ts: Timestamp, onChange: @escaping @Sendable () -> Void) async throws -> UInt64 {
+    /// Watches a read set taken at `ts`; `onChange` runs once, with the subscription's ID, when a commit touches it.
+    func watch(_ readSet: ReadSet, at ts: Timestamp, onChange: @escaping @Sendable (UInt64) -> Void) async throws -> UInt64 {
         let id = nextID.add(1, ordering: .relaxed).oldValue
         handlers.withLock { $0[id] = onChange }
         do {
@@ -32,6 +32,11 @@ final class SubscriptionHub: Sendable {
             throw error
         }
         return id
+    }
+
+    /// Whether the subscription is still waiting for a change (it has not fired nor been removed).
+    func isWatching(_ id: UInt64) -> Bool {
+        handlers.withLock { $0[id] != nil }
     }
 
     func unwatch(_ ids: [UInt64]) async {

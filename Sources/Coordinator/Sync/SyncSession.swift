@@ -2,8 +2,11 @@ import Foundation
 import Protocol
 
 /// One client's sync WebSocket (spec §1): its query set and identity, the versions it has been sent,
-/// and the Transitions that keep its queries' results current. Transitions are sent one at a time so
-/// each starts exactly where the last one ended.
+/// and the Transitions that keep its queries' results current.
+///
+/// Transitions are sent one at a time (`transitionLock`), each starting exactly where the last ended.
+/// Mutations run one after another in arrival order, actions concurrently, both off the receive loop
+/// so it keeps reading (and answering pings) while they run.
 actor SyncSession {
     private struct LiveQuery: Sendable {
         let path: CanonicalFunctionPath?
@@ -28,6 +31,9 @@ actor SyncSession {
     private var dirty = Set<UInt32>()
     private var transitionRunning = false
     private var transitionWaiters: [CheckedContinuation<Void, Never>] = []
+    private var mutations: [(requestId: UInt32, udfPath: String, args: Value)] = []
+    private var mutationWorker: Task<Void, Never>?
+    private var closed = false
 
     init(coordinator: Coordinator, hub: SubscriptionHub, instanceName: String, send: @escaping @Sendable (String) async throws -> Void) {
         self.coordinator = coordinator
@@ -36,7 +42,8 @@ actor SyncSession {
         self.send = send
     }
 
-    /// Handles one client message. Throws a `SyncProtocolError` for what ends the session.
+    /// Handles one client message. Throws `SyncProtocolError` (FatalError, then close) or
+    /// `SyncSessionEnd` (close without FatalError) for what ends the session.
     func handle(_ text: String) async throws {
         switch try SyncClientMessage(json: text) {
         case .connect, .event:
@@ -45,59 +52,106 @@ actor SyncSession {
             guard base == receivedQuerySet, new > base else {
                 throw SyncProtocolError("Base version \(base) passed up doesn't match the current version \(receivedQuerySet)")
             }
-            receivedQuerySet = new
-            var added = Set<UInt32>(), removed: [UInt32] = []
-            for modification in modifications {
-                switch modification {
-                case let .add(queryId, udfPath, args, _, _):
-                    queries[queryId] = LiveQuery(path: CanonicalFunctionPath(udfPath), udfPath: udfPath, args: args.first ?? .object([:]))
-                    added.insert(queryId)
-                case .remove(let queryId):
-                    if let query = queries.removeValue(forKey: queryId) { await hub.unwatch(query.subscription.map { [$0] } ?? []) }
-                    added.remove(queryId)
-                    removed.append(queryId)
-                }
-            }
-            try await transition(rerun: added, removed: removed)
+            try await modifyQuerySet(newVersion: new, modifications)
         case let .mutation(requestId, udfPath, args, _):
-            let (outcome, logLines, ts) = await run(udfPath, kind: .mutation, args: args.first ?? .object([:]))
-            try await send(SyncServerMessage.mutationResponse(requestId: requestId, outcome: outcome, ts: ts, logLines: logLines).json)
-            // Every mutation is followed by a Transition covering it, carrying what it changed.
-            try await transition(rerun: Set(queries.keys), removed: [], atLeast: ts)
+            mutations.append((requestId, udfPath, args.first ?? .object([:])))
+            if mutationWorker == nil { mutationWorker = Task { await self.runMutations() } }
         case let .action(requestId, udfPath, args, _):
-            let (outcome, logLines, _) = await run(udfPath, kind: .action, args: args.first ?? .object([:]))
-            try await send(SyncServerMessage.actionResponse(requestId: requestId, outcome: outcome, logLines: logLines).json)
-            try await transition(rerun: Set(queries.keys), removed: [])
+            Task { await self.runAction(requestId: requestId, udfPath: udfPath, args: args.first ?? .object([:])) }
         case let .authenticate(base, token):
-            guard base == receivedIdentity else { throw SyncProtocolError("identity base version \(base) does not match \(receivedIdentity)") }
-            switch token {
-            case .none:
-                caller = .anonymous
-                identity = nil
-            case let .admin(key, actingAs):
-                guard (try? AdminKey(verifying: key, instanceName: instanceName, instanceSecret: coordinator.instanceSecret)) != nil else {
-                    try await send(SyncServerMessage.authError(error: "The provided admin key was invalid for this instance", baseVersion: base, authUpdateAttempted: true).json)
-                    throw SyncProtocolError("bad admin key")
-                }
-                caller = .admin
-                identity = actingAs
-            case .user:
-                try await send(SyncServerMessage.authError(error: "user authentication (JWT) is not supported by Converge yet", baseVersion: base, authUpdateAttempted: true).json)
-                throw SyncProtocolError("user authentication is not supported")
+            try await authenticate(base: base, token)
+        }
+    }
+
+    private func modifyQuerySet(newVersion: UInt32, _ modifications: [SyncClientMessage.QuerySetModification]) async throws {
+        await lockTransitions()
+        defer { unlockTransitions() }
+        var added = Set<UInt32>(), removed: [UInt32] = []
+        for modification in modifications {
+            switch modification {
+            case let .add(queryId, udfPath, args, _, _):
+                guard queries[queryId] == nil else { throw SyncSessionEnd("query \(queryId) added twice") }
+                queries[queryId] = LiveQuery(path: CanonicalFunctionPath(udfPath), udfPath: udfPath, args: args.first ?? .object([:]))
+                added.insert(queryId)
+            case .remove(let queryId):
+                guard let query = queries.removeValue(forKey: queryId) else { throw SyncSessionEnd("query \(queryId) removed but never added") }
+                await hub.unwatch(query.subscription.map { [$0] } ?? [])
+                added.remove(queryId)
+                dirty.remove(queryId)
+                removed.append(queryId)
             }
-            receivedIdentity = base + 1
-            // A new identity can change every result.
-            for id in queries.keys { queries[id]?.lastResult = nil }
-            try await transition(rerun: Set(queries.keys), removed: [])
+        }
+        // The version moves with the Transition that carries the new queries' first results.
+        receivedQuerySet = newVersion
+        try await transitionLocked(rerun: added, removed: removed)
+    }
+
+    private func authenticate(base: UInt32, _ token: SyncClientMessage.AuthenticationToken) async throws {
+        guard base == receivedIdentity else { throw SyncSessionEnd("identity base version \(base) does not match \(receivedIdentity)") }
+        switch token {
+        case .none:
+            caller = .anonymous
+            identity = nil
+        case let .admin(key, actingAs):
+            guard (try? AdminKey(verifying: key, instanceName: instanceName, instanceSecret: coordinator.instanceSecret)) != nil else {
+                try await send(SyncServerMessage.authError(error: "The provided admin key was invalid for this instance", baseVersion: base, authUpdateAttempted: true).json)
+                throw SyncSessionEnd("bad admin key")
+            }
+            caller = .admin
+            identity = actingAs
+        case .user:
+            try await send(SyncServerMessage.authError(error: "user authentication (JWT) is not supported by Converge yet", baseVersion: base, authUpdateAttempted: true).json)
+            throw SyncSessionEnd("user authentication is not supported")
+        }
+        await lockTransitions()
+        defer { unlockTransitions() }
+        receivedIdentity = base + 1
+        // A new identity can change every result.
+        for id in queries.keys { queries[id]?.lastResult = nil }
+        try await transitionLocked(rerun: Set(queries.keys), removed: [])
+    }
+
+    /// Runs the connection's mutations one at a time, in arrival order.
+    private func runMutations() async {
+        while !mutations.isEmpty, !closed {
+            let (requestId, udfPath, args) = mutations.removeFirst()
+            let (outcome, logLines, ts) = await run(udfPath, kind: .mutation, args: args)
+            // The response and the Transition covering it go out together, so no older Transition
+            // can slip in between (the client settles the mutation on the next Transition it sees).
+            await lockTransitions()
+            do {
+                try await send(SyncServerMessage.mutationResponse(requestId: requestId, outcome: outcome, ts: ts, logLines: logLines).json)
+                try await transitionLocked(rerun: Set(queries.keys), removed: [], atLeast: ts)
+            } catch {
+                closed = true
+            }
+            unlockTransitions()
+        }
+        mutationWorker = nil
+    }
+
+    private func runAction(requestId: UInt32, udfPath: String, args: Value) async {
+        let (outcome, logLines, _) = await run(udfPath, kind: .action, args: args)
+        await lockTransitions()
+        defer { unlockTransitions() }
+        guard !closed else { return }
+        do {
+            try await send(SyncServerMessage.actionResponse(requestId: requestId, outcome: outcome, logLines: logLines).json)
+            try await transitionLocked(rerun: Set(queries.keys), removed: [])
+        } catch {
+            closed = true
         }
     }
 
     /// A commit touched what `queryId` read: re-run it and tell the client if its result changed.
-    func invalidated(_ queryId: UInt32) async {
-        guard queries[queryId] != nil else { return }
+    func invalidated(_ queryId: UInt32, subscription: UInt64) async {
+        // Only the subscription the query holds now counts; an older one was already replaced.
+        guard !closed, queries[queryId]?.subscription == subscription else { return }
         queries[queryId]?.subscription = nil
         dirty.insert(queryId)
-        try? await transition(rerun: [], removed: [])
+        await lockTransitions()
+        defer { unlockTransitions() }
+        try? await transitionLocked(rerun: [], removed: [])
     }
 
     /// Keeps the client's inactivity timer from firing between changes.
@@ -106,24 +160,29 @@ actor SyncSession {
     }
 
     func close() async {
-        await hub.unwatch(queries.values.compactMap(\.subscription))
+        closed = true
+        let subscriptions = queries.values.compactMap(\.subscription)
         queries = [:]
+        mutations = []
+        await hub.unwatch(subscriptions)
     }
 
     // MARK: Transitions
 
-    private func transition(rerun requested: Set<UInt32>, removed: [UInt32], atLeast minimumTs: Timestamp? = nil) async throws {
-        await lockTransitions()
-        defer { unlockTransitions() }
-        let rerun = requested.union(dirty).filter { queries[$0] != nil }
-        dirty.subtract(rerun)
+    /// Re-runs `requested` and the dirty queries at one snapshot and sends one Transition. Call with
+    /// the transition lock held.
+    private func transitionLocked(rerun requested: Set<UInt32>, removed: [UInt32], atLeast minimumTs: Timestamp? = nil) async throws {
+        guard !closed else { return }
         var ts = try await coordinator.latestTimestamp()
         if let minimumTs { ts = max(ts, minimumTs) }
+        let rerun = requested.union(dirty)
+        dirty.subtract(rerun)
+        // Queries removed while we waited are gone from `queries`; run only those still there.
+        let work = rerun.compactMap { id in queries[id].map { (id, $0) } }
         var modifications: [SyncServerMessage.QueryModification] = removed.map { .removed(queryId: $0) }
         let snapshot = ts
-        await withTaskGroup(of: (UInt32, FunctionResult?, String?).self) { group in
-            for id in rerun {
-                let query = queries[id]!
+        let results = await withTaskGroup(of: (UInt32, FunctionResult?, String?).self) { group in
+            for (id, query) in work {
                 group.addTask { [coordinator, caller, identity] in
                     guard let path = query.path else { return (id, nil, "Invalid function path: \(query.udfPath)") }
                     do {
@@ -135,22 +194,38 @@ actor SyncSession {
                     }
                 }
             }
-            for await (id, result, failure) in group {
-                guard queries[id] != nil else { continue }
-                let modification = Self.modification(id, result: result, failure: failure)
-                // Skip a result the client already has (same value and logs); new queries always get one.
-                let fingerprint = "\(modification)"
-                if requested.contains(id) || queries[id]?.lastResult != fingerprint {
-                    modifications.append(modification)
-                    queries[id]?.lastResult = fingerprint
-                }
-                if let old = queries[id]?.subscription { await hub.unwatch([old]) }
+            var collected: [(UInt32, FunctionResult?, String?)] = []
+            for await result in group { collected.append(result) }
+            return collected
+        }
+        for (id, result, failure) in results {
+            guard queries[id] != nil else { continue }
+            let modification = Self.modification(id, result: result, failure: failure)
+            // Skip a result the client already has (same value and logs); new queries always get one.
+            let fingerprint = "\(modification)"
+            if requested.contains(id) || queries[id]?.lastResult != fingerprint {
+                modifications.append(modification)
+                queries[id]?.lastResult = fingerprint
+            }
+            if let old = queries[id]?.subscription {
                 queries[id]?.subscription = nil
-                if let result, let readSet = result.readSet, let snapshot = result.snapshotTs {
-                    queries[id]?.subscription = try? await hub.watch(readSet, at: snapshot) { [weak self] in
-                        Task { await self?.invalidated(id) }
-                    }
-                }
+                await hub.unwatch([old])
+            }
+            guard let result, let readSet = result.readSet, let readAt = result.snapshotTs else { continue }
+            let subscription = try? await hub.watch(readSet, at: readAt) { [weak self] fired in
+                Task { await self?.invalidated(id, subscription: fired) }
+            }
+            guard let subscription else {
+                // Without a subscription the query would never update again: re-run it soon.
+                rerunSoon(id)
+                continue
+            }
+            if queries[id] != nil, !closed {
+                queries[id]?.subscription = subscription
+                // It may have fired before it was stored, when its callback could not match it.
+                if !hub.isWatching(subscription) { rerunSoon(id) }
+            } else {
+                await hub.unwatch([subscription])
             }
         }
         let end = StateVersion(querySet: receivedQuerySet, identity: receivedIdentity, ts: max(ts, sent.ts))
@@ -159,11 +234,22 @@ actor SyncSession {
         try await send(message.json)
     }
 
+    /// Marks a query for a re-run and sends a Transition once the current one is done.
+    private func rerunSoon(_ queryId: UInt32) {
+        dirty.insert(queryId)
+        Task {
+            await self.lockTransitions()
+            try? await self.transitionLocked(rerun: [], removed: [])
+            await self.unlockTransitions()
+        }
+    }
+
     private static func modification(_ id: UInt32, result: FunctionResult?, failure: String?) -> SyncServerMessage.QueryModification {
         guard let result else { return .failed(queryId: id, message: failure ?? "Server Error", logLines: [], journal: nil, errorData: nil) }
         switch result.status {
         case .success(let value): return .updated(queryId: id, value: value, logLines: result.logLines, journal: nil)
-        case let .failure(message, data, _): return .failed(queryId: id, message: message, logLines: result.logLines, journal: nil, errorData: data)
+        case let .failure(message, data, _):
+            return .failed(queryId: id, message: data == nil ? HTTPAPI.serverError(message) : message, logLines: result.logLines, journal: nil, errorData: data)
         }
     }
 
@@ -186,10 +272,16 @@ actor SyncSession {
             switch result.status {
             case .success(let value): return (.success(value), result.logLines, result.commitTs)
             case let .failure(message, data, _):
-                return (.failure(message: data == nil ? "[Request ID: \(HTTPAPI.requestID())] Server Error\n\(message)" : message, errorData: data), result.logLines, nil)
+                return (.failure(message: data == nil ? HTTPAPI.serverError(message) : message, errorData: data), result.logLines, nil)
             }
         } catch {
             return (.failure(message: "\(error)", errorData: nil), [], nil)
         }
     }
+}
+
+/// Ends a sync session with a bare close and no FatalError (spec §1.3: internal errors and auth failures).
+struct SyncSessionEnd: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -1,0 +1,48 @@
+"""Adds and Removes queries while other connections commit, so invalidation-driven Transitions race the
+Removes (SyncSession.transition force-unwraps `queries[id]!` after an await). Run as: python review_remove_race.py URL ADMIN_KEY"""
+import sys
+import threading
+import time
+
+from review_ws import connect
+
+url = sys.argv[1]
+stop = False
+failures = []
+
+
+def writer(name):
+    w = connect(url)
+    r = 0
+    while not stop:
+        w.send({"type": "Mutation", "requestId": r, "udfPath": "items:add", "args": [{"tag": "w", "n": r}]})
+        try:
+            w.recv_until(lambda m: m["type"] == "MutationResponse")
+        except Exception as error:
+            failures.append(f"writer {name}: {error!r}")
+            return
+        r += 1
+
+
+threads = [threading.Thread(target=writer, args=(i,), daemon=True) for i in range(2)]
+for t in threads:
+    t.start()
+ws = connect(url)
+version, k, started = 0, 0, time.time()
+while time.time() - started < 20 and not failures:
+    try:
+        ws.send({"type": "ModifyQuerySet", "baseVersion": version, "newVersion": version + 1,
+                 "modifications": [{"type": "Add", "queryId": k, "udfPath": "items:byTag", "args": [{"tag": "w"}]}]})
+        ws.send({"type": "ModifyQuerySet", "baseVersion": version + 1, "newVersion": version + 2,
+                 "modifications": [{"type": "Remove", "queryId": k}]})
+        version, k = version + 2, k + 1
+        if k % 20 == 0:
+            target = version
+            ws.recv_until(lambda m: m["type"] == "Transition" and m["endVersion"]["querySet"] == target, timeout=15)
+    except Exception as error:
+        failures.append(f"subscriber after {time.time() - started:.1f} s: {error!r}")
+stop = True
+if failures:
+    print("FAILED: the connection dropped (coordinator crash?):", failures)
+    sys.exit(1)
+print(f"remove race ({k} add/remove pairs): all checks passed")
