@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
@@ -10,15 +11,17 @@ import Synchronization
 public final class Coordinator: Sendable {
     let instanceSecret: [UInt8]
     let runners = RunnerDispatch()
-    let deployments = DeploymentRegistry()
+    let deployments: DeploymentRegistry
     private let logger: Logger
     private let peers = Mutex<[UInt64: FramePeer]>([:])
     private let group = MultiThreadedEventLoopGroup.singleton
     private let listener = Mutex<RunnerListener?>(nil)
     private let subscriptions = Mutex<SubscriptionHub?>(nil)
 
-    public init(instanceSecret: [UInt8], logger: Logger = Logger(label: "converge.coordinator")) {
+    /// `deploymentFile` keeps the live bundle across restarts.
+    public init(instanceSecret: [UInt8], deploymentFile: URL? = nil, logger: Logger = Logger(label: "converge.coordinator")) {
         self.instanceSecret = instanceSecret
+        deployments = DeploymentRegistry(file: deploymentFile)
         self.logger = logger
     }
 
@@ -55,10 +58,15 @@ public final class Coordinator: Sendable {
 
     /// Makes a bundle the live deployment.
     @discardableResult
-    public func push(bundle: String) async -> Deployment {
+    public func push(bundle: String) async throws -> Deployment {
         let deployment = Deployment(bundle: bundle)
-        await deployments.push(deployment)
+        try await deployments.push(deployment)
         return deployment
+    }
+
+    /// The hash of the live bundle, if anything has been pushed.
+    public func liveDeploymentHash() async -> String? {
+        await deployments.live?.hash
     }
 
     public func runnerCount(_ pool: RunnerPool) async -> Int {

@@ -29,11 +29,15 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: "The instance secret as hex.")
     var instanceSecret: String
 
+    @Option(help: "A file that keeps the live deployment's bundle across restarts.")
+    var deploymentFile: String?
+
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         guard let runnerEndpoint = Endpoint(runners) else { throw ValidationError("cannot parse --runners \(runners)") }
         guard let storageEndpoint = Endpoint(storage) else { throw ValidationError("cannot parse --storage \(storage)") }
-        let coordinator = Coordinator(instanceSecret: try InstanceSecret.parse(hex: instanceSecret))
+        let coordinator = Coordinator(instanceSecret: try InstanceSecret.parse(hex: instanceSecret),
+                                      deploymentFile: deploymentFile.map { URL(fileURLWithPath: $0) })
         try await coordinator.connectStorage(storageEndpoint)
         let bound = try await coordinator.listenForRunners(on: runnerEndpoint)
         var runnersAt = runnerEndpoint

@@ -55,7 +55,8 @@ struct ServeCommand: AsyncParsableCommand {
             "storage", "--data-dir", directory.path, "--listen", "unix://\(storageSocket)", "--instance-secret", secretHex])
         let coordinator = ChildProcess(name: "coordinator", arguments: [
             "coordinator", "--host", host, "--port", String(port), "--runners", "unix://\(runnerSocket)", "--storage", "unix://\(storageSocket)",
-            "--instance-name", name, "--instance-secret", secretHex])
+            "--instance-name", name, "--instance-secret", secretHex,
+            "--deployment-file", directory.appendingPathComponent("deployment.js").path])
         var children = [storage, coordinator]
         for (pool, count) in [("db", runners), ("action", actionRunners)] {
             for i in 0..<count {

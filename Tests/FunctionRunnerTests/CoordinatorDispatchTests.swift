@@ -1,5 +1,6 @@
 import ConvergeTestSupport
 import Coordinator
+import Foundation
 import FunctionRunner
 import Protocol
 import XCTest
@@ -15,7 +16,7 @@ final class CoordinatorDispatchTests: XCTestCase {
         try await app.start()
         let address = try await coordinator.listenForRunners(on: .tcp(host: "127.0.0.1", port: 0))
         endpoint = .tcp(host: "127.0.0.1", port: try XCTUnwrap(address?.port))
-        await coordinator.push(bundle: try AppHarness.bundle.get())
+        try await coordinator.push(bundle: try AppHarness.bundle.get())
     }
 
     override func tearDown() async throws {
@@ -81,5 +82,17 @@ final class CoordinatorDispatchTests: XCTestCase {
         }
         let remaining = await coordinator.runnerCount(.db)
         XCTAssertEqual(remaining, 1)
+    }
+
+    func testARestartedCoordinatorServesTheLastPushedDeployment() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("converge-deployment-\(UUID().uuidString).js")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let first = Coordinator(instanceSecret: StorageProcess.secret, deploymentFile: file)
+        let pushed = try await first.push(bundle: try AppHarness.bundle.get())
+        let restarted = Coordinator(instanceSecret: StorageProcess.secret, deploymentFile: file)
+        let live = await restarted.liveDeploymentHash()
+        XCTAssertEqual(live, pushed.hash)
+        let fresh = await Coordinator(instanceSecret: StorageProcess.secret).liveDeploymentHash()
+        XCTAssertNil(fresh, "without a file nothing survives")
     }
 }

@@ -27,7 +27,7 @@ def writer():
 thread = threading.Thread(target=writer, daemon=True)
 thread.start()
 started, rounds = time.time(), 0
-while time.time() - started < 20 and not failures:
+while time.time() - started < 10 and not failures:
     try:
         ws = connect(url)
         ws.send({"type": "ModifyQuerySet", "baseVersion": 0, "newVersion": 1,

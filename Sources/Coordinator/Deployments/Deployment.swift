@@ -15,12 +15,24 @@ public struct Deployment: Sendable {
 }
 
 /// The live deployment and the ones runners may still ask for. A push swaps the live one atomically:
-/// calls started before it finish on the old bundle, calls after it use the new one.
+/// calls started before it finish on the old bundle, calls after it use the new one. With a file, the
+/// live bundle is kept there, so a restarted coordinator serves what was last pushed.
 actor DeploymentRegistry {
     private(set) var live: Deployment?
     private var byHash: [String: Deployment] = [:]
+    private let file: URL?
 
-    func push(_ deployment: Deployment) {
+    init(file: URL?) {
+        self.file = file
+        if let file, let bundle = try? String(contentsOf: file, encoding: .utf8) {
+            let deployment = Deployment(bundle: bundle)
+            byHash[deployment.hash] = deployment
+            live = deployment
+        }
+    }
+
+    func push(_ deployment: Deployment) throws {
+        try file.map { try deployment.bundle.write(to: $0, atomically: true, encoding: .utf8) }
         byHash[deployment.hash] = deployment
         live = deployment
     }

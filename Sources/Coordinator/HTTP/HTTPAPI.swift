@@ -39,7 +39,7 @@ struct HTTPAPI: Sendable {
                 guard try authenticate(request) == .admin else { throw HTTPError(status: .forbidden, code: "Forbidden", message: "pushing a deployment needs an admin key") }
                 var body = try await request.body.collect(upTo: 256 << 20)
                 let bundle = body.readString(length: body.readableBytes) ?? ""
-                let deployment = await coordinator.push(bundle: bundle)
+                let deployment = try await coordinator.push(bundle: bundle)
                 var object = JSONObject()
                 object.string("hash", deployment.hash)
                 return .json(object.text)

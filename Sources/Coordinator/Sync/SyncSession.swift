@@ -34,6 +34,7 @@ actor SyncSession {
     private var mutations: [(requestId: UInt32, udfPath: String, args: Value)] = []
     private var mutationWorker: Task<Void, Never>?
     private var closed = false
+    private var rerunQueued = false
 
     init(coordinator: Coordinator, hub: SubscriptionHub, instanceName: String, send: @escaping @Sendable (String) async throws -> Void) {
         self.coordinator = coordinator
@@ -148,10 +149,7 @@ actor SyncSession {
         // Only the subscription the query holds now counts; an older one was already replaced.
         guard !closed, queries[queryId]?.subscription == subscription else { return }
         queries[queryId]?.subscription = nil
-        dirty.insert(queryId)
-        await lockTransitions()
-        defer { unlockTransitions() }
-        try? await transitionLocked(rerun: [], removed: [])
+        rerunSoon(queryId)
     }
 
     /// Keeps the client's inactivity timer from firing between changes.
@@ -234,14 +232,22 @@ actor SyncSession {
         try await send(message.json)
     }
 
-    /// Marks a query for a re-run and sends a Transition once the current one is done.
+    /// Marks a query for a re-run and sends a Transition once the current one is done. Invalidations
+    /// that arrive while one such Transition is waiting join it instead of queueing their own.
     private func rerunSoon(_ queryId: UInt32) {
         dirty.insert(queryId)
+        guard !rerunQueued else { return }
+        rerunQueued = true
         Task {
             await self.lockTransitions()
+            await self.clearRerunQueued()
             try? await self.transitionLocked(rerun: [], removed: [])
             await self.unlockTransitions()
         }
+    }
+
+    private func clearRerunQueued() {
+        rerunQueued = false
     }
 
     private static func modification(_ id: UInt32, result: FunctionResult?, failure: String?) -> SyncServerMessage.QueryModification {
@@ -253,14 +259,22 @@ actor SyncSession {
         }
     }
 
+    /// A first-come, first-served lock: on unlock the next waiter is handed the lock, so a stream of
+    /// invalidations cannot starve a client's own messages.
     private func lockTransitions() async {
-        while transitionRunning { await withCheckedContinuation { transitionWaiters.append($0) } }
-        transitionRunning = true
+        guard transitionRunning else {
+            transitionRunning = true
+            return
+        }
+        await withCheckedContinuation { transitionWaiters.append($0) }
     }
 
     private func unlockTransitions() {
-        transitionRunning = false
-        if !transitionWaiters.isEmpty { transitionWaiters.removeFirst().resume() }
+        if transitionWaiters.isEmpty {
+            transitionRunning = false
+        } else {
+            transitionWaiters.removeFirst().resume()
+        }
     }
 
     // MARK: Mutations and actions
