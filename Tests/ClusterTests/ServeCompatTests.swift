@@ -14,6 +14,10 @@ final class ServeCompatTests: XCTestCase {
         try runCompatScript("sync_client.py")
     }
 
+    func testBadInputOnEveryEntryPointLeavesOtherClientsServed() throws {
+        try runCompatScript("bad_input.py")
+    }
+
     private func runCompatScript(_ script: String) throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("converge-serve-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: data) }

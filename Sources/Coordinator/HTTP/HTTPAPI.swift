@@ -86,7 +86,12 @@ struct HTTPAPI: Sendable {
 
     private func call(_ request: Request, kind: FunctionKind?, pathInURL: String?) async throws -> Response {
         let caller = try authenticate(request)
-        let body = try await request.body.collect(upTo: Self.maxBodyBytes)
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: Self.maxBodyBytes)
+        } catch {
+            throw HTTPError(status: .contentTooLarge, code: "PayloadTooLarge", message: "request bodies may be at most \(Self.maxBodyBytes) bytes")
+        }
         let parsed: Value
         do {
             parsed = try ConvexJSONReader.decode(Array(body.readableBytesView))
