@@ -12,6 +12,7 @@ public final class Coordinator: Sendable {
     let instanceSecret: [UInt8]
     let runners = RunnerDispatch()
     let deployments: DeploymentRegistry
+    let queryCache = QueryResultCache()
     private let logger: Logger
     private let peers = Mutex<[UInt64: FramePeer]>([:])
     private let group = MultiThreadedEventLoopGroup.singleton
@@ -64,6 +65,11 @@ public final class Coordinator: Sendable {
         return deployment
     }
 
+    /// How many query executions the result cache started, and how many calls it served.
+    public func queryCacheStatistics() async -> (executions: Int, lookups: Int) {
+        (await queryCache.executions, await queryCache.lookups)
+    }
+
     /// The hash of the live bundle, if anything has been pushed.
     public func liveDeploymentHash() async -> String? {
         await deployments.live?.hash
@@ -79,6 +85,14 @@ public final class Coordinator: Sendable {
         guard let deployment = await deployments.live else { throw CoordinatorError.noDeployment }
         let call = RunFunction(deployment: deployment.hash, module: path.module, function: path.function, kind: kind, args: args,
                                identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs)
+        // A query at a fixed snapshot is deterministic: one execution serves every caller of it.
+        if kind == .query, let snapshotTs {
+            let key = QueryResultCache.Key(
+                deployment: deployment.hash, path: path, args: ConvexJSONWriter.encodeString(args),
+                identity: identity.map(ConvexJSONWriter.encodeString) ?? (allowInternal ? "admin" : ""),
+                snapshotTs: snapshotTs)
+            return try await queryCache.result(for: key) { [runners] in try await runners.call(call, pool: .db) }
+        }
         return try await runners.call(call, pool: kind == .action ? .action : .db)
     }
 

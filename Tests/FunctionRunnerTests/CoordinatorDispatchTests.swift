@@ -95,4 +95,27 @@ final class CoordinatorDispatchTests: XCTestCase {
         let fresh = await Coordinator(instanceSecret: StorageProcess.secret).liveDeploymentHash()
         XCTAssertNil(fresh, "without a file nothing survives")
     }
+
+    func testOneExecutionServesEveryCallerOfAQueryAtASnapshot() async throws {
+        let db = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db")
+        defer { db.kill() }
+        try await waitForRunners(.db, 1)
+        _ = try await coordinator.run(try path("messages:send"), kind: .mutation, args: ["body": "shared"])
+        let ts = try await app.storage.latestTimestamp()
+        let before = await coordinator.queryCacheStatistics()
+        let coordinator = self.coordinator
+        let list = try path("messages:list")
+        let results = try await withThrowingTaskGroup(of: FunctionResult.self) { group in
+            for _ in 0..<50 { group.addTask { try await coordinator.run(list, kind: .query, args: [:], snapshotTs: ts) } }
+            return try await group.reduce(into: [FunctionResult]()) { $0.append($1) }
+        }
+        let after = await coordinator.queryCacheStatistics()
+        XCTAssertEqual(Set(results.map(\.status)).count, 1, "every caller got the same result")
+        XCTAssertEqual(after.lookups - before.lookups, 50)
+        XCTAssertEqual(after.executions - before.executions, 1, "one execution for 50 callers at one snapshot")
+        let other = try await coordinator.run(list, kind: .query, args: ["x": 1.0], snapshotTs: ts)
+        XCTAssertNotNil(other.status)
+        let different = await coordinator.queryCacheStatistics()
+        XCTAssertEqual(different.executions - after.executions, 1, "other arguments are another execution")
+    }
 }
