@@ -10,7 +10,7 @@ import Synchronization
 /// The HTTP API and the sync protocol sit on top of this.
 public final class Coordinator: Sendable {
     let instanceSecret: [UInt8]
-    let runners = RunnerDispatch()
+    let runners: RunnerDispatch
     let deployments: DeploymentRegistry
     let queryCache = QueryResultCache()
     private let logger: Logger
@@ -19,9 +19,12 @@ public final class Coordinator: Sendable {
     private let listener = Mutex<RunnerListener?>(nil)
     private let subscriptions = Mutex<SubscriptionHub?>(nil)
 
-    /// `deploymentFile` keeps the live bundle across restarts.
-    public init(instanceSecret: [UInt8], deploymentFile: URL? = nil, logger: Logger = Logger(label: "converge.coordinator")) {
+    /// `deploymentFile` keeps the live bundle across restarts; `waitForRunners` is how long a call
+    /// waits for a runner of its pool when none is connected (after a restart they dial in again).
+    public init(instanceSecret: [UInt8], deploymentFile: URL? = nil, waitForRunners: Duration = .seconds(10),
+                logger: Logger = Logger(label: "converge.coordinator")) {
         self.instanceSecret = instanceSecret
+        runners = RunnerDispatch(waitForRunners: waitForRunners)
         deployments = DeploymentRegistry(file: deploymentFile)
         self.logger = logger
     }

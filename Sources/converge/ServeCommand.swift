@@ -49,12 +49,14 @@ struct ServeCommand: AsyncParsableCommand {
         let secret = try InstanceSecret.parse(hex: secretHex)
         let name = try instanceName ?? environment["INSTANCE_NAME"] ?? Self.savedName(in: directory)
 
+        // A restarted coordinator must come back on the same port, or clients could not reconnect.
+        let httpPort = port == 0 ? try Self.freePort(host: host) : port
         let storageSocket = directory.appendingPathComponent("storage.sock").path
         let runnerSocket = directory.appendingPathComponent("runners.sock").path
         let storage = ChildProcess(name: "storage", arguments: [
             "storage", "--data-dir", directory.path, "--listen", "unix://\(storageSocket)", "--instance-secret", secretHex])
         let coordinator = ChildProcess(name: "coordinator", arguments: [
-            "coordinator", "--host", host, "--port", String(port), "--runners", "unix://\(runnerSocket)", "--storage", "unix://\(storageSocket)",
+            "coordinator", "--host", host, "--port", String(httpPort), "--runners", "unix://\(runnerSocket)", "--storage", "unix://\(storageSocket)",
             "--instance-name", name, "--instance-secret", secretHex,
             "--deployment-file", directory.appendingPathComponent("deployment.js").path])
         var children = [storage, coordinator]
@@ -83,6 +85,21 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data("deployed \(deploy)\n".utf8))
         }
         while true { try await Task.sleep(for: .seconds(3600)) }
+    }
+
+    /// A port nothing listens on now, picked by binding port 0.
+    private static func freePort(host: String) throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr(host == "localhost" ? "127.0.0.1" : host)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw ServeError("cannot find a free port on \(host)") }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     private static func savedName(in directory: URL) throws -> String {

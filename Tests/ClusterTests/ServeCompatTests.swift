@@ -14,6 +14,10 @@ final class ServeCompatTests: XCTestCase {
         try runCompatScript("sync_client.py")
     }
 
+    func testPythonClientReconnectsAfterTheCoordinatorIsKilled() throws {
+        try runCompatScript("reconnect.py")
+    }
+
     func testBadInputOnEveryEntryPointLeavesOtherClientsServed() throws {
         try runCompatScript("bad_input.py")
     }

@@ -9,7 +9,7 @@ import XCTest
 /// action callbacks, and what happens when runners are missing or die.
 final class CoordinatorDispatchTests: XCTestCase {
     let app = AppHarness()
-    let coordinator = Coordinator(instanceSecret: StorageProcess.secret)
+    let coordinator = Coordinator(instanceSecret: StorageProcess.secret, waitForRunners: .milliseconds(200))
     var endpoint: Endpoint!
 
     override func setUp() async throws {

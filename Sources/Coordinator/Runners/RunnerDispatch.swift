@@ -16,9 +16,12 @@ actor RunnerDispatch {
     private var runners: [UInt64: Runner] = [:]
     private var waiting: [RunnerPool: [CheckedContinuation<Void, Never>]] = [:]
     private let maxQueued: Int
+    /// How long a call waits for a runner of its pool to connect at all (one may be restarting).
+    private let waitForRunners: Duration
 
-    init(maxQueued: Int = 10_000) {
+    init(maxQueued: Int = 10_000, waitForRunners: Duration) {
         self.maxQueued = maxQueued
+        self.waitForRunners = waitForRunners
     }
 
     func add(id: UInt64, pool: RunnerPool, capacity: Int, name: String, peer: FramePeer) {
@@ -64,9 +67,20 @@ actor RunnerDispatch {
                 runners[best.id]?.inFlight += 1
                 return best
             }
-            guard !runners.values.filter({ $0.pool == pool }).isEmpty else { throw CoordinatorError.noRunners(pool) }
+            if !runners.values.contains(where: { $0.pool == pool }) {
+                try await waitForRunner(of: pool)
+                continue
+            }
             guard waiting[pool, default: []].count < maxQueued else { throw CoordinatorError.overloaded }
             await withCheckedContinuation { waiting[pool, default: []].append($0) }
+        }
+    }
+
+    private func waitForRunner(of pool: RunnerPool) async throws {
+        let deadline = ContinuousClock.now + waitForRunners
+        while !runners.values.contains(where: { $0.pool == pool }) {
+            guard ContinuousClock.now < deadline else { throw CoordinatorError.noRunners(pool) }
+            try await Task.sleep(for: .milliseconds(50))
         }
     }
 
