@@ -78,6 +78,11 @@ public final class Coordinator: Sendable {
         await deployments.live?.hash
     }
 
+    /// Calls dispatched to each connected runner of a pool, by runner name.
+    public func runnerCallCounts(_ pool: RunnerPool) async -> [String: Int] {
+        await runners.callCounts(pool)
+    }
+
     public func runnerCount(_ pool: RunnerPool) async -> Int {
         await runners.count(pool)
     }

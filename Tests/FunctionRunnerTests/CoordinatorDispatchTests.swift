@@ -118,4 +118,21 @@ final class CoordinatorDispatchTests: XCTestCase {
         let different = await coordinator.queryCacheStatistics()
         XCTAssertEqual(different.executions - after.executions, 1, "other arguments are another execution")
     }
+
+    func testLoadSpreadsOverTwoRunners() async throws {
+        let first = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db", name: "first")
+        let second = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db", name: "second")
+        defer { first.kill(); second.kill() }
+        try await waitForRunners(.db, 2)
+        let coordinator = self.coordinator
+        let list = try path("messages:list")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<40 { group.addTask { _ = try await coordinator.run(list, kind: .query, args: [:]) } }
+            try await group.waitForAll()
+        }
+        let counts = await coordinator.runnerCallCounts(.db)
+        XCTAssertEqual(counts.values.reduce(0, +), 40)
+        XCTAssertGreaterThanOrEqual(counts["first"] ?? 0, 10, "\(counts)")
+        XCTAssertGreaterThanOrEqual(counts["second"] ?? 0, 10, "\(counts)")
+    }
 }

@@ -11,6 +11,7 @@ actor RunnerDispatch {
         let name: String
         let peer: FramePeer
         var inFlight = 0
+        var calls = 0
     }
 
     private var runners: [UInt64: Runner] = [:]
@@ -32,6 +33,11 @@ actor RunnerDispatch {
     func remove(id: UInt64) {
         guard let runner = runners.removeValue(forKey: id) else { return }
         wake(runner.pool)
+    }
+
+    /// Calls dispatched to each connected runner of the pool, by runner name.
+    func callCounts(_ pool: RunnerPool) -> [String: Int] {
+        Dictionary(runners.values.filter { $0.pool == pool }.map { ($0.name, $0.calls) }, uniquingKeysWith: +)
     }
 
     func count(_ pool: RunnerPool) -> Int {
@@ -65,6 +71,7 @@ actor RunnerDispatch {
             let candidates = runners.values.filter { $0.pool == pool && $0.inFlight < $0.capacity }
             if let best = candidates.min(by: { Double($0.inFlight) / Double($0.capacity) < Double($1.inFlight) / Double($1.capacity) }) {
                 runners[best.id]?.inFlight += 1
+                runners[best.id]?.calls += 1
                 return best
             }
             if !runners.values.contains(where: { $0.pool == pool }) {

@@ -86,9 +86,9 @@ private final class PeerRef: @unchecked Sendable {
 final class RunnerProcess {
     private let process = Process()
 
-    init(coordinator: Endpoint, storage: Endpoint?, pool: String) throws {
+    init(coordinator: Endpoint, storage: Endpoint?, pool: String, name: String = "runner-\(UUID().uuidString.prefix(6))") throws {
         process.executableURL = StorageProcess.binary
-        var arguments = ["runner", "--coordinator", coordinator.description, "--pool", pool, "--workers", "2",
+        var arguments = ["runner", "--coordinator", coordinator.description, "--pool", pool, "--workers", "2", "--name", name,
                          "--instance-secret", StorageProcess.secret.map { String(format: "%02x", $0) }.joined()]
         if let storage { arguments += ["--storage", storage.description] }
         process.arguments = arguments
