@@ -39,10 +39,11 @@ public final class Coordinator: Sendable {
         return try await runnerListener.listen(on: endpoint)
     }
 
-    /// Connects to the storage node, where live queries' subscriptions are registered.
-    public func connectStorage(_ endpoint: Endpoint) async throws {
+    /// Connects to the storage node, where live queries' subscriptions are registered. `onDisconnect`
+    /// runs if that connection ends; a process should exit then, so its supervisor restarts it.
+    public func connectStorage(_ endpoint: Endpoint, onDisconnect: @escaping @Sendable () -> Void) async throws {
         let client = try await StorageClient.connect(to: endpoint, instanceSecret: instanceSecret)
-        subscriptions.withLock { $0 = SubscriptionHub(storage: client) }
+        subscriptions.withLock { $0 = SubscriptionHub(storage: client, onDisconnect: onDisconnect) }
     }
 
     var hub: SubscriptionHub {

@@ -38,7 +38,11 @@ struct CoordinatorCommand: AsyncParsableCommand {
         guard let storageEndpoint = Endpoint(storage) else { throw ValidationError("cannot parse --storage \(storage)") }
         let coordinator = Coordinator(instanceSecret: try InstanceSecret.parse(hex: instanceSecret),
                                       deploymentFile: deploymentFile.map { URL(fileURLWithPath: $0) })
-        try await coordinator.connectStorage(storageEndpoint)
+        try await coordinator.connectStorage(storageEndpoint) {
+            // Live queries cannot update without the storage node; exit so the supervisor restarts us.
+            FileHandle.standardError.write(Data("coordinator: lost the storage node; exiting\n".utf8))
+            Foundation.exit(75)
+        }
         let bound = try await coordinator.listenForRunners(on: runnerEndpoint)
         var runnersAt = runnerEndpoint
         if case let .tcp(h, _) = runnerEndpoint, let p = bound?.port { runnersAt = .tcp(host: h, port: p) }

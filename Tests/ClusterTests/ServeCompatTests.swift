@@ -15,14 +15,18 @@ final class ServeCompatTests: XCTestCase {
     }
 
     func testPythonClientReconnectsAfterTheCoordinatorIsKilled() throws {
-        try runCompatScript("reconnect.py")
+        try runCompatScript("reconnect.py", "coordinator")
+    }
+
+    func testPythonClientReconnectsAfterTheStorageNodeIsKilled() throws {
+        try runCompatScript("reconnect.py", "storage")
     }
 
     func testBadInputOnEveryEntryPointLeavesOtherClientsServed() throws {
         try runCompatScript("bad_input.py")
     }
 
-    private func runCompatScript(_ script: String) throws {
+    private func runCompatScript(_ script: String, _ extraArguments: String...) throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("converge-serve-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: data) }
         let serve = Process()
@@ -49,7 +53,7 @@ final class ServeCompatTests: XCTestCase {
 
         let python = Process()
         python.executableURL = Self.root.appendingPathComponent(".venv/bin/python")
-        python.arguments = [Self.root.appendingPathComponent("Tests/compat/\(script)").path, String(url), String(key)]
+        python.arguments = [Self.root.appendingPathComponent("Tests/compat/\(script)").path, String(url), String(key)] + extraArguments
         let pythonOutput = Pipe()
         python.standardOutput = pythonOutput
         python.standardError = pythonOutput

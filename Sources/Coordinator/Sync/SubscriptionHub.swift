@@ -9,10 +9,12 @@ final class SubscriptionHub: Sendable {
     private let handlers = Mutex<[UInt64: @Sendable (UInt64) -> Void]>([:])
     private let nextID = Atomic<UInt64>(1)
 
-    init(storage: StorageClient) {
+    /// `onDisconnect` runs once the storage connection is gone: without it no live query can update.
+    init(storage: StorageClient, onDisconnect: @escaping @Sendable () -> Void) {
         self.storage = storage
         Task { [weak self, storage] in
             for await invalidation in storage.invalidations { self?.fire(invalidation) }
+            onDisconnect()
         }
     }
 
