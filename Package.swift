@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "converge", targets: ["converge"]),
         .executable(name: "converge-storage-bench", targets: ["StorageBench"]),
         .executable(name: "converge-runner-bench", targets: ["RunnerBench"]),
+        .executable(name: "converge-sync-bench", targets: ["SyncBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -109,6 +110,16 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "bench/StorageBench"
+        ),
+        .executableTarget(
+            name: "SyncBench",
+            dependencies: [
+                "Protocol",
+                "BenchSupport",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            ],
+            path: "bench/SyncBench"
         ),
         .executableTarget(
             name: "RunnerBench",
