@@ -21,7 +21,7 @@ struct SyncBench {
         defer { serve.stop() }
         print("Converge end-to-end benchmark over the sync WebSocket (\(ProcessInfo.processInfo.activeProcessorCount) cores, \(seconds) s per run, converge serve with 2 db runners)")
 
-        print("\n## Mutations: messages:send, until the Transition after the MutationResponse")
+        print("\n## Mutations: messages:post (one insert), until the Transition after the MutationResponse")
         print(Row.header)
         for clients in [1, 16, 64] {
             print(try await mutations(url: serve.url, clients: clients, seconds: seconds).line("\(clients) clients"))
@@ -52,7 +52,7 @@ struct SyncBench {
                     var requestId = 0
                     while ContinuousClock.now < deadline {
                         let begin = ContinuousClock.now
-                        connection.send(#"{"type":"Mutation","requestId":\#(requestId),"udfPath":"messages:send","args":[{"body":"bench"}]}"#)
+                        connection.send(#"{"type":"Mutation","requestId":\#(requestId),"udfPath":"messages:post","args":[{"body":"bench"}]}"#)
                         var responded = false
                         while let message = await iterator.next() {
                             if message["type"] == "MutationResponse" { responded = true }
@@ -77,7 +77,7 @@ struct SyncBench {
         let started = ContinuousClock.now
         for i in 0..<count {
             if writeBetween {
-                writer.send(#"{"type":"Mutation","requestId":\#(i),"udfPath":"messages:send","args":[{"body":"q"}]}"#)
+                writer.send(#"{"type":"Mutation","requestId":\#(i),"udfPath":"messages:post","args":[{"body":"q"}]}"#)
                 while let message = await writes.next(), message["type"] != "MutationResponse" {}
             }
             let reader = SyncConnection(url: url)
@@ -123,7 +123,7 @@ struct SyncBench {
         let started = ContinuousClock.now
         for round in 0..<rounds {
             let begin = ContinuousClock.now
-            writer.send(#"{"type":"Mutation","requestId":\#(round),"udfPath":"messages:send","args":[{"body":"fanout-\#(subscribers)-\#(round)"}]}"#)
+            writer.send(#"{"type":"Mutation","requestId":\#(round),"udfPath":"messages:post","args":[{"body":"fanout-\#(subscribers)-\#(round)"}]}"#)
             let deadline = begin + .seconds(60)
             while await arrivals.count(round: round) < subscribers, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
             for arrival in await arrivals.times(round: round) { _ = histogram.record(UInt64((arrival - begin).microseconds)) }

@@ -21,3 +21,11 @@ export const echo = query({
   args: { value: v.any() },
   handler: (_, { value }) => value,
 });
+
+// Posts without reading anything, so concurrent posts never conflict (the benchmark's mutation).
+export const post = mutation({
+  args: { body: v.string() },
+  handler: async (ctx, { body }) => {
+    await ctx.db.insert("messages", { body, author: "anonymous" });
+  },
+});
