@@ -25,7 +25,7 @@ public final class StorageNode: Sendable {
     /// resumes what a crash interrupted (index backfills, deletion of dropped indexes' entries).
     public static func open(persistence: any Persistence, configuration: StorageNodeConfiguration = .init(),
                             logger: Logger = Logger(label: "converge.storage")) async throws -> StorageNode {
-        let highWater = try await persistence.global(Committer.highWaterGlobal).map(Committer.decode) ?? 0
+        let highWater = try await persistence.global(Committer.highWaterGlobal).map(GlobalValue.decode) ?? 0
         let lastTs = max(try await persistence.maxTimestamp() ?? 0, highWater)
         var catalog = CatalogState()
         for document in try await scanAll(persistence, index: 1, at: lastTs) {
@@ -34,7 +34,7 @@ public final class StorageNode: Sendable {
         for document in try await scanAll(persistence, index: 3, at: lastTs) {
             catalog.putIndex(try CatalogState.index(from: document.value), document: document)
         }
-        let storedMaxIndexID = try await persistence.global(Committer.maxIndexIDGlobal).map(Committer.decode) ?? 0
+        let storedMaxIndexID = try await persistence.global(Committer.maxIndexIDGlobal).map(GlobalValue.decode) ?? 0
         let committer = Committer(
             persistence: persistence, catalog: catalog, catalogTs: catalog.latestChangeTs, lastTs: lastTs,
             maxIndexID: max(storedMaxIndexID, catalog.nextIndexID - 1), oldestReadableTs: try await persistence.retentionProgress(),

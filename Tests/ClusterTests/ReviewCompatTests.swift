@@ -1,12 +1,9 @@
-import ConvergeTestSupport
-import Foundation
 import XCTest
 
 /// Review findings against spec §1–§2: `converge serve` with a small fixture app
 /// (Tests/ClusterTests/Fixtures/review) or examples/chat, driven by raw WebSocket/HTTP scripts and the
 /// official Python client in Tests/compat/review_*.py. Each script prints "all checks passed" on success.
 final class ReviewCompatTests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let reviewApp = "Tests/ClusterTests/Fixtures/review/convex"
 
     /// An invalidation-driven Transition suspended at `latestTimestamp()` while a Remove for the same
@@ -45,48 +42,10 @@ final class ReviewCompatTests: XCTestCase {
     }
 
     private func runScript(_ script: String, app: String, timeout: Double = 90) throws {
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent("converge-review-\(UUID().uuidString.prefix(8))")
-        defer { try? FileManager.default.removeItem(at: data) }
-        let serve = Process()
-        serve.executableURL = StorageProcess.binary
-        serve.arguments = ["serve", "--data", data.path, "--port", "0", "--deploy", Self.root.appendingPathComponent(app).path]
-        let output = Pipe()
-        serve.standardOutput = output
-        let errors = data.deletingLastPathComponent().appendingPathComponent(data.lastPathComponent + ".stderr")
-        FileManager.default.createFile(atPath: errors.path, contents: nil)
-        serve.standardError = try FileHandle(forWritingTo: errors)
-        defer { try? FileManager.default.removeItem(at: errors) }
-        try serve.run()
-        defer {
-            serve.terminate()
-            serve.waitUntilExit()
-        }
-        var text = ""
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, !text.contains("deployed") {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
-        let url = try XCTUnwrap(text.firstMatch(of: /running at (\S+)/)?.1, "serve printed: \(text)")
-        let key = try XCTUnwrap(text.firstMatch(of: /admin key: (\S+)/)?.1)
-
-        let python = Process()
-        python.executableURL = Self.root.appendingPathComponent(".venv/bin/python")
-        python.arguments = [Self.root.appendingPathComponent("Tests/compat/\(script)").path, String(url), String(key)]
-        let pythonOutput = Pipe()
-        python.standardOutput = pythonOutput
-        python.standardError = pythonOutput
-        try python.run()
-        let watchdog = DispatchWorkItem { python.terminate() }
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
-        python.waitUntilExit()
-        watchdog.cancel()
-        let report = String(decoding: pythonOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let serveErrors = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
-        let crash = serveErrors.split(separator: "\n").filter { $0.contains("Fatal error") || $0.contains("exited; restarting") }
+        let outcome = try CompatScript.run(script, app: app, timeout: timeout)
+        let crash = outcome.serveErrors.split(separator: "\n").filter { $0.contains("Fatal error") || $0.contains("exited; restarting") }
         XCTAssertTrue(crash.isEmpty, "a converge process crashed: \(crash.joined(separator: "\n"))")
-        XCTAssertEqual(python.terminationStatus, 0, report)
-        XCTAssertTrue(report.contains("all checks passed"), report)
+        XCTAssertEqual(outcome.status, 0, outcome.report)
+        XCTAssertTrue(outcome.report.contains("all checks passed"), outcome.report)
     }
 }

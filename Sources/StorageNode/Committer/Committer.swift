@@ -133,7 +133,7 @@ actor Committer {
                 write.droppedIndexes.append(contentsOf: commit.writes.droppedIndexes)
                 write.globals.merge(commit.globals) { _, new in new }
             }
-            write.globals[Self.highWaterGlobal] = Self.encode(last.ts)
+            write.globals[Self.highWaterGlobal] = GlobalValue.encode(last.ts)
             do {
                 try await persistence.write(write)
                 durableWrites += 1
@@ -254,7 +254,7 @@ actor Committer {
         }
         maxIndexID += 2
         catalogTs = ts
-        _ = try await enqueue(ts: ts, pending, globals: [Self.maxIndexIDGlobal: Self.encode(maxIndexID)])
+        _ = try await enqueue(ts: ts, pending, globals: [Self.maxIndexIDGlobal: GlobalValue.encode(maxIndexID)])
         return table
     }
 
@@ -282,7 +282,7 @@ actor Committer {
         var pending = PendingWrites()
         putIndexDocument(index, previous: nil, ts: ts, creationTime: Double(ts) / 1e6, into: &pending)
         catalogTs = ts
-        return (index, try await enqueue(ts: ts, pending, globals: [Self.maxIndexIDGlobal: Self.encode(maxIndexID)]))
+        return (index, try await enqueue(ts: ts, pending, globals: [Self.maxIndexIDGlobal: GlobalValue.encode(maxIndexID)]))
     }
 
     /// Marks a backfilled index ready; reads at the returned timestamp and later may use it.
@@ -346,14 +346,6 @@ actor Committer {
     static func isValidFieldPath(_ path: String) -> Bool {
         let parts = path.split(separator: ".", omittingEmptySubsequences: false)
         return !parts.isEmpty && parts.allSatisfy { !$0.isEmpty && Value.isValidFieldName(String($0)) }
-    }
-
-    static func encode(_ value: UInt64) -> [UInt8] {
-        withUnsafeBytes(of: value.littleEndian) { Array($0) }
-    }
-
-    static func decode(_ bytes: [UInt8]) -> UInt64 {
-        bytes.count == 8 ? bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) } : 0
     }
 }
 

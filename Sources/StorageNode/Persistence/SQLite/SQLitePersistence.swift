@@ -254,13 +254,13 @@ public final class SQLitePersistence: Persistence, @unchecked Sendable {
     private static let retentionProgressKey = "retention.processed_through"
 
     public func retentionProgress() async throws -> Timestamp {
-        try await withReader { db in try Self.readGlobal(Self.retentionProgressKey, db).map(Self.decodeTimestamp) ?? 0 }
+        try await withReader { db in try Self.readGlobal(Self.retentionProgressKey, db).map(GlobalValue.decode) ?? 0 }
     }
 
     public func deleteVersions(upTo cutoff: Timestamp, maxVersions: Int) async throws -> RetentionProgress {
         try await withWriter { db in
             try db.transaction {
-                let after = try Self.readGlobal(Self.retentionProgressKey, db).map(Self.decodeTimestamp) ?? 0
+                let after = try Self.readGlobal(Self.retentionProgressKey, db).map(GlobalValue.decode) ?? 0
                 guard after < cutoff else { return RetentionProgress(deletedRows: 0, processedThrough: after) }
                 // Take at most about `maxVersions` document versions per transaction so commits are not held up;
                 // every version sharing the last timestamp is included, so the window ends on a whole commit.
@@ -272,14 +272,10 @@ public final class SQLitePersistence: Persistence, @unchecked Sendable {
                 let deleted = try Self.deleteOlderVersions(db, table: "documents", owner: "table_number, id", after: after, through: through)
                     + Self.deleteOlderVersions(db, table: "indexes", owner: "index_id, key", after: after, through: through)
                 // Recorded in the same transaction as the deletions: a reader trusting it never finds a gap.
-                try Self.setGlobal(Self.retentionProgressKey, withUnsafeBytes(of: through.littleEndian) { Array($0) }, db)
+                try Self.setGlobal(Self.retentionProgressKey, GlobalValue.encode(through), db)
                 return RetentionProgress(deletedRows: deleted, processedThrough: through)
             }
         }
-    }
-
-    private static func decodeTimestamp(_ bytes: [UInt8]) -> Timestamp {
-        bytes.count == 8 ? bytes.withUnsafeBytes { Timestamp(littleEndian: $0.loadUnaligned(as: Timestamp.self)) } : 0
     }
 
     /// For each version written in `(after, through]`, the older versions of the same document (or index key)
