@@ -84,6 +84,11 @@ public final class Coordinator: Sendable {
         await runners.callCounts(pool)
     }
 
+    /// Calls sent to another runner because theirs was lost.
+    public func runnerRetries() async -> Int {
+        await runners.retries
+    }
+
     public func runnerCount(_ pool: RunnerPool) async -> Int {
         await runners.count(pool)
     }

@@ -189,8 +189,10 @@ public struct StorageTransaction {
         writeOrder.map { DocumentWrite(id: $0, value: writes[$0]!) }
     }
 
-    public func commit() async throws -> CommitResult {
-        try await client.commit(CommitRequest(beginTs: beginTs, readSet: readSet, writes: pendingWrites))
+    /// Commits the writes. With a receipt, a commit under the same key that happened already is
+    /// answered with its outcome instead.
+    public func commit(receipt: CommitReceipt? = nil) async throws -> CommitResult {
+        try await client.commit(CommitRequest(beginTs: beginTs, readSet: readSet, writes: pendingWrites, receipt: receipt))
     }
 }
 

@@ -252,7 +252,7 @@ public final class StorageNode: Sendable {
         var cutoff = min(now - configuration.retentionWindowNanos, committer.bounds.publishedTs)
         if let oldestBackfill = backfills.withLock({ $0.values.map(\.ts).min() }) { cutoff = min(cutoff, oldestBackfill) }
         committer.bounds.raiseOldestReadable(to: cutoff)
-        var deleted = 0
+        var deleted = try await persistence.deleteReceipts(before: now - min(now, configuration.receiptRetentionNanos))
         while true {
             let progress = try await persistence.deleteVersions(upTo: cutoff, maxVersions: configuration.retentionChunk)
             deleted += progress.deletedRows

@@ -9,6 +9,9 @@ public struct StorageNodeConfiguration: Sendable {
     /// The write log keeps commits at least this long, so transactions up to this old can commit.
     public var writeLogMaxAgeNanos: UInt64 = 120 * 1_000_000_000
     public var writeLogMaxBytes = 256 << 20
+    /// How long a commit's idempotency receipt is kept, so a retried mutation finds it (retries come
+    /// within seconds; retention removes older receipts).
+    public var receiptRetentionNanos: UInt64 = 10 * 60 * 1_000_000_000
     public var limits = RequestLimits()
     /// Called once if a durable write fails. The node then refuses all commits, since its memory is
     /// ahead of its disk; a process should exit and be restarted, which recovers from persistence.

@@ -123,6 +123,8 @@ final class SerializabilityTests: XCTestCase {
             case .conflict:
                 tally.conflicts += 1
                 try await Task.sleep(for: .milliseconds(Int.random(in: 0...min(20, attempt * 2))))
+            case .alreadyCommitted:
+                throw TestFailure("these transactions carry no idempotency key")
             }
         }
         throw TestFailure("transaction never committed")

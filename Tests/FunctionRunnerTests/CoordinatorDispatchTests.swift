@@ -84,6 +84,45 @@ final class CoordinatorDispatchTests: XCTestCase {
         XCTAssertEqual(remaining, 1)
     }
 
+    /// Clients keep sending mutations while one of two runners is SIGKILLed: every call succeeds (the
+    /// coordinator retries what the dead runner held, under each mutation's idempotency key) and every
+    /// mutation is applied exactly once.
+    func testMutationsSurviveARunnerKilledUnderLoadAndApplyOnce() async throws {
+        let doomed = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db")
+        let survivor = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db")
+        defer { doomed.kill(); survivor.kill() }
+        try await waitForRunners(.db, 2)
+        let coordinator = self.coordinator
+        let send = try path("messages:send")
+        let clients = 8, perClient = 40
+        let load = Task {
+            try await withThrowingTaskGroup(of: [String].self) { group in
+                for client in 0..<clients {
+                    group.addTask {
+                        var failures: [String] = []
+                        for i in 0..<perClient {
+                            let result = try await coordinator.run(send, kind: .mutation, args: ["body": .string("\(client)-\(i)")])
+                            if case .failure(let message, _, _) = result.status { failures.append(message) }
+                        }
+                        return failures
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0 += $1 }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(150))
+        doomed.kill()
+        let failures = try await load.value
+        XCTAssertEqual(failures, [], "no mutation failed")
+        let retries = await coordinator.runnerRetries()
+        XCTAssertGreaterThan(retries, 0, "the kill landed while the runner held calls")
+        let listed = try await coordinator.run(try path("messages:list"), kind: .query, args: [:])
+        guard case .success(let list) = listed.status else { return XCTFail("\(listed.status)") }
+        let bodies = list.arrayValue.compactMap { $0["body"]?.stringValue }
+        XCTAssertEqual(bodies.count, clients * perClient, "no mutation lost or applied twice")
+        XCTAssertEqual(Set(bodies).count, clients * perClient)
+    }
+
     func testARestartedCoordinatorServesTheLastPushedDeployment() async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("converge-deployment-\(UUID().uuidString).js")
         defer { try? FileManager.default.removeItem(at: file) }

@@ -20,6 +20,25 @@ final class ExecutionTests: XCTestCase {
         XCTAssertEqual(list, [], "a failed mutation commits nothing")
     }
 
+    /// What the coordinator does when a runner dies mid-mutation: the same call again under the same
+    /// key, on another runner. The second run must not insert again, and must answer what the first did.
+    func testAMutationRunTwiceUnderOneKeyCommitsOnceAndAnswersTheFirstResult() async throws {
+        try await app.start()
+        let key = IdempotencyKey.random()
+        let request = AppHarness.request("messages:sendLogged", ["body": "once"], kind: .mutation)
+        let first = try await app.executor.runMutation(request, idempotencyKey: key)
+        let second = try await app.executor.runMutation(request, idempotencyKey: key.retried)
+        let id = try app.value(first.outcome)
+        XCTAssertEqual(try app.value(second.outcome), id, "the retry answers the first insert's ID")
+        XCTAssertEqual(second.outcome.logLines, first.outcome.logLines)
+        XCTAssertEqual(first.outcome.logLines.count, 1)
+        XCTAssertEqual(second.commitTs, first.commitTs)
+        let list = try await app.queryValue("messages:list")
+        XCTAssertEqual(list.arrayValue.count, 1, "inserted once")
+        let other = try await app.executor.runMutation(request, idempotencyKey: .random())
+        XCTAssertNotEqual(try app.value(other.outcome), id, "another key is another mutation")
+    }
+
     func testThrownErrorCarriesMessageAndStackButNoData() async throws {
         try await app.start()
         let error = try app.error(try await app.query("messages:boom"))

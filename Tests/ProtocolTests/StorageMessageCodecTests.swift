@@ -59,6 +59,8 @@ final class StorageMessageCodecTests: XCTestCase {
                 DocumentWrite(id: ids[2], value: .object([:])),
             ])),
             .commit(CommitRequest(beginTs: 0, readSet: ReadSet(), writes: [])),
+            .commit(CommitRequest(beginTs: 5, readSet: ReadSet(), writes: [],
+                                  receipt: CommitReceipt(key: IdempotencyKey(bytes: Array(0..<16), isRetry: true), outcome: [1, 2]))),
             .subscribe(SubscribeRequest(id: 7, ts: 1234, readSet: sampleReadSet)),
             .subscribe(SubscribeRequest(id: .max, ts: 0, readSet: ReadSet())),
             .unsubscribe(ids: [1, 2, 300, .max, 0]),
@@ -92,6 +94,8 @@ final class StorageMessageCodecTests: XCTestCase {
             .commit(.committed(.max)),
             .commit(.conflict(table: "messages")),
             .commit(.conflict(table: "")),
+            .commit(.alreadyCommitted(ts: 42, outcome: [])),
+            .commit(.alreadyCommitted(ts: .max, outcome: [0, 255])),
             .done,
             .invalidated(Invalidation(subscriptionIDs: [], ts: 5)),
             .invalidated(Invalidation(subscriptionIDs: [1, .max, 127, 128], ts: .max)),
@@ -315,8 +319,8 @@ final class StorageMessageCodecTests: XCTestCase {
             ("index state 2", { try StorageResponse(frame: Frame(kind: MessageKind.indexResult.rawValue, requestID: 1, body: self.body {
                 $0.writeVarUInt(1); $0.writeInteger(UInt32(1)); $0.writeLengthPrefixedString("i"); $0.writeVarUInt(0); $0.writeInteger(UInt8(2))
             })) }),
-            ("commit result 2", { try StorageResponse(frame: Frame(kind: MessageKind.commitResult.rawValue, requestID: 1, body: self.body {
-                $0.writeInteger(UInt8(2)); $0.writeInteger(UInt64(1))
+            ("commit result 3", { try StorageResponse(frame: Frame(kind: MessageKind.commitResult.rawValue, requestID: 1, body: self.body {
+                $0.writeInteger(UInt8(3)); $0.writeInteger(UInt64(1))
             })) }),
             ("error code 0", { try StorageResponse(frame: Frame(kind: MessageKind.error.rawValue, requestID: 1, body: self.body {
                 $0.writeInteger(UInt8(0)); $0.writeLengthPrefixedString("x")

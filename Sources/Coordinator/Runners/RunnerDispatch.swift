@@ -16,6 +16,8 @@ actor RunnerDispatch {
 
     private var runners: [UInt64: Runner] = [:]
     private var waiting: [RunnerPool: [CheckedContinuation<Void, Never>]] = [:]
+    /// Calls sent again because the runner holding them was lost.
+    private(set) var retries = 0
     private let maxQueued: Int
     /// How long a call waits for a runner of its pool to connect at all (one may be restarting).
     private let waitForRunners: Duration
@@ -44,15 +46,20 @@ actor RunnerDispatch {
         runners.values.filter { $0.pool == pool }.count
     }
 
-    /// Runs a call on some runner of `pool`. A query whose runner died is retried on another; a
-    /// mutation or action is not (it may have taken effect), and its caller gets the error.
+    /// Runs a call on some runner of `pool`. A query whose runner died is retried on another, and so
+    /// is a mutation: under the same idempotency key, so the storage node commits it at most once and a
+    /// retry of one that did commit gets the first outcome back. An action is not retried (it may have
+    /// had effects outside the database); its caller gets the error.
     func call(_ run: RunFunction, pool: RunnerPool) async throws -> FunctionResult {
+        var run = run
+        if run.kind == .mutation, run.idempotencyKey == nil { run.idempotencyKey = .random() }
         var attempts = 0
         while true {
             let runner = try await reserve(pool)
             defer { release(runner.id) }
             do {
-                let answer = try RunnerMessage(frame: try await runner.peer.ask { RunnerMessage.run(run).frame(requestID: $0) })
+                let message = RunnerMessage.run(run)
+                let answer = try RunnerMessage(frame: try await runner.peer.ask { message.frame(requestID: $0) })
                 switch answer {
                 case .result(let result): return result
                 case .failed(let message): throw CoordinatorError.runner(message)
@@ -61,7 +68,9 @@ actor RunnerDispatch {
             } catch let error as ProtocolError {
                 remove(id: runner.id)
                 attempts += 1
-                guard run.kind == .query, attempts < 3 else { throw CoordinatorError.runnerLost("\(error)") }
+                guard run.kind != .action, attempts < 3 else { throw CoordinatorError.runnerLost("\(error)") }
+                run.idempotencyKey = run.idempotencyKey?.retried
+                retries += 1
             }
         }
     }

@@ -41,7 +41,9 @@ public final class FunctionExecutor: Sendable {
         return QueryResult(outcome: outcome, ts: begin, readSet: host.transaction.readSet)
     }
 
-    public func runMutation(_ request: FunctionRequest) async throws -> MutationResult {
+    /// Runs a mutation until it commits, fails or runs out of retries. With an idempotency key it
+    /// commits at most once under that key: a repeat returns the first commit's value and log lines.
+    public func runMutation(_ request: FunctionRequest, idempotencyKey: IdempotencyKey? = nil) async throws -> MutationResult {
         var request = request
         request.kind = .mutation
         var conflicts = 0
@@ -60,9 +62,12 @@ public final class FunctionExecutor: Sendable {
             // A failed mutation writes nothing.
             guard case .success = outcome.result else { return MutationResult(outcome: outcome, commitTs: nil) }
             do {
-                switch try await host.transaction.commit() {
+                let receipt = try idempotencyKey.map { CommitReceipt(key: $0, outcome: try outcome.receiptBytes()) }
+                switch try await host.transaction.commit(receipt: receipt) {
                 case .committed(let ts):
                     return MutationResult(outcome: outcome, commitTs: ts)
+                case let .alreadyCommitted(ts, earlier):
+                    return MutationResult(outcome: try FunctionOutcome(receiptBytes: earlier), commitTs: ts)
                 case .conflict(let table):
                     conflicts += 1
                     guard conflicts <= retryPolicy.maxRetries else {

@@ -123,7 +123,7 @@ public final class RunnerService: Sendable {
             let result = try await FunctionExecutor(isolate: isolate, storage: storage!).runQuery(request, at: call.snapshotTs)
             return FunctionResult(outcome: result.outcome, snapshotTs: result.ts, readSet: result.readSet)
         case (.mutation, .db):
-            let result = try await FunctionExecutor(isolate: isolate, storage: storage!).runMutation(request)
+            let result = try await FunctionExecutor(isolate: isolate, storage: storage!).runMutation(request, idempotencyKey: call.idempotencyKey)
             return FunctionResult(outcome: result.outcome, commitTs: result.commitTs)
         case (.action, .action):
             var request = request

@@ -21,6 +21,17 @@ extension ByteBuffer {
         try readBool() ? try readLengthPrefixedBytes() : nil
     }
 
+    mutating func writeIdempotencyKey(_ key: IdempotencyKey) {
+        writeLengthPrefixed(key.bytes)
+        writeBool(key.isRetry)
+    }
+
+    mutating func readIdempotencyKey() throws -> IdempotencyKey {
+        let bytes = try readLengthPrefixedBytes()
+        guard (1...64).contains(bytes.count) else { throw ProtocolError.malformed("idempotency key of \(bytes.count) bytes") }
+        return IdempotencyKey(bytes: bytes, isRetry: try readBool())
+    }
+
     mutating func writeKeyInterval(_ interval: KeyInterval) {
         writeLengthPrefixed(interval.start)
         writeOptionalBytes(interval.end)

@@ -24,9 +24,12 @@ public struct RunFunction: Hashable, Sendable {
     public var allowInternal: Bool
     /// Queries: the snapshot to read at; nil for the latest.
     public var snapshotTs: Timestamp?
+    /// Mutations: commits at most once under this key, however often the call is retried.
+    public var idempotencyKey: IdempotencyKey?
 
     public init(deployment: String, module: String, function: String, kind: FunctionKind, args: Value,
-                identity: Value? = nil, allowInternal: Bool = false, snapshotTs: Timestamp? = nil) {
+                identity: Value? = nil, allowInternal: Bool = false, snapshotTs: Timestamp? = nil,
+                idempotencyKey: IdempotencyKey? = nil) {
         self.deployment = deployment
         self.module = module
         self.function = function
@@ -35,6 +38,7 @@ public struct RunFunction: Hashable, Sendable {
         self.identity = identity
         self.allowInternal = allowInternal
         self.snapshotTs = snapshotTs
+        self.idempotencyKey = idempotencyKey
     }
 }
 
@@ -114,6 +118,8 @@ public enum RunnerMessage: Hashable, Sendable {
             body.writeOptionalValue(run.identity)
             body.writeBool(run.allowInternal)
             body.writeOptionalTimestamp(run.snapshotTs)
+            body.writeBool(run.idempotencyKey != nil)
+            if let key = run.idempotencyKey { body.writeIdempotencyKey(key) }
         case .fetchBundle(let hash):
             body.writeLengthPrefixedString(hash)
         case let .actionCall(kind, name, args, identity):
@@ -166,8 +172,9 @@ public enum RunnerMessage: Hashable, Sendable {
             let identity = try body.readOptionalValue()
             let allowInternal = try body.readBool()
             let snapshotTs = try body.readOptionalTimestamp()
+            let key = try body.readBool() ? try body.readIdempotencyKey() : nil
             self = .run(RunFunction(deployment: deployment, module: module, function: function, kind: kind, args: args,
-                                    identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs))
+                                    identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs, idempotencyKey: key))
         case .fetchBundle:
             self = .fetchBundle(hash: try body.readLengthPrefixedString())
         case .actionCall:

@@ -71,6 +71,11 @@ public enum StorageRequest: Hashable, Sendable {
                     body.writeBool(false)
                 }
             }
+            body.writeBool(commit.receipt != nil)
+            if let receipt = commit.receipt {
+                body.writeIdempotencyKey(receipt.key)
+                body.writeLengthPrefixed(receipt.outcome)
+            }
         case .subscribe(let sub):
             body.writeVarUInt(sub.id)
             body.writeInteger(sub.ts)
@@ -124,7 +129,8 @@ public enum StorageRequest: Hashable, Sendable {
                 let value = try body.readBool() ? try body.readValue() : nil
                 writes.append(DocumentWrite(id: id, value: value))
             }
-            self = .commit(CommitRequest(beginTs: beginTs, readSet: readSet, writes: writes))
+            let receipt = try body.readBool() ? CommitReceipt(key: try body.readIdempotencyKey(), outcome: try body.readLengthPrefixedBytes()) : nil
+            self = .commit(CommitRequest(beginTs: beginTs, readSet: readSet, writes: writes, receipt: receipt))
         case .subscribe:
             let id = try body.readVarUInt()
             let ts = try body.readUInt64()

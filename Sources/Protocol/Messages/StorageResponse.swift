@@ -61,6 +61,10 @@ public enum StorageResponse: Hashable, Sendable {
         case .commit(.conflict(let table)):
             body.writeInteger(UInt8(1))
             body.writeLengthPrefixedString(table)
+        case let .commit(.alreadyCommitted(ts, outcome)):
+            body.writeInteger(UInt8(2))
+            body.writeInteger(ts)
+            body.writeLengthPrefixed(outcome)
         case .done:
             break
         case .error(let e):
@@ -107,6 +111,7 @@ public enum StorageResponse: Hashable, Sendable {
             switch try body.readUInt8() {
             case 0: self = .commit(.committed(try body.readUInt64()))
             case 1: self = .commit(.conflict(table: try body.readLengthPrefixedString()))
+            case 2: self = .commit(.alreadyCommitted(ts: try body.readUInt64(), outcome: try body.readLengthPrefixedBytes()))
             case let b: throw ProtocolError.malformed("commit result \(b)")
             }
         case .done:

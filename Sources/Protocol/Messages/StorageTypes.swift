@@ -139,11 +139,47 @@ public struct CommitRequest: Hashable, Sendable {
     public var beginTs: Timestamp
     public var readSet: ReadSet
     public var writes: [DocumentWrite]
+    /// Makes the commit happen at most once per key; see `CommitReceipt`.
+    public var receipt: CommitReceipt?
 
-    public init(beginTs: Timestamp, readSet: ReadSet, writes: [DocumentWrite]) {
+    public init(beginTs: Timestamp, readSet: ReadSet, writes: [DocumentWrite], receipt: CommitReceipt? = nil) {
         self.beginTs = beginTs
         self.readSet = readSet
         self.writes = writes
+        self.receipt = receipt
+    }
+}
+
+/// Identifies one logical mutation across the runners that may run it. The coordinator picks the key
+/// and sends the same one again when it retries a mutation whose runner died mid-call.
+public struct IdempotencyKey: Hashable, Sendable {
+    public var bytes: [UInt8]
+    /// Set on a retry: an earlier attempt may have committed, possibly long ago, so the storage node
+    /// must look on disk, not only among recent commits.
+    public var isRetry: Bool
+
+    public init(bytes: [UInt8], isRetry: Bool = false) {
+        self.bytes = bytes
+        self.isRetry = isRetry
+    }
+
+    public static func random() -> IdempotencyKey {
+        var generator = SystemRandomNumberGenerator()
+        return IdempotencyKey(bytes: (0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+    }
+
+    public var retried: IdempotencyKey { IdempotencyKey(bytes: bytes, isRetry: true) }
+}
+
+/// Kept by the storage node with a commit: its key and what the caller should get back if the same
+/// key commits again (opaque to the node; a runner stores the mutation's return value there).
+public struct CommitReceipt: Hashable, Sendable {
+    public var key: IdempotencyKey
+    public var outcome: [UInt8]
+
+    public init(key: IdempotencyKey, outcome: [UInt8]) {
+        self.key = key
+        self.outcome = outcome
     }
 }
 
@@ -151,6 +187,8 @@ public enum CommitResult: Hashable, Sendable {
     case committed(Timestamp)
     /// A write committed after the transaction's begin timestamp touched its read set; retry from a new snapshot.
     case conflict(table: String)
+    /// A commit with the same idempotency key happened already, at `ts`; nothing was written now.
+    case alreadyCommitted(ts: Timestamp, outcome: [UInt8])
 }
 
 public struct SubscribeRequest: Hashable, Sendable {

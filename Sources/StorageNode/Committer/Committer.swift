@@ -29,11 +29,13 @@ actor Committer {
     private(set) var durableWrites = 0
     /// The highest index ID ever handed out, so a dropped index's ID is never reused.
     private var maxIndexID: IndexID
+    private var recentReceipts = RecentReceipts()
 
     private struct PendingCommit {
         var ts: Timestamp
         var writes: PendingWrites
         var globals: [String: [UInt8]]
+        var receipt: StoredReceipt?
         var continuation: CheckedContinuation<Timestamp, Error>
     }
 
@@ -63,6 +65,8 @@ actor Committer {
     /// the conflict check makes that the latest version, because every written ID counts as read.
     func commit(_ request: CommitRequest, previous: [StoredDocument?]) async throws -> CommitResult {
         try checkHealthy()
+        if let receipt = request.receipt, let earlier = try await earlierCommit(receipt.key) { return earlier }
+        // From here to the enqueue nothing suspends, so no second commit under the same key can slip in.
         try checkBeginTimestamp(request.beginTs)
         // A read of an index dropped since cannot be validated: writes no longer maintain it.
         for index in request.readSet.intervals.keys where catalog.indexes[index] == nil {
@@ -86,7 +90,28 @@ actor Committer {
         for (write, prev) in zip(request.writes, previous) {
             pending.add(write, previous: prev, ts: ts, indexes: catalog.indexes(ofTable: write.id.tableNumber))
         }
-        return .committed(try await enqueue(ts: ts, pending))
+        let receipt = request.receipt.map { StoredReceipt(key: $0.key.bytes, ts: ts, outcome: $0.outcome) }
+        return .committed(try await enqueue(ts: ts, pending, receipt: receipt))
+    }
+
+    /// What an earlier commit under `key` left, if there was one.
+    private func earlierCommit(_ key: IdempotencyKey) async throws -> CommitResult? {
+        if let ts = recentReceipts[key.bytes] { return try await storedReceipt(key.bytes, committedAt: ts) }
+        guard key.isRetry else { return nil }
+        if let stored = try await persistence.receipt(key: key.bytes) {
+            return .alreadyCommitted(ts: stored.ts, outcome: stored.outcome)
+        }
+        // Another attempt under this key may have validated while we looked.
+        if let ts = recentReceipts[key.bytes] { return try await storedReceipt(key.bytes, committedAt: ts) }
+        return nil
+    }
+
+    private func storedReceipt(_ key: [UInt8], committedAt ts: Timestamp) async throws -> CommitResult {
+        try await waitUntilPublished(ts)
+        guard let stored = try await persistence.receipt(key: key) else {
+            throw StorageError(.internalError, "the receipt of the commit at \(ts) is missing")
+        }
+        return .alreadyCommitted(ts: stored.ts, outcome: stored.outcome)
     }
 
     private func checkBeginTimestamp(_ beginTs: Timestamp) throws {
@@ -111,10 +136,12 @@ actor Committer {
 
     // MARK: Group commit
 
-    private func enqueue(ts: Timestamp, _ pending: PendingWrites, globals: [String: [UInt8]] = [:]) async throws -> Timestamp {
+    private func enqueue(ts: Timestamp, _ pending: PendingWrites, globals: [String: [UInt8]] = [:],
+                         receipt: StoredReceipt? = nil) async throws -> Timestamp {
         writeLog.append(ts: ts, keys: pending.keys)
+        if let receipt { recentReceipts.insert(receipt.key, ts: ts) }
         return try await withCheckedThrowingContinuation { continuation in
-            queue.append(PendingCommit(ts: ts, writes: pending, globals: globals, continuation: continuation))
+            queue.append(PendingCommit(ts: ts, writes: pending, globals: globals, receipt: receipt, continuation: continuation))
             if !flushing {
                 flushing = true
                 Task { await self.flush() }
@@ -132,6 +159,7 @@ actor Committer {
                 write.indexEntries.append(contentsOf: commit.writes.entries)
                 write.droppedIndexes.append(contentsOf: commit.writes.droppedIndexes)
                 write.globals.merge(commit.globals) { _, new in new }
+                if let receipt = commit.receipt { write.receipts.append(receipt) }
             }
             write.globals[Self.highWaterGlobal] = GlobalValue.encode(last.ts)
             do {
@@ -175,7 +203,9 @@ actor Committer {
         let ready = publishWaiters.filter { $0.ts <= last.ts }
         publishWaiters.removeAll { $0.ts <= last.ts }
         for waiter in ready { waiter.continuation.resume() }
-        writeLog.evict(now: TimestampOracle.now(), keepFrom: queue.first?.ts ?? last.ts + 1)
+        let now = TimestampOracle.now()
+        writeLog.evict(now: now, keepFrom: queue.first?.ts ?? last.ts + 1)
+        recentReceipts.evict(now: now)
     }
 
     /// Returns once every commit up to `ts` is durable and published.

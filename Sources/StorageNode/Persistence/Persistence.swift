@@ -37,6 +37,12 @@ public protocol Persistence: AnyObject, Sendable {
     /// transaction. Call again until the returned progress reaches `cutoff`.
     func deleteVersions(upTo cutoff: Timestamp, maxVersions: Int) async throws -> RetentionProgress
 
+    /// The receipt stored with a commit under this idempotency key, if one is kept.
+    func receipt(key: [UInt8]) async throws -> StoredReceipt?
+
+    /// Forgets receipts of commits before `ts`; returns how many.
+    func deleteReceipts(before ts: Timestamp) async throws -> Int
+
     /// Row counts of the document log and the index entries (for retention tests and metrics).
     func rowCounts() async throws -> (documents: Int, indexEntries: Int)
 
@@ -67,6 +73,14 @@ public struct PersistenceBatch: Sendable {
     public var globals: [String: [UInt8]] = [:]
     /// Indexes dropped by these commits; their entries are deleted later by `deleteIndex`.
     public var droppedIndexes: [IndexID] = []
+    public var receipts: [StoredReceipt] = []
+}
+
+/// A commit's idempotency key, its timestamp, and the outcome to hand to a repeat of it.
+public struct StoredReceipt: Sendable, Equatable {
+    public var key: [UInt8]
+    public var ts: Timestamp
+    public var outcome: [UInt8]
 }
 
 public struct RetentionProgress: Sendable {

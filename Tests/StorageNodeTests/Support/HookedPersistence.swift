@@ -43,6 +43,8 @@ final class HookedPersistence: Persistence, @unchecked Sendable {
         try await beforeDeleteVersions()
         return try await inner.deleteVersions(upTo: cutoff, maxVersions: maxVersions)
     }
+    func receipt(key: [UInt8]) async throws -> StoredReceipt? { try await inner.receipt(key: key) }
+    func deleteReceipts(before ts: Timestamp) async throws -> Int { try await inner.deleteReceipts(before: ts) }
     func rowCounts() async throws -> (documents: Int, indexEntries: Int) { try await inner.rowCounts() }
     func close() async throws { try await inner.close() }
 }

@@ -84,8 +84,8 @@ final class TestNode {
         return page
     }
 
-    func commit(begin: Timestamp, reads: ReadSet = ReadSet(), writes: [DocumentWrite]) async throws -> CommitResult {
-        guard case .commit(let result) = try await request(.commit(CommitRequest(beginTs: begin, readSet: reads, writes: writes))) else {
+    func commit(begin: Timestamp, reads: ReadSet = ReadSet(), writes: [DocumentWrite], receipt: CommitReceipt? = nil) async throws -> CommitResult {
+        guard case .commit(let result) = try await request(.commit(CommitRequest(beginTs: begin, readSet: reads, writes: writes, receipt: receipt))) else {
             throw TestError.unexpected
         }
         return result

@@ -57,6 +57,8 @@ public final class SQLitePersistence: Persistence, @unchecked Sendable {
             CREATE INDEX IF NOT EXISTS indexes_by_ts ON indexes (ts);
             CREATE TABLE IF NOT EXISTS globals (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS dropped_indexes (index_id INTEGER PRIMARY KEY);
+            CREATE TABLE IF NOT EXISTS commit_receipts (key BLOB PRIMARY KEY, ts INTEGER NOT NULL, outcome BLOB NOT NULL) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS commit_receipts_by_ts ON commit_receipts (ts);
             """)
     }
 
@@ -114,6 +116,13 @@ public final class SQLitePersistence: Persistence, @unchecked Sendable {
                 for index in batch.droppedIndexes {
                     let stmt = try db.statement("INSERT OR IGNORE INTO dropped_indexes (index_id) VALUES (?1)")
                     stmt.bind(1, index)
+                    try stmt.run()
+                }
+                for receipt in batch.receipts {
+                    let stmt = try db.statement("INSERT INTO commit_receipts (key, ts, outcome) VALUES (?1, ?2, ?3)")
+                    stmt.bind(1, receipt.key)
+                    stmt.bind(2, receipt.ts)
+                    stmt.bind(3, receipt.outcome)
                     try stmt.run()
                 }
             }
@@ -300,6 +309,23 @@ public final class SQLitePersistence: Persistence, @unchecked Sendable {
             deleted += db.changes
         }
         return deleted
+    }
+
+    public func receipt(key: [UInt8]) async throws -> StoredReceipt? {
+        try await withReader { db in
+            let stmt = try db.statement("SELECT ts, outcome FROM commit_receipts WHERE key = ?1")
+            stmt.bind(1, key)
+            return try stmt.step() ? StoredReceipt(key: key, ts: stmt.uint64(0), outcome: stmt.blob(1)) : nil
+        }
+    }
+
+    public func deleteReceipts(before ts: Timestamp) async throws -> Int {
+        try await withWriter { db in
+            let stmt = try db.statement("DELETE FROM commit_receipts WHERE ts < ?1")
+            stmt.bind(1, ts)
+            try stmt.run()
+            return db.changes
+        }
     }
 
     public func rowCounts() async throws -> (documents: Int, indexEntries: Int) {

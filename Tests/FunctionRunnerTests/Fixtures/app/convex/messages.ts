@@ -12,6 +12,14 @@ export const send = mutation({
   handler: async (ctx, { body, author, n }) => ctx.db.insert("messages", { body, author: author ?? "anon", n }),
 });
 
+export const sendLogged = mutation({
+  args: { body: v.string() },
+  handler: async (ctx, { body }) => {
+    console.log("sending", body);
+    return await ctx.db.insert("messages", { body, author: "anon" });
+  },
+});
+
 export const byAuthor = query({
   args: { author: v.string() },
   handler: (ctx, { author }) =>
