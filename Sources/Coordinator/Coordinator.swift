@@ -101,11 +101,11 @@ public final class Coordinator: Sendable {
                                identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs)
         // A query at a fixed snapshot is deterministic: one execution serves every caller of it.
         if kind == .query, let snapshotTs {
-            let key = QueryResultCache.Key(
-                deployment: deployment.hash, path: path, args: ConvexJSONWriter.encodeString(args),
-                identity: identity.map(ConvexJSONWriter.encodeString) ?? (allowInternal ? "admin" : ""),
-                snapshotTs: snapshotTs)
-            return try await queryCache.result(for: key) { [runners] in try await runners.call(call, pool: .db) }
+            let key = QueryResultCache.Key(deployment: deployment.hash, path: path, args: ConvexJSONWriter.encodeString(args),
+                                           allowInternal: allowInternal, snapshotTs: snapshotTs)
+            return try await queryCache.result(for: key, identity: identity.map(ConvexJSONWriter.encodeString) ?? "") { [runners] in
+                try await runners.call(call, pool: .db)
+            }
         }
         return try await runners.call(call, pool: kind == .action ? .action : .db)
     }

@@ -158,6 +158,31 @@ final class CoordinatorDispatchTests: XCTestCase {
         XCTAssertEqual(different.executions - after.executions, 1, "other arguments are another execution")
     }
 
+    func testQueriesThatNeverReadAuthAreSharedAcrossIdentitiesAndOthersAreNot() async throws {
+        let db = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db")
+        defer { db.kill() }
+        try await waitForRunners(.db, 1)
+        let ts = try await app.storage.latestTimestamp()
+        let identities: [Value?] = [nil, ["name": "ada", "tokenIdentifier": "a"], ["name": "bob", "tokenIdentifier": "b"]]
+        let coordinator = self.coordinator
+        let list = try path("messages:list"), whoami = try path("messages:whoami")
+
+        let before = await coordinator.queryCacheStatistics()
+        for identity in identities { _ = try await coordinator.run(list, kind: .query, args: [:], identity: identity, snapshotTs: ts) }
+        let afterList = await coordinator.queryCacheStatistics()
+        XCTAssertEqual(afterList.executions - before.executions, 1, "a query that never read auth runs once for every identity")
+
+        var names: [Value] = []
+        for identity in identities + identities {
+            let result = try await coordinator.run(whoami, kind: .query, args: [:], identity: identity, snapshotTs: ts)
+            guard case .success(let name) = result.status else { return XCTFail("\(result.status)") }
+            names.append(name)
+        }
+        XCTAssertEqual(names, [.null, "ada", "bob", .null, "ada", "bob"], "each caller sees its own identity")
+        let afterWhoami = await coordinator.queryCacheStatistics()
+        XCTAssertEqual(afterWhoami.executions - afterList.executions, 3, "one run per identity, shared by its repeat")
+    }
+
     func testLoadSpreadsOverTwoRunners() async throws {
         let first = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db", name: "first")
         let second = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db", name: "second")

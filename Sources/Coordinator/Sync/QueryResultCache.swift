@@ -1,22 +1,31 @@
 import Protocol
 
-/// Shares query executions: one run serves every caller asking for the same function, arguments and
-/// identity at the same snapshot, whether it is still running or recently finished. After a commit,
-/// every subscriber of a query re-runs it at the new latest timestamp, so they meet here.
+/// Shares query executions: one run serves every caller asking for the same function and arguments
+/// at the same snapshot, whether it is still running or recently finished. After a commit, every
+/// subscriber of a query re-runs it at the new latest timestamp, so they meet here.
 ///
-/// The identity is part of the key even for queries that never read it: the runner does not report
-/// whether a query called `getUserIdentity`, so sharing across identities would not be safe yet.
+/// Callers of other identities share a run too, unless the query read its caller's identity: then
+/// each identity gets a run of its own. A caller of another identity waits for the first run to
+/// learn which case it is.
 actor QueryResultCache {
     struct Key: Hashable {
         let deployment: String
         let path: CanonicalFunctionPath
         let args: String
-        let identity: String
+        /// Admin callers may run internal functions; others get an error from the same query.
+        let allowInternal: Bool
         let snapshotTs: Timestamp
     }
 
-    private var entries: [Key: Task<FunctionResult, Error>] = [:]
-    private var order: [Key] = []
+    private struct Entry: Hashable {
+        let key: Key
+        let identity: String
+    }
+
+    private var runs: [Entry: Task<FunctionResult, Error>] = [:]
+    /// The identity of each key's first run, which serves every identity if it did not read auth.
+    private var firstIdentity: [Key: String] = [:]
+    private var order: [Entry] = []
     private let capacity: Int
     private(set) var executions = 0
     private(set) var lookups = 0
@@ -25,20 +34,34 @@ actor QueryResultCache {
         self.capacity = capacity
     }
 
-    func result(for key: Key, run: @escaping @Sendable () async throws -> FunctionResult) async throws -> FunctionResult {
+    /// `identity` is the caller's identity in some canonical text form, "" when logged out.
+    func result(for key: Key, identity: String, run: @escaping @Sendable () async throws -> FunctionResult) async throws -> FunctionResult {
         lookups += 1
-        if let shared = entries[key] { return try await shared.value }
+        let mine = Entry(key: key, identity: identity)
+        if let shared = runs[mine] { return try await shared.value }
+        if let first = firstIdentity[key], let shared = runs[Entry(key: key, identity: first)],
+           let result = try? await shared.value, !result.readAuth {
+            return result
+        }
+        // Another caller of this identity may have started a run while we waited.
+        if let shared = runs[mine] { return try await shared.value }
         executions += 1
         let task = Task { try await run() }
-        entries[key] = task
-        order.append(key)
-        if order.count > capacity { entries[order.removeFirst()] = nil }
+        runs[mine] = task
+        if firstIdentity[key] == nil { firstIdentity[key] = identity }
+        order.append(mine)
+        if order.count > capacity { forget(order.removeFirst()) }
         do {
             return try await task.value
         } catch {
             // A failed run (a lost runner, say) is not remembered; the next caller runs it again.
-            entries[key] = nil
+            forget(mine)
             throw error
         }
+    }
+
+    private func forget(_ entry: Entry) {
+        runs[entry] = nil
+        if firstIdentity[entry.key] == entry.identity { firstIdentity[entry.key] = nil }
     }
 }

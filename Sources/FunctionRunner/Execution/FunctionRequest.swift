@@ -34,10 +34,13 @@ public struct FunctionRequest: Sendable {
 public struct FunctionOutcome: Sendable {
     public var result: Result<Value, FunctionError>
     public var logLines: [String]
+    /// Whether the function asked for its caller's identity; if not, its result is the same for everyone.
+    public var readAuth: Bool
 
-    public init(result: Result<Value, FunctionError>, logLines: [String]) {
+    public init(result: Result<Value, FunctionError>, logLines: [String], readAuth: Bool = false) {
         self.result = result
         self.logLines = logLines
+        self.readAuth = readAuth
     }
 }
 

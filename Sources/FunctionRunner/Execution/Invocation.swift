@@ -148,12 +148,14 @@ final class Invocation {
         if case .array(let raw)? = value["logLines"] {
             lines = raw.compactMap { if case .string(let s) = $0 { return s } else { return nil } }
         }
-        if let result = value["value"] { return FunctionOutcome(result: .success(result), logLines: lines) }
+        let readAuth = value["readAuth"] == .boolean(true)
+        if let result = value["value"] { return FunctionOutcome(result: .success(result), logLines: lines, readAuth: readAuth) }
         guard case .object(let error)? = value["error"], case .string(let message)? = error["message"] else {
             throw HostError("neither value nor error")
         }
         var stack = ""
         if case .string(let s)? = error["stack"] { stack = s }
-        return FunctionOutcome(result: .failure(FunctionError(message: message, data: error["data"], stack: stack)), logLines: lines)
+        return FunctionOutcome(result: .failure(FunctionError(message: message, data: error["data"], stack: stack)), logLines: lines,
+                               readAuth: readAuth)
     }
 }

@@ -151,6 +151,7 @@ extension FunctionResult {
         case .success(let value): status = .success(value)
         case .failure(let error): status = .failure(message: error.message, data: error.data, stack: error.stack)
         }
-        self.init(status: status, logLines: outcome.logLines, snapshotTs: snapshotTs, readSet: readSet, commitTs: commitTs)
+        self.init(status: status, logLines: outcome.logLines, snapshotTs: snapshotTs, readSet: readSet, commitTs: commitTs,
+                  readAuth: outcome.readAuth)
     }
 }

@@ -57,13 +57,17 @@ public struct FunctionResult: Hashable, Sendable {
     public var readSet: ReadSet?
     /// Mutations that committed.
     public var commitTs: Timestamp?
+    /// Whether the function read its caller's identity; a query that did not may share its result.
+    public var readAuth: Bool
 
-    public init(status: Status, logLines: [String], snapshotTs: Timestamp? = nil, readSet: ReadSet? = nil, commitTs: Timestamp? = nil) {
+    public init(status: Status, logLines: [String], snapshotTs: Timestamp? = nil, readSet: ReadSet? = nil, commitTs: Timestamp? = nil,
+                readAuth: Bool = false) {
         self.status = status
         self.logLines = logLines
         self.snapshotTs = snapshotTs
         self.readSet = readSet
         self.commitTs = commitTs
+        self.readAuth = readAuth
     }
 }
 
@@ -146,6 +150,7 @@ public enum RunnerMessage: Hashable, Sendable {
             body.writeBool(result.readSet != nil)
             if let readSet = result.readSet { body.writeReadSet(readSet) }
             body.writeOptionalTimestamp(result.commitTs)
+            body.writeBool(result.readAuth)
         case .bundle(let source):
             body.writeLengthPrefixedString(source)
         case .failed(let message):
@@ -198,8 +203,9 @@ public enum RunnerMessage: Hashable, Sendable {
             for _ in 0..<(try body.readCount()) { lines.append(try body.readLengthPrefixedString()) }
             let snapshotTs = try body.readOptionalTimestamp()
             let readSet = try body.readBool() ? try body.readReadSet() : nil
+            let commitTs = try body.readOptionalTimestamp()
             self = .result(FunctionResult(status: status, logLines: lines, snapshotTs: snapshotTs, readSet: readSet,
-                                          commitTs: try body.readOptionalTimestamp()))
+                                          commitTs: commitTs, readAuth: try body.readBool()))
         case .bundleSource:
             self = .bundle(source: try body.readLengthPrefixedString())
         case .runnerError:

@@ -379,8 +379,15 @@ function stripUndefined(value) {
 
 // MARK: Running a function
 
-function makeContext(kind, request) {
-  const auth = { getUserIdentity: async () => (request.identity === undefined ? null : jsonToConvex(request.identity)) };
+/** `usage.readAuth` records whether the function looked at its caller, so the coordinator knows
+ * whether a query's result may be shared with callers of other identities. */
+function makeContext(kind, request, usage) {
+  const auth = {
+    getUserIdentity: async () => {
+      usage.readAuth = true;
+      return request.identity === undefined ? null : jsonToConvex(request.identity);
+    },
+  };
   const db = kind === "mutation" ? makeDatabaseWriter() : makeDatabaseReader();
   db.system = makeDatabaseReader();
   if (kind === "action") {
@@ -535,6 +542,7 @@ export function installConverge(modules) {
     async invoke(requestJson) {
       const request = JSON.parse(requestJson);
       const lines = [];
+      const usage = { readAuth: false };
       installConsole(lines);
       installDeterminism(request);
       installEffects(request);
@@ -553,16 +561,16 @@ export function installConverge(modules) {
           const problem = validateValue(fn.argsValidator, args, "", isTableId);
           if (problem) throw { userMessage: `ArgumentValidationError: ${problem}` };
         }
-        const result = await fn(makeContext(request.kind, request), args);
+        const result = await fn(makeContext(request.kind, request, usage), args);
         const value = result === undefined ? null : result;
         if (fn.returnsValidator) {
           const problem = validateValue(fn.returnsValidator, value, "", isTableId);
           if (problem) throw { userMessage: `ReturnsValidationError: ${problem}` };
         }
-        return JSON.stringify({ value: convexToJson(value), logLines: lines });
+        return JSON.stringify({ value: convexToJson(value), logLines: lines, readAuth: usage.readAuth });
       } catch (error) {
         const info = error && typeof error === "object" && "userMessage" in error ? { message: error.userMessage } : errorInfo(error);
-        return JSON.stringify({ error: info, logLines: lines });
+        return JSON.stringify({ error: info, logLines: lines, readAuth: usage.readAuth });
       }
     },
   };

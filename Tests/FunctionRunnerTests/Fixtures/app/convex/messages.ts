@@ -20,6 +20,11 @@ export const sendLogged = mutation({
   },
 });
 
+export const whoami = query({
+  args: {},
+  handler: async (ctx) => (await ctx.auth.getUserIdentity())?.name ?? null,
+});
+
 export const byAuthor = query({
   args: { author: v.string() },
   handler: (ctx, { author }) =>
