@@ -12,7 +12,8 @@ public final class Coordinator: Sendable {
     let instanceSecret: [UInt8]
     let runners: RunnerDispatch
     let deployments: DeploymentRegistry
-    let queryCache = QueryResultCache()
+    let queryCache: QueryResultCache
+    public let metrics = CoordinatorMetrics()
     private let logger: Logger
     private let peers = Mutex<[UInt64: FramePeer]>([:])
     private let group = MultiThreadedEventLoopGroup.singleton
@@ -24,7 +25,8 @@ public final class Coordinator: Sendable {
     public init(instanceSecret: [UInt8], deploymentFile: URL? = nil, waitForRunners: Duration = .seconds(10),
                 logger: Logger = Logger(label: "converge.coordinator")) {
         self.instanceSecret = instanceSecret
-        runners = RunnerDispatch(waitForRunners: waitForRunners)
+        runners = RunnerDispatch(waitForRunners: waitForRunners, metrics: metrics)
+        queryCache = QueryResultCache(metrics: metrics)
         deployments = DeploymentRegistry(file: deploymentFile)
         self.logger = logger
     }
@@ -96,6 +98,27 @@ public final class Coordinator: Sendable {
     /// Runs a function of the live deployment on a runner of the right pool.
     public func run(_ path: CanonicalFunctionPath, kind: FunctionKind, args: Value, identity: Value? = nil,
                     allowInternal: Bool = false, snapshotTs: Timestamp? = nil) async throws -> FunctionResult {
+        let start = ContinuousClock.now
+        do {
+            let result = try await dispatch(path, kind: kind, args: args, identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs)
+            let outcome: String
+            if case .success = result.status { outcome = "success" } else { outcome = "error" }
+            metrics.recordCall(path, kind: kind, outcome: outcome, duration: ContinuousClock.now - start)
+            return result
+        } catch {
+            metrics.recordCall(path, kind: kind, outcome: "failed", duration: ContinuousClock.now - start)
+            throw error
+        }
+    }
+
+    /// The Prometheus text of `GET /metrics`.
+    public func renderMetrics() async -> String {
+        let subscriptions = (try? hub.watchedCount) ?? 0
+        return metrics.render(runners: await runners.counts(), storageSubscriptions: subscriptions)
+    }
+
+    private func dispatch(_ path: CanonicalFunctionPath, kind: FunctionKind, args: Value, identity: Value?,
+                          allowInternal: Bool, snapshotTs: Timestamp?) async throws -> FunctionResult {
         guard let deployment = await deployments.live else { throw CoordinatorError.noDeployment }
         let call = RunFunction(deployment: deployment.hash, module: path.module, function: path.function, kind: kind, args: args,
                                identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs)

@@ -2,6 +2,8 @@ import ArgumentParser
 import Coordinator
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 import Protocol
 
 /// `converge coordinator`: the front door (HTTP API) and the runner pool.
@@ -38,6 +40,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
         guard let storageEndpoint = Endpoint(storage) else { throw ValidationError("cannot parse --storage \(storage)") }
         let coordinator = Coordinator(instanceSecret: try InstanceSecret.parse(hex: instanceSecret),
                                       deploymentFile: deploymentFile.map { URL(fileURLWithPath: $0) })
+        // Whatever reports through swift-metrics (the HTTP server does) appears in /metrics too.
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: coordinator.metrics.registry))
         try await coordinator.connectStorage(storageEndpoint) {
             // Live queries cannot update without the storage node; exit so the supervisor restarts us.
             FileHandle.standardError.write(Data("coordinator: lost the storage node; exiting\n".utf8))

@@ -22,6 +22,10 @@ final class ServeCompatTests: XCTestCase {
         try runCompatScript("bad_input.py")
     }
 
+    func testVersionAndPrometheusMetrics() throws {
+        try runCompatScript("metrics.py")
+    }
+
     private func runCompatScript(_ script: String, _ arguments: String...) throws {
         let outcome = try CompatScript.run(script, arguments: arguments)
         XCTAssertEqual(outcome.status, 0, outcome.report)

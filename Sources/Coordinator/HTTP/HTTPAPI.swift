@@ -13,9 +13,15 @@ struct HTTPAPI: Sendable {
 
     func router() -> Router<BasicRequestContext> {
         let router = Router()
+        // HTTP request counts and latencies, through swift-metrics (the process routes them to /metrics).
+        router.add(middleware: MetricsMiddleware())
         router.get("/") { _, _ in "This Convex deployment is running. See https://docs.convex.dev/.\n" }
         router.get("/instance_name") { _, _ in instanceName }
         router.get("/version") { _, _ in "converge 0.1.0" }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(string: await coordinator.renderMetrics())))
+        }
         for kind in FunctionKind.allCases {
             router.post("/api/\(kind.rawValue)") { request, _ in await respond { try await call(request, kind: kind, pathInURL: nil) } }
         }

@@ -22,9 +22,12 @@ actor RunnerDispatch {
     /// How long a call waits for a runner of its pool to connect at all (one may be restarting).
     private let waitForRunners: Duration
 
-    init(maxQueued: Int = 10_000, waitForRunners: Duration) {
+    private let metrics: CoordinatorMetrics
+
+    init(maxQueued: Int = 10_000, waitForRunners: Duration, metrics: CoordinatorMetrics) {
         self.maxQueued = maxQueued
         self.waitForRunners = waitForRunners
+        self.metrics = metrics
     }
 
     func add(id: UInt64, pool: RunnerPool, capacity: Int, name: String, peer: FramePeer) {
@@ -44,6 +47,12 @@ actor RunnerDispatch {
 
     func count(_ pool: RunnerPool) -> Int {
         runners.values.filter { $0.pool == pool }.count
+    }
+
+    func counts() -> [RunnerPool: Int] {
+        var counts: [RunnerPool: Int] = [.db: 0, .action: 0]
+        for runner in runners.values { counts[runner.pool, default: 0] += 1 }
+        return counts
     }
 
     /// Runs a call on some runner of `pool`. A query whose runner died is retried on another, and so
@@ -71,6 +80,7 @@ actor RunnerDispatch {
                 guard run.kind != .action, attempts < 3 else { throw CoordinatorError.runnerLost("\(error)") }
                 run.idempotencyKey = run.idempotencyKey?.retried
                 retries += 1
+                metrics.runnerRetries.increment()
             }
         }
     }

@@ -29,14 +29,17 @@ actor QueryResultCache {
     private let capacity: Int
     private(set) var executions = 0
     private(set) var lookups = 0
+    private let metrics: CoordinatorMetrics
 
-    init(capacity: Int = 4096) {
+    init(capacity: Int = 4096, metrics: CoordinatorMetrics) {
         self.capacity = capacity
+        self.metrics = metrics
     }
 
     /// `identity` is the caller's identity in some canonical text form, "" when logged out.
     func result(for key: Key, identity: String, run: @escaping @Sendable () async throws -> FunctionResult) async throws -> FunctionResult {
         lookups += 1
+        metrics.queryCacheLookups.increment()
         let mine = Entry(key: key, identity: identity)
         if let shared = runs[mine] { return try await shared.value }
         if let first = firstIdentity[key], let shared = runs[Entry(key: key, identity: first)],
@@ -46,6 +49,7 @@ actor QueryResultCache {
         // Another caller of this identity may have started a run while we waited.
         if let shared = runs[mine] { return try await shared.value }
         executions += 1
+        metrics.queryCacheExecutions.increment()
         let task = Task { try await run() }
         runs[mine] = task
         if firstIdentity[key] == nil { firstIdentity[key] = identity }

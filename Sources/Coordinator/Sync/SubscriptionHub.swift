@@ -36,6 +36,11 @@ final class SubscriptionHub: Sendable {
         return id
     }
 
+    /// Read sets watched now.
+    var watchedCount: Int {
+        handlers.withLock { $0.count }
+    }
+
     /// Whether the subscription is still waiting for a change (it has not fired nor been removed).
     func isWatching(_ id: UInt64) -> Bool {
         handlers.withLock { $0[id] != nil }

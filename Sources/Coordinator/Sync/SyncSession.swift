@@ -73,9 +73,11 @@ actor SyncSession {
             case let .add(queryId, udfPath, args, _, _):
                 guard queries[queryId] == nil else { throw SyncSessionEnd("query \(queryId) added twice") }
                 queries[queryId] = LiveQuery(path: CanonicalFunctionPath(udfPath), udfPath: udfPath, args: args.first ?? .object([:]))
+                coordinator.metrics.liveQueries.increment()
                 added.insert(queryId)
             case .remove(let queryId):
                 guard let query = queries.removeValue(forKey: queryId) else { throw SyncSessionEnd("query \(queryId) removed but never added") }
+                coordinator.metrics.liveQueries.decrement()
                 await hub.unwatch(query.subscription.map { [$0] } ?? [])
                 added.remove(queryId)
                 dirty.remove(queryId)
@@ -160,6 +162,7 @@ actor SyncSession {
     func close() async {
         closed = true
         let subscriptions = queries.values.compactMap(\.subscription)
+        coordinator.metrics.liveQueries.decrement(by: Double(queries.count))
         queries = [:]
         mutations = []
         await hub.unwatch(subscriptions)

@@ -1,0 +1,74 @@
+import Prometheus
+import Protocol
+import Synchronization
+
+/// What `GET /metrics` reports, in Prometheus' text format: calls and their latencies per function,
+/// runner pool sizes, sync sessions and their live queries, subscriptions at the storage node,
+/// the query cache, and calls retried after a runner was lost.
+///
+/// The registry is this coordinator's own (not a process-wide default), so tests can read it; the
+/// `converge coordinator` process also routes swift-metrics into it.
+public final class CoordinatorMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    /// Function names come from clients; past this many distinct ones the rest share one label.
+    static let maxFunctionLabels = 1_000
+    private let functionLabels = Mutex<Set<String>>([])
+
+    let syncSessions: Gauge
+    let liveQueries: Gauge
+    let runnerRetries: Counter
+    let queryCacheLookups: Counter
+    let queryCacheExecutions: Counter
+
+    static let durationBuckets: [Duration] = [
+        .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(10),
+    ]
+
+    init() {
+        syncSessions = registry.makeGauge(descriptor: Self.name("sync_sessions", unit: "", help: "Open sync WebSocket sessions."))
+        liveQueries = registry.makeGauge(descriptor: Self.name("live_queries", unit: "", help: "Queries in the query sets of open sync sessions."))
+        runnerRetries = registry.makeCounter(descriptor: Self.name(
+            "runner_retries", unit: "total", help: "Calls sent to another runner because theirs was lost."))
+        queryCacheLookups = registry.makeCounter(descriptor: Self.name(
+            "query_cache_lookups", unit: "total", help: "Query calls at a snapshot, answered by the shared result cache or run."))
+        queryCacheExecutions = registry.makeCounter(descriptor: Self.name(
+            "query_cache_executions", unit: "total", help: "Query executions the shared result cache started."))
+    }
+
+    private static func name(_ metric: String, unit: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "converge", metricName: metric, unitName: unit, helpText: help)
+    }
+
+    /// One call of a function: `outcome` is `success`, `error` (the function threw) or `failed`
+    /// (it could not run: no runner, overloaded, lost).
+    func recordCall(_ path: CanonicalFunctionPath, kind: FunctionKind, outcome: String, duration: Duration) {
+        let function = label(for: path)
+        registry.makeCounter(descriptor: Self.name("function_calls", unit: "total", help: "Function calls by function, kind and outcome."),
+                             labels: [("function", function), ("kind", kind.rawValue), ("outcome", outcome)]).increment()
+        registry.makeDurationHistogram(descriptor: Self.name("function_duration", unit: "seconds", help: "Function call latency at the coordinator."),
+                                       labels: [("function", function), ("kind", kind.rawValue)], buckets: Self.durationBuckets)
+            .record(duration)
+    }
+
+    private func label(for path: CanonicalFunctionPath) -> String {
+        let name = path.displayName
+        return functionLabels.withLock { seen in
+            if seen.contains(name) { return name }
+            guard seen.count < Self.maxFunctionLabels else { return "other" }
+            seen.insert(name)
+            return name
+        }
+    }
+
+    /// The Prometheus text, with the gauges read from current state first.
+    func render(runners: [RunnerPool: Int], storageSubscriptions: Int) -> String {
+        for (pool, count) in runners {
+            registry.makeGauge(descriptor: Self.name("runners", unit: "", help: "Connected runners by pool."),
+                               labels: [("pool", "\(pool)")]).set(Double(count))
+        }
+        registry.makeGauge(descriptor: Self.name("storage_subscriptions", unit: "", help: "Read sets watched at the storage node."))
+            .set(Double(storageSubscriptions))
+        return registry.emitToString()
+    }
+}
