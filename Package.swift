@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
     ],
     targets: [
         // Shared by every process: values, IDs, index keys, frames, messages. No process logic.
@@ -78,6 +79,8 @@ let package = Package(
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         // The client side of the storage protocol, for runners, the coordinator, tests and benchmarks.
@@ -142,7 +145,9 @@ let package = Package(
         .testTarget(name: "StorageNodeTests", dependencies: ["StorageNode", "StorageClient"]),
         // Starts real `converge` processes for the tests that cross process boundaries.
         .target(name: "ConvergeTestSupport", dependencies: ["StorageClient", "Protocol"], path: "Tests/TestSupport"),
-        .testTarget(name: "ClusterTests", dependencies: ["StorageClient", "Protocol", "ConvergeTestSupport"]),
+        .testTarget(name: "ClusterTests", dependencies: [
+            "StorageClient", "Protocol", "ConvergeTestSupport", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(
             name: "FunctionRunnerTests",
             dependencies: ["FunctionRunner", "Coordinator", "StorageClient", "Protocol", "ConvergeTestSupport"],

@@ -14,6 +14,7 @@ public final class Coordinator: Sendable {
     let deployments: DeploymentRegistry
     let queryCache: QueryResultCache
     public let metrics = CoordinatorMetrics()
+    private let userAuth = UserAuthenticator()
     private let logger: Logger
     private let peers = Mutex<[UInt64: FramePeer]>([:])
     private let group = MultiThreadedEventLoopGroup.singleton
@@ -69,6 +70,24 @@ public final class Coordinator: Sendable {
         let deployment = Deployment(bundle: bundle)
         try await deployments.push(deployment)
         return deployment
+    }
+
+    /// The user identity a JWT stands for, checked against the live deployment's auth providers
+    /// (`convex/auth.config.ts`, which a runner reads from the bundle the first time it is needed).
+    func verifyUserToken(_ token: String) async throws -> Value {
+        guard let deployment = await deployments.live else { throw AuthError("nothing has been deployed yet") }
+        let analysis: Value
+        if let known = await deployments.analysis(hash: deployment.hash) {
+            analysis = known
+        } else {
+            analysis = try ConvexJSONReader.decode(try await runners.analyze(deployment.hash))
+            await deployments.setAnalysis(analysis, hash: deployment.hash)
+        }
+        let providers = try AuthProvider.providers(from: analysis)
+        guard !providers.isEmpty else {
+            throw AuthError("No auth providers are configured in convex/auth.config.ts, so user tokens cannot be checked.")
+        }
+        return try await userAuth.identity(token: token, providers: providers)
     }
 
     /// How many query executions the result cache started, and how many calls it served.

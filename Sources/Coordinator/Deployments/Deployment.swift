@@ -20,6 +20,8 @@ public struct Deployment: Sendable {
 actor DeploymentRegistry {
     private(set) var live: Deployment?
     private var byHash: [String: Deployment] = [:]
+    /// What a runner said each bundle defines (`FunctionIsolate.analyze`), once asked.
+    private var analyses: [String: Value] = [:]
     private let file: URL?
 
     init(file: URL?) {
@@ -39,5 +41,13 @@ actor DeploymentRegistry {
 
     func bundle(hash: String) -> String? {
         byHash[hash]?.bundle
+    }
+
+    func analysis(hash: String) -> Value? {
+        analyses[hash]
+    }
+
+    func setAnalysis(_ analysis: Value, hash: String) {
+        analyses[hash] = analysis
     }
 }

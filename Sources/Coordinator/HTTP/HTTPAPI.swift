@@ -28,7 +28,7 @@ struct HTTPAPI: Sendable {
         // Any kind of function; admins only, as on the real server.
         router.post("/api/function") { request, _ in
             await respond {
-                guard try authenticate(request) == .admin else {
+                guard try await authenticate(request).isAdmin else {
                     throw HTTPError(status: .forbidden, code: "Forbidden", message: "/api/function needs an admin key")
                 }
                 return try await call(request, kind: nil, pathInURL: nil)
@@ -42,7 +42,7 @@ struct HTTPAPI: Sendable {
         }
         router.post("/api/converge/push") { request, _ in
             await respond {
-                guard try authenticate(request) == .admin else { throw HTTPError(status: .forbidden, code: "Forbidden", message: "pushing a deployment needs an admin key") }
+                guard try await authenticate(request).isAdmin else { throw HTTPError(status: .forbidden, code: "Forbidden", message: "pushing a deployment needs an admin key") }
                 var body = try await request.body.collect(upTo: 256 << 20)
                 let bundle = body.readString(length: body.readableBytes) ?? ""
                 let deployment = try await coordinator.push(bundle: bundle)
@@ -71,27 +71,44 @@ struct HTTPAPI: Sendable {
         }
     }
 
-    enum Caller: Equatable { case anonymous, admin }
+    /// Who is calling: an admin (may run internal functions), and the user identity functions see.
+    struct Caller {
+        var isAdmin = false
+        var identity: Value?
+    }
 
-    /// `Authorization: Convex <admin key>` (spec §2.3). A missing header is an anonymous call.
-    private func authenticate(_ request: Request) throws -> Caller {
-        guard let header = request.headers[.authorization] else { return .anonymous }
-        guard header.count > 7, header.prefix(7).lowercased() == "convex " else {
-            if header.lowercased().hasPrefix("bearer ") {
-                throw HTTPError(status: .unauthorized, code: "Unauthenticated", message: "user authentication (JWT) is not supported by Converge yet")
+    /// `Authorization: Convex <admin key>` or `Bearer <user JWT>`, else `?adminKey=` (spec §2.3). Without
+    /// any, the call runs anonymously.
+    private func authenticate(_ request: Request) async throws -> Caller {
+        guard let header = request.headers[.authorization] else {
+            guard let key = request.uri.queryParameters["adminKey"] else { return Caller() }
+            try verifyAdminKey(String(key))
+            return Caller(isAdmin: true)
+        }
+        if header.count > 7, header.prefix(7).lowercased() == "bearer " {
+            do {
+                return Caller(identity: try await coordinator.verifyUserToken(String(header.dropFirst(7))))
+            } catch {
+                throw HTTPError(status: .unauthorized, code: "Unauthenticated", message: "\(error)")
             }
+        }
+        guard header.count > 7, header.prefix(7).lowercased() == "convex " else {
             throw HTTPError.badRequest("InvalidAdminKey", "The Authorization header must be `Convex <admin key>` or `Bearer <token>`")
         }
+        try verifyAdminKey(String(header.dropFirst(7)))
+        return Caller(isAdmin: true)
+    }
+
+    private func verifyAdminKey(_ key: String) throws {
         do {
-            _ = try AdminKey(verifying: String(header.dropFirst(7)), instanceName: instanceName, instanceSecret: coordinator.instanceSecret)
+            _ = try AdminKey(verifying: key, instanceName: instanceName, instanceSecret: coordinator.instanceSecret)
         } catch {
             throw HTTPError(status: .unauthorized, code: "BadAdminKey", message: "The provided admin key was invalid for this instance: \(error)")
         }
-        return .admin
     }
 
     private func call(_ request: Request, kind: FunctionKind?, pathInURL: String?) async throws -> Response {
-        let caller = try authenticate(request)
+        let caller = try await authenticate(request)
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: Self.maxBodyBytes)
@@ -132,9 +149,9 @@ struct HTTPAPI: Sendable {
         let resolvedKind: FunctionKind = kind ?? .query
         let result: FunctionResult
         if kind == nil {
-            result = try await runAnyKind(path, args: args, admin: caller == .admin)
+            result = try await runAnyKind(path, args: args, caller: caller)
         } else {
-            result = try await coordinator.run(path, kind: resolvedKind, args: args, allowInternal: caller == .admin)
+            result = try await coordinator.run(path, kind: resolvedKind, args: args, identity: caller.identity, allowInternal: caller.isAdmin)
         }
         return .json(Self.body(result, format: format))
     }
@@ -161,12 +178,12 @@ struct HTTPAPI: Sendable {
     }
 
     /// `/api/run` does not say the kind: run it as a query, and as what the runtime says it is if not.
-    private func runAnyKind(_ path: CanonicalFunctionPath, args: Value, admin: Bool) async throws -> FunctionResult {
-        let result = try await coordinator.run(path, kind: .query, args: args, allowInternal: admin)
+    private func runAnyKind(_ path: CanonicalFunctionPath, args: Value, caller: Caller) async throws -> FunctionResult {
+        let result = try await coordinator.run(path, kind: .query, args: args, identity: caller.identity, allowInternal: caller.isAdmin)
         guard case .failure(let message, _, _) = result.status,
               let kind = FunctionKind.allCases.first(where: { message.hasSuffix("but it is defined as \($0.rawValue.capitalized).") })
         else { return result }
-        return try await coordinator.run(path, kind: kind, args: args, allowInternal: admin)
+        return try await coordinator.run(path, kind: kind, args: args, identity: caller.identity, allowInternal: caller.isAdmin)
     }
 
     static func body(_ result: FunctionResult, format: ValueFormat) -> String {

@@ -85,6 +85,18 @@ actor RunnerDispatch {
         }
     }
 
+    /// Asks a runner (an action runner if there is one: it has the least else to do) what a bundle defines.
+    func analyze(_ hash: String) async throws -> String {
+        let runner = try await reserve(runners.values.contains { $0.pool == .action } ? .action : .db)
+        defer { release(runner.id) }
+        let question = RunnerMessage.analyze(deployment: hash)
+        switch try RunnerMessage(frame: try await runner.peer.ask { question.frame(requestID: $0) }) {
+        case .analysis(let json): return json
+        case .failed(let message): throw CoordinatorError.runner(message)
+        case let other: throw CoordinatorError.runner("unexpected answer \(other.kind)")
+        }
+    }
+
     private func reserve(_ pool: RunnerPool) async throws -> Runner {
         while true {
             let candidates = runners.values.filter { $0.pool == pool && $0.inFlight < $0.capacity }

@@ -102,9 +102,14 @@ actor SyncSession {
             }
             caller = .admin
             identity = actingAs
-        case .user:
-            try await send(SyncServerMessage.authError(error: "user authentication (JWT) is not supported by Converge yet", baseVersion: base, authUpdateAttempted: true).json)
-            throw SyncSessionEnd("user authentication is not supported")
+        case .user(let token):
+            do {
+                identity = try await coordinator.verifyUserToken(token)
+                caller = .anonymous
+            } catch {
+                try await send(SyncServerMessage.authError(error: "\(error)", baseVersion: base, authUpdateAttempted: true).json)
+                throw SyncSessionEnd("invalid user token")
+            }
         }
         await lockTransitions()
         defer { unlockTransitions() }

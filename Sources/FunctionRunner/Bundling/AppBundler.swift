@@ -1,7 +1,8 @@
 import Foundation
 
 /// Bundles a `convex/` folder for the runners: every function module (not `_generated/`, not
-/// `schema.ts`, not files with more than one dot) imported into one entry that installs them, with
+/// `schema.ts`, not files with more than one dot) imported into one entry that installs them, and
+/// the auth providers of `auth.config.ts`, with
 /// `convex/server` and `convex/values` aliased to Converge's runtime library, through Debian's esbuild.
 /// It lives beside the runtime library it aliases; the CLI's deploy uses it.
 public enum AppBundler {
@@ -17,7 +18,15 @@ public enum AppBundler {
             let canonical = module.replacingOccurrences(of: #"\.(ts|tsx|js|jsx|mjs)$"#, with: ".js", options: .regularExpression)
             table.append("\(String(reflecting: canonical)): m\(i)")
         }
-        entry += "installConverge({ \(table.joined(separator: ", ")) });\n"
+        // `auth.config.ts` is not a function module, but its providers are part of the deployment.
+        var config = "{}"
+        if let authConfig = ["auth.config.ts", "auth.config.js"].first(where: {
+            FileManager.default.fileExists(atPath: convexDirectory.appendingPathComponent($0).path)
+        }) {
+            entry += "import authConfig from \(String(reflecting: convexDirectory.appendingPathComponent(authConfig).path));\n"
+            config = "{ auth: authConfig }"
+        }
+        entry += "installConverge({ \(table.joined(separator: ", ")) }, \(config));\n"
         let entryFile = work.appendingPathComponent("entry.ts"), output = work.appendingPathComponent("bundle.js")
         try entry.write(to: entryFile, atomically: true, encoding: .utf8)
         let process = Process()

@@ -104,10 +104,14 @@ public final class RunnerService: Sendable {
     private func serve(_ frame: Frame, peer: FramePeer, storage: StorageClient?, deployments: Deployments) async {
         let answer: RunnerMessage
         do {
-            guard case .run(let call) = try RunnerMessage(frame: frame) else {
-                throw HostError("a runner only takes function calls")
+            switch try RunnerMessage(frame: frame) {
+            case .run(let call):
+                answer = .result(try await execute(call, peer: peer, storage: storage, deployments: deployments))
+            case .analyze(let hash):
+                answer = .analysis(json: try await deployments.isolate(for: hash).analyze())
+            default:
+                throw HostError("a runner only takes function calls and analyses")
             }
-            answer = .result(try await execute(call, peer: peer, storage: storage, deployments: deployments))
         } catch {
             answer = .failed(message: "\(error)")
         }

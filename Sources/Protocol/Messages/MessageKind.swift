@@ -36,8 +36,10 @@ public enum MessageKind: UInt8, Sendable {
     case runFunction = 33
     case fetchBundle = 34
     case actionCall = 35
+    case analyzeBundle = 36
     case runnerRegistered = 80
     case functionResult = 81
     case bundleSource = 82
     case runnerError = 83
+    case bundleAnalysis = 84
 }

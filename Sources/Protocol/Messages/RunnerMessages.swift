@@ -82,11 +82,14 @@ public enum RunnerMessage: Hashable, Sendable {
     case fetchBundle(hash: String)
     /// Runner → coordinator, from an action: `runQuery`, `runMutation` or `runAction`.
     case actionCall(kind: FunctionKind, name: String, args: Value, identity: Value?)
+    /// Coordinator → runner: describe a bundle (its functions and auth providers, as JSON).
+    case analyze(deployment: String)
 
     // Answers.
     case registered
     case result(FunctionResult)
     case bundle(source: String)
+    case analysis(json: String)
     case failed(message: String)
 
     public var kind: MessageKind {
@@ -95,15 +98,17 @@ public enum RunnerMessage: Hashable, Sendable {
         case .run: return .runFunction
         case .fetchBundle: return .fetchBundle
         case .actionCall: return .actionCall
+        case .analyze: return .analyzeBundle
         case .registered: return .runnerRegistered
         case .result: return .functionResult
         case .bundle: return .bundleSource
+        case .analysis: return .bundleAnalysis
         case .failed: return .runnerError
         }
     }
 
     public static func isAnswer(_ kind: UInt8) -> Bool {
-        [MessageKind.runnerRegistered, .functionResult, .bundleSource, .runnerError].map(\.rawValue).contains(kind)
+        [MessageKind.runnerRegistered, .functionResult, .bundleSource, .bundleAnalysis, .runnerError].map(\.rawValue).contains(kind)
     }
 
     public func frame(requestID: UInt64) -> Frame {
@@ -153,6 +158,10 @@ public enum RunnerMessage: Hashable, Sendable {
             body.writeBool(result.readAuth)
         case .bundle(let source):
             body.writeLengthPrefixedString(source)
+        case .analyze(let hash):
+            body.writeLengthPrefixedString(hash)
+        case .analysis(let json):
+            body.writeLengthPrefixedString(json)
         case .failed(let message):
             body.writeLengthPrefixedString(message)
         }
@@ -208,6 +217,10 @@ public enum RunnerMessage: Hashable, Sendable {
                                           commitTs: commitTs, readAuth: try body.readBool()))
         case .bundleSource:
             self = .bundle(source: try body.readLengthPrefixedString())
+        case .analyzeBundle:
+            self = .analyze(deployment: try body.readLengthPrefixedString())
+        case .bundleAnalysis:
+            self = .analysis(json: try body.readLengthPrefixedString())
         case .runnerError:
             self = .failed(message: try body.readLengthPrefixedString())
         default:

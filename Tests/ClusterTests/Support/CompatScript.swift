@@ -15,7 +15,7 @@ enum CompatScript {
         let serveErrors: String
     }
 
-    /// `app` is relative to the repository root. The script gets the URL, an admin key and `arguments`;
+    /// `app` is absolute or relative to the repository root. The script gets the URL, an admin key and `arguments`;
     /// it is terminated after `timeout` seconds, since a client facing a protocol error retries silently.
     static func run(_ script: String, app: String = "examples/chat/convex", arguments: [String] = [], timeout: Double = 90) throws -> Outcome {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("converge-compat-\(UUID().uuidString.prefix(8))")
@@ -27,7 +27,8 @@ enum CompatScript {
         _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
         let serve = Process()
         serve.executableURL = StorageProcess.binary
-        serve.arguments = ["serve", "--data", data.path, "--port", "0", "--deploy", root.appendingPathComponent(app).path]
+        let appPath = app.hasPrefix("/") ? app : root.appendingPathComponent(app).path
+        serve.arguments = ["serve", "--data", data.path, "--port", "0", "--deploy", appPath]
         let output = Pipe()
         serve.standardOutput = output
         serve.standardError = try FileHandle(forWritingTo: errors)

@@ -524,10 +524,10 @@ function findFunction(modules, modulePath, functionName) {
 }
 
 /** Installs the deployment's modules and the entry point the host calls. Called by the generated bundle entry. */
-export function installConverge(modules) {
+export function installConverge(modules, config = {}) {
   globalThis.__converge = {
     modules,
-    /** Describes every function, for the deployment's metadata. */
+    /** Describes the deployment for the coordinator: every function, and the auth providers. */
     analyze() {
       const functions = [];
       for (const [path, module] of Object.entries(modules)) {
@@ -536,7 +536,7 @@ export function installConverge(modules) {
           functions.push({ module: path, name, kind: fn.convergeKind, visibility: fn.isInternal ? "internal" : "public" });
         }
       }
-      return JSON.stringify(functions);
+      return JSON.stringify({ functions, authProviders: config.auth?.providers ?? [] });
     },
     /** Runs one function; settles with the JSON of {value} or {error}, always with the log lines. */
     async invoke(requestJson) {

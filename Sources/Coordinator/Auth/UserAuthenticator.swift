@@ -1,0 +1,178 @@
+import AsyncHTTPClient
+import Foundation
+import JWTKit
+import NIOCore
+import Protocol
+
+/// Turns a user's JWT into the identity functions see through `ctx.auth.getUserIdentity()`: picks the
+/// provider by the token's issuer and audience, checks the signature against the provider's JWKS
+/// (fetched and kept for a while; fetched again when a token names a key it has not seen) and the
+/// token's expiry, then maps the claims the way Convex does.
+actor UserAuthenticator {
+    private struct CachedKeys {
+        let keys: JWTKeyCollection
+        let kids: Set<String>
+        let fetched: ContinuousClock.Instant
+    }
+
+    private var keysByURL: [String: CachedKeys] = [:]
+    private let keepKeys: Duration
+    private let httpClient: HTTPClient
+
+    init(keepKeys: Duration = .seconds(600), httpClient: HTTPClient = .shared) {
+        self.keepKeys = keepKeys
+        self.httpClient = httpClient
+    }
+
+    func identity(token: String, providers: [AuthProvider]) async throws -> Value {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let header = Self.jsonPart(parts[0]), let claims = Self.jsonPart(parts[1]) else {
+            throw AuthError("Could not parse JWT payload. Check that the token is a valid JWT format.")
+        }
+        guard case .string(let issuer)? = claims["iss"], case .string(let subject)? = claims["sub"] else {
+            throw AuthError("The JWT is missing its `iss` or `sub` claim.")
+        }
+        let audiences: [String]
+        switch claims["aud"] {
+        case .string(let one)?: audiences = [one]
+        case .array(let many)?: audiences = many.compactMap { if case .string(let s) = $0 { return s } else { return nil } }
+        default: audiences = []
+        }
+        let algorithm: String? = if case .string(let alg)? = header["alg"] { alg } else { nil }
+        guard let provider = providers.first(where: { provider in
+            Self.sameIssuer(provider.issuer, issuer)
+                && (provider.applicationID.map(audiences.contains) ?? true)
+                && { if case .customJwt(_, _, let wanted, _) = provider { return wanted == algorithm } else { return true } }()
+        }) else {
+            let configured = providers.map { "issuer \($0.issuer) with application ID \($0.applicationID ?? "(any)")" }.joined(separator: ", ")
+            throw AuthError("No auth provider found matching the given token (issuer \(issuer), audience \(audiences)). "
+                + "Check that your JWT's issuer and audience match one of your configured providers: [\(configured)]")
+        }
+        let kid: String? = if case .string(let k)? = header["kid"] { k } else { nil }
+        let keys = try await keys(for: provider, kid: kid)
+        do {
+            _ = try await keys.verify(token, as: ExpiryClaims.self, iteratingKeys: kid == nil)
+        } catch {
+            throw AuthError("Could not verify token claim. Check that the token signature is valid and the token hasn't expired. (\(error))")
+        }
+        return Self.identity(claims: claims, issuer: issuer, subject: subject)
+    }
+
+    // MARK: Keys
+
+    private func keys(for provider: AuthProvider, kid: String?) async throws -> JWTKeyCollection {
+        switch provider {
+        case .oidc(let domain, _):
+            let discovery = try await fetchJSON(Self.trimmingSlash(domain) + "/.well-known/openid-configuration")
+            guard case .string(let jwksURL)? = discovery["jwks_uri"] else {
+                throw AuthError("The OpenID configuration of \(domain) has no jwks_uri")
+            }
+            return try await keySet(at: jwksURL, kid: kid)
+        case .customJwt(_, let jwks, _, _):
+            return try await keySet(at: jwks, kid: kid)
+        }
+    }
+
+    private func keySet(at url: String, kid: String?) async throws -> JWTKeyCollection {
+        if let cached = keysByURL[url], ContinuousClock.now - cached.fetched < keepKeys, kid.map(cached.kids.contains) ?? true {
+            return cached.keys
+        }
+        let json = try await fetchText(url)
+        let keys = JWTKeyCollection()
+        do {
+            try await keys.add(jwksJSON: json)
+        } catch {
+            throw AuthError("The JWKS at \(url.prefix(80)) could not be read: \(error)")
+        }
+        var kids = Set<String>()
+        if case .array(let entries)? = (try? ConvexJSONReader.decode(json))?["keys"] {
+            for entry in entries { if case .string(let k)? = entry["kid"] { kids.insert(k) } }
+        }
+        keysByURL[url] = CachedKeys(keys: keys, kids: kids, fetched: .now)
+        return keys
+    }
+
+    private func fetchJSON(_ url: String) async throws -> Value {
+        do {
+            return try ConvexJSONReader.decode(try await fetchText(url))
+        } catch let error as AuthError {
+            throw error
+        } catch {
+            throw AuthError("\(url) did not return JSON: \(error)")
+        }
+    }
+
+    /// The body at an http(s) URL, or the content of a `data:` URI (customJwt allows those for JWKS).
+    private func fetchText(_ url: String) async throws -> String {
+        if url.hasPrefix("data:") {
+            guard let comma = url.firstIndex(of: ",") else { throw AuthError("malformed data: URI for the JWKS") }
+            let meta = url[url.index(url.startIndex, offsetBy: 5)..<comma], payload = String(url[url.index(after: comma)...])
+            if meta.hasSuffix(";base64") {
+                guard let data = Data(base64Encoded: payload) else { throw AuthError("the JWKS data: URI is not valid base64") }
+                return String(decoding: data, as: UTF8.self)
+            }
+            return payload.removingPercentEncoding ?? payload
+        }
+        do {
+            let response = try await httpClient.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+            guard response.status == .ok else { throw AuthError("\(url) answered \(response.status.code)") }
+            let body = try await response.body.collect(upTo: 1 << 20)
+            return String(buffer: body)
+        } catch let error as AuthError {
+            throw error
+        } catch {
+            throw AuthError("Could not fetch \(url): \(error)")
+        }
+    }
+
+    // MARK: Claims
+
+    private static func jsonPart(_ part: Substring) -> Value? {
+        var base64 = part.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64), let value = try? ConvexJSONReader.decode(Array(data)), case .object = value else { return nil }
+        return value
+    }
+
+    private static func trimmingSlash(_ url: String) -> String {
+        url.hasSuffix("/") ? String(url.dropLast()) : url
+    }
+
+    private static func sameIssuer(_ configured: String, _ claimed: String) -> Bool {
+        trimmingSlash(configured) == trimmingSlash(claimed)
+    }
+
+    /// OpenID standard claims get Convex's camelCase names; other claims keep theirs.
+    static let standardClaims: [String: String] = [
+        "name": "name", "given_name": "givenName", "family_name": "familyName", "nickname": "nickname",
+        "preferred_username": "preferredUsername", "profile": "profileUrl", "picture": "pictureUrl", "email": "email",
+        "email_verified": "emailVerified", "gender": "gender", "birthdate": "birthday", "zoneinfo": "timezone",
+        "locale": "language", "phone_number": "phoneNumber", "phone_number_verified": "phoneNumberVerified",
+        "address": "address", "updated_at": "updatedAt",
+    ]
+    static let registeredClaims: Set<String> = ["iss", "sub", "aud", "exp", "iat", "nbf", "jti"]
+
+    static func identity(claims: Value, issuer: String, subject: String) -> Value {
+        var fields: [String: Value] = [
+            "tokenIdentifier": .string("\(issuer)|\(subject)"),
+            "subject": .string(subject),
+            "issuer": .string(issuer),
+        ]
+        guard case .object(let all) = claims else { return .object(fields) }
+        for (name, value) in all where !registeredClaims.contains(name) {
+            fields[standardClaims[name] ?? name] = value
+        }
+        return .object(fields)
+    }
+}
+
+/// The claims every accepted token must satisfy whatever else it carries: not expired, not early.
+private struct ExpiryClaims: JWTPayload {
+    var exp: ExpirationClaim?
+    var nbf: NotBeforeClaim?
+
+    func verify(using algorithm: some JWTAlgorithm) async throws {
+        try exp?.verifyNotExpired()
+        try nbf?.verifyNotBefore()
+    }
+}

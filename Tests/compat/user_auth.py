@@ -1,0 +1,63 @@
+"""User JWTs (`set_auth`) against `converge serve` with Tests/ClusterTests/Fixtures/auth, whose auth.config.ts
+names an OIDC issuer served by the test and a customJwt provider with an inline JWKS.
+
+Run as: python user_auth.py URL ADMIN_KEY ISSUER OIDC_TOKEN CUSTOM_TOKEN EXPIRED WRONG_AUDIENCE FORGED
+"""
+import sys
+
+from convex import ConvexClient
+from convex.http_client import ConvexHttpClient
+from review_ws import Closed, connect
+
+url, admin_key, issuer, oidc, custom, expired, wrong_audience, forged = sys.argv[1:9]
+
+http = ConvexHttpClient(url)
+assert http.query("whoami:me") is None, "no token, no identity"
+
+http.set_auth(oidc)
+me = http.query("whoami:me")
+assert me["tokenIdentifier"] == f"{issuer}|user-1", me
+assert me["subject"] == "user-1" and me["issuer"] == issuer, me
+assert me["name"] == "Ada" and me["email"] == "ada@example.com" and me["emailVerified"] is True, me
+assert me["pictureUrl"] == "https://example.com/ada.png", "OpenID claims get Convex's names"
+assert me["team"] == "blue", "custom claims pass through"
+assert "exp" not in me and "aud" not in me, me
+
+http.set_auth(custom)
+them = http.query("whoami:me")
+assert them["tokenIdentifier"] == "https://custom.example|user-2", them
+
+for token, why in [(expired, "hasn't expired"), (wrong_audience, "No auth provider found"), (forged, "signature")]:
+    client = ConvexHttpClient(url)
+    client.set_auth(token)
+    try:
+        client.query("whoami:me")
+        raise AssertionError(f"a bad token was accepted ({why})")
+    except AssertionError:
+        raise
+    except Exception as error:
+        assert "401" in str(error) and why in str(error), str(error)
+
+live = ConvexClient(url)
+live.set_auth(oidc)
+assert live.query("whoami:me")["name"] == "Ada", "the sync protocol's Authenticate User"
+live.set_auth(custom)
+assert live.query("whoami:me")["subject"] == "user-2", "a new identity on the same socket"
+live.clear_auth()
+assert live.query("whoami:me") is None
+
+# A bad token on the socket: AuthError (not FatalError), then the socket closes.
+ws = connect(url)
+ws.send({"type": "Authenticate", "baseVersion": 0, "tokenType": "User", "value": forged})
+messages = []
+try:
+    while True:
+        message = ws.recv(timeout=10)
+        if message["type"] != "Ping":
+            messages.append(message)
+except Closed:
+    pass
+assert [m["type"] for m in messages] == ["AuthError"], messages
+assert messages[0]["authUpdateAttempted"] is True and messages[0]["baseVersion"] == 0, messages
+
+print("user auth: all checks passed")
