@@ -122,12 +122,26 @@ public final class Coordinator: Sendable {
             let result = try await dispatch(path, kind: kind, args: args, identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs)
             let outcome: String
             if case .success = result.status { outcome = "success" } else { outcome = "error" }
-            metrics.recordCall(path, kind: kind, outcome: outcome, duration: ContinuousClock.now - start)
+            metrics.recordCall(path.displayName, kind: kind.rawValue, outcome: outcome, duration: ContinuousClock.now - start)
             return result
         } catch {
-            metrics.recordCall(path, kind: kind, outcome: "failed", duration: ContinuousClock.now - start)
+            metrics.recordCall(path.displayName, kind: kind.rawValue, outcome: "failed", duration: ContinuousClock.now - start)
             throw error
         }
+    }
+
+    /// Runs an HTTP action of the live deployment on an action runner; `http` is the request as
+    /// `RunFunction.http` describes it. The result's value is `{status, headers, body}`.
+    func runHTTPAction(_ http: Value, identity: Value?) async throws -> FunctionResult {
+        let start = ContinuousClock.now
+        var outcome = "failed"
+        defer { metrics.recordCall("http", kind: "httpAction", outcome: outcome, duration: ContinuousClock.now - start) }
+        guard let deployment = await deployments.live else { throw CoordinatorError.noDeployment }
+        let call = RunFunction(deployment: deployment.hash, module: "http.js", function: "default", kind: .action, args: .object([:]),
+                               identity: identity, http: http)
+        let result = try await runners.call(call, pool: .action)
+        if case .success = result.status { outcome = "success" } else { outcome = "error" }
+        return result
     }
 
     /// The Prometheus text of `GET /metrics`.

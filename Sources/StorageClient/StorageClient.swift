@@ -113,6 +113,15 @@ public final class StorageClient: Sendable {
         return result
     }
 
+    /// The outcome of an earlier commit under `key`, if one happened.
+    public func receipt(_ key: IdempotencyKey) async throws -> (ts: Timestamp, outcome: [UInt8])? {
+        switch try await request(.receipt(key)) {
+        case .done: return nil
+        case let .commit(.alreadyCommitted(ts, outcome)): return (ts, outcome)
+        default: throw unexpected("receipt")
+        }
+    }
+
     public func subscribe(_ subscription: SubscribeRequest) async throws {
         guard case .done = try await request(.subscribe(subscription)) else { throw unexpected("subscribe") }
     }

@@ -99,6 +99,8 @@ public final class StorageNode: Sendable {
             return .scanPage(try await self.scan(scan))
         case .commit(let commit):
             return .commit(try await self.commit(commit))
+        case .receipt(let key):
+            return try await committer.earlierCommit(key).map(StorageResponse.commit) ?? .done
         case .subscribe(let subscription):
             try checkReadSetSize(subscription.readSet)
             try await committer.subscribe(connection: connection, subscription)

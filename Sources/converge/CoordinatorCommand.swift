@@ -19,6 +19,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: "Port for the HTTP API (0 picks a free one).")
     var port = 3210
 
+    @Option(help: "Port for the deployment's HTTP actions, its site URL (0 picks a free one).")
+    var sitePort = 3211
+
     @Option(help: "The storage node, for live queries' subscriptions: tcp://HOST:PORT or unix:///PATH.")
     var storage: String
 
@@ -51,9 +54,22 @@ struct CoordinatorCommand: AsyncParsableCommand {
         var runnersAt = runnerEndpoint
         if case let .tcp(h, _) = runnerEndpoint, let p = bound?.port { runnersAt = .tcp(host: h, port: p) }
         let announcedRunners = runnersAt
-        try await coordinator.serveHTTP(host: host, port: port, instanceName: instanceName) { [host] httpPort in
-            // Supervisors and tests wait for these lines; written unbuffered.
-            FileHandle.standardOutput.write(Data("coordinator runners on \(announcedRunners)\ncoordinator listening on http://\(host):\(httpPort)\n".utf8))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            // Supervisors and tests wait for these lines; written unbuffered. The site comes up first.
+            let siteUp = AsyncStream.makeStream(of: Void.self)
+            group.addTask { [host, sitePort] in
+                try await coordinator.serveHTTPActions(host: host, port: sitePort) { bound in
+                    FileHandle.standardOutput.write(Data("coordinator site on http://\(host):\(bound)\n".utf8))
+                    siteUp.continuation.finish()
+                }
+            }
+            for await _ in siteUp.stream {}
+            group.addTask { [host, port, instanceName] in
+                try await coordinator.serveHTTP(host: host, port: port, instanceName: instanceName) { httpPort in
+                    FileHandle.standardOutput.write(Data("coordinator runners on \(announcedRunners)\ncoordinator listening on http://\(host):\(httpPort)\n".utf8))
+                }
+            }
+            try await group.next()
         }
     }
 }

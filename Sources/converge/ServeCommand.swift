@@ -20,6 +20,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port of the HTTP API (0 picks a free one).")
     var port = 3210
 
+    @Option(help: "Port of the deployment's HTTP actions, its site URL (0 picks a free one).")
+    var sitePort = 3211
+
     @Option(help: "Database runner processes.")
     var runners = 1
 
@@ -51,12 +54,13 @@ struct ServeCommand: AsyncParsableCommand {
 
         // A restarted coordinator must come back on the same port, or clients could not reconnect.
         let httpPort = port == 0 ? try Self.freePort(host: host) : port
+        let siteHTTPPort = sitePort == 0 ? try Self.freePort(host: host) : sitePort
         let storageSocket = directory.appendingPathComponent("storage.sock").path
         let runnerSocket = directory.appendingPathComponent("runners.sock").path
         let storage = ChildProcess(name: "storage", arguments: [
             "storage", "--data-dir", directory.path, "--listen", "unix://\(storageSocket)", "--instance-secret", secretHex])
         let coordinator = ChildProcess(name: "coordinator", arguments: [
-            "coordinator", "--host", host, "--port", String(httpPort), "--runners", "unix://\(runnerSocket)", "--storage", "unix://\(storageSocket)",
+            "coordinator", "--host", host, "--port", String(httpPort), "--site-port", String(siteHTTPPort), "--runners", "unix://\(runnerSocket)", "--storage", "unix://\(storageSocket)",
             "--instance-name", name, "--instance-secret", secretHex,
             "--deployment-file", directory.appendingPathComponent("deployment.js").path])
         var children = [storage, coordinator]
@@ -79,7 +83,7 @@ struct ServeCommand: AsyncParsableCommand {
 
         let adminKey = try AdminKey(instanceName: name, issuedSeconds: UInt64(Date().timeIntervalSince1970)).encoded(instanceSecret: secret)
         // Tests and scripts read these lines.
-        FileHandle.standardOutput.write(Data("Converge is running at \(url)\nadmin key: \(adminKey)\n".utf8))
+        FileHandle.standardOutput.write(Data("Converge is running at \(url)\nHTTP actions at http://\(host):\(siteHTTPPort)\nadmin key: \(adminKey)\n".utf8))
         if let deploy {
             try await DeploymentPush.push(directory: deploy, url: url, adminKey: adminKey)
             FileHandle.standardOutput.write(Data("deployed \(deploy)\n".utf8))

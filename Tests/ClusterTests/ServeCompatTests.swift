@@ -26,6 +26,10 @@ final class ServeCompatTests: XCTestCase {
         try runCompatScript("metrics.py")
     }
 
+    func testHTTPActionsOnTheSiteURL() throws {
+        try runCompatScript("http_actions.py")
+    }
+
     private func runCompatScript(_ script: String, _ arguments: String...) throws {
         let outcome = try CompatScript.run(script, arguments: arguments)
         XCTAssertEqual(outcome.status, 0, outcome.report)

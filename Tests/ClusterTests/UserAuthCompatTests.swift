@@ -9,7 +9,8 @@ import XCTest
 final class UserAuthCompatTests: XCTestCase {
     func testUserTokensFromOIDCAndCustomJWTProviders() throws {
         let key = P256.Signing.PrivateKey(), stranger = P256.Signing.PrivateKey()
-        let jwks = Self.jwks(key.publicKey, kid: "k1")
+        // The issuer's key set leaves out `alg`, as some do: a token must not be able to choose it.
+        let jwks = Self.jwks(key.publicKey, kid: "k1", alg: nil)
         let site = try Self.temporaryDirectory("converge-oidc")
         let app = try Self.temporaryDirectory("converge-auth-app")
         defer {
@@ -39,7 +40,7 @@ final class UserAuthCompatTests: XCTestCase {
         let fixture = CompatScript.root.appendingPathComponent("Tests/ClusterTests/Fixtures/auth/convex")
         let convex = app.appendingPathComponent("convex")
         try FileManager.default.copyItem(at: fixture, to: convex)
-        let inline = "data:text/plain;charset=utf-8;base64," + Data(jwks.utf8).base64EncodedString()
+        let inline = "data:text/plain;charset=utf-8;base64," + Data(Self.jwks(key.publicKey, kid: "k1", alg: "ES256").utf8).base64EncodedString()
         try """
             export default {
               providers: [
@@ -59,6 +60,9 @@ final class UserAuthCompatTests: XCTestCase {
             Self.token(ada.merging(["exp": now - 60]) { $1 }, key: key, kid: "k1"),
             Self.token(ada.merging(["aud": "someone-else"]) { $1 }, key: key, kid: "k1"),
             Self.token(ada, key: stranger, kid: "k1"),
+            Self.token(ada.merging(["tokenIdentifier": "evil|victim", "subject": "victim"]) { $1 }, key: key, kid: "k1"),
+            Self.token(ada.filter { $0.key != "exp" }, key: key, kid: "k1"),
+            Self.token(ada, key: key, kid: "k1", headerAlg: "RS256"),
         ]
         let outcome = try CompatScript.run("user_auth.py", app: convex.path, arguments: [issuer] + tokens)
         XCTAssertEqual(outcome.status, 0, outcome.report + outcome.serveErrors)
@@ -70,13 +74,15 @@ final class UserAuthCompatTests: XCTestCase {
             .replacingOccurrences(of: "=", with: "")
     }
 
-    private static func jwks(_ key: P256.Signing.PublicKey, kid: String) -> String {
+    private static func jwks(_ key: P256.Signing.PublicKey, kid: String, alg: String?) -> String {
         let raw = key.rawRepresentation // x || y
-        return #"{"keys":[{"kty":"EC","crv":"P-256","alg":"ES256","use":"sig","kid":"\#(kid)","x":"\#(base64URL(raw.prefix(32)))","y":"\#(base64URL(raw.suffix(32)))"}]}"#
+        let algField = alg.map { #""alg":"\#($0)","# } ?? ""
+        return #"{"keys":[{"kty":"EC","crv":"P-256",\#(algField)"use":"sig","kid":"\#(kid)","x":"\#(base64URL(raw.prefix(32)))","y":"\#(base64URL(raw.suffix(32)))"}]}"#
     }
 
-    private static func token(_ claims: [String: Any], key: P256.Signing.PrivateKey, kid: String) throws -> String {
-        let header = base64URL(try JSONSerialization.data(withJSONObject: ["alg": "ES256", "typ": "JWT", "kid": kid]))
+    /// An ES256 token; `headerAlg` lies about the algorithm in the header (the signature stays ES256).
+    private static func token(_ claims: [String: Any], key: P256.Signing.PrivateKey, kid: String, headerAlg: String = "ES256") throws -> String {
+        let header = base64URL(try JSONSerialization.data(withJSONObject: ["alg": headerAlg, "typ": "JWT", "kid": kid]))
         let payload = base64URL(try JSONSerialization.data(withJSONObject: claims))
         let signature = try key.signature(for: Data("\(header).\(payload)".utf8)).rawRepresentation
         return "\(header).\(payload).\(base64URL(signature))"

@@ -27,7 +27,7 @@ final class ExecutionTests: XCTestCase {
         let key = IdempotencyKey.random()
         let request = AppHarness.request("messages:sendLogged", ["body": "once"], kind: .mutation)
         let first = try await app.executor.runMutation(request, idempotencyKey: key)
-        let second = try await app.executor.runMutation(request, idempotencyKey: key.retried)
+        let second = try await app.executor.runMutation(request, idempotencyKey: key, isRetry: true)
         let id = try app.value(first.outcome)
         XCTAssertEqual(try app.value(second.outcome), id, "the retry answers the first insert's ID")
         XCTAssertEqual(second.outcome.logLines, first.outcome.logLines)
@@ -37,6 +37,23 @@ final class ExecutionTests: XCTestCase {
         XCTAssertEqual(list.arrayValue.count, 1, "inserted once")
         let other = try await app.executor.runMutation(request, idempotencyKey: .random())
         XCTAssertNotEqual(try app.value(other.outcome), id, "another key is another mutation")
+    }
+
+    /// The first attempt committed, then its runner died; running it again would throw ("taken"). The
+    /// retry must answer the first attempt's result, and a retry whose first attempt never committed runs.
+    func testARetryAnswersTheCommittedAttemptInsteadOfRunningAgain() async throws {
+        try await app.start()
+        let key = IdempotencyKey.random()
+        let request = AppHarness.request("messages:claimOnce", ["body": "x"], kind: .mutation)
+        let first = try await app.executor.runMutation(request, idempotencyKey: key)
+        let retry = try await app.executor.runMutation(request, idempotencyKey: key, isRetry: true)
+        XCTAssertEqual(try app.value(retry.outcome), try app.value(first.outcome))
+        XCTAssertEqual(retry.commitTs, first.commitTs)
+        let fresh = try await app.executor.runMutation(AppHarness.request("messages:claimOnce", ["body": "y"], kind: .mutation),
+                                                       idempotencyKey: .random(), isRetry: true)
+        XCTAssertNotNil(fresh.commitTs, "nothing committed under that key before, so it ran")
+        let list = try await app.queryValue("messages:list")
+        XCTAssertEqual(list.arrayValue.count, 2)
     }
 
     func testThrownErrorCarriesMessageAndStackButNoData() async throws {

@@ -60,11 +60,12 @@ final class StorageMessageCodecTests: XCTestCase {
             ])),
             .commit(CommitRequest(beginTs: 0, readSet: ReadSet(), writes: [])),
             .commit(CommitRequest(beginTs: 5, readSet: ReadSet(), writes: [],
-                                  receipt: CommitReceipt(key: IdempotencyKey(bytes: Array(0..<16), isRetry: true), outcome: [1, 2]))),
+                                  receipt: CommitReceipt(key: IdempotencyKey(bytes: Array(0..<16)), outcome: [1, 2]))),
             .subscribe(SubscribeRequest(id: 7, ts: 1234, readSet: sampleReadSet)),
             .subscribe(SubscribeRequest(id: .max, ts: 0, readSet: ReadSet())),
             .unsubscribe(ids: [1, 2, 300, .max, 0]),
             .unsubscribe(ids: []),
+            .receipt(IdempotencyKey(bytes: [7, 7, 7])),
         ]
     }
 
@@ -150,7 +151,7 @@ final class StorageMessageCodecTests: XCTestCase {
     func testEveryRequestAndResponseKindIsCovered() {
         let requestKinds = Set(allRequests.map(\.kind.rawValue))
         let responseKinds = Set(allResponses.map(\.kind.rawValue))
-        XCTAssertEqual(requestKinds, [10, 11, 12, 13, 14, 15, 16, 17, 18, 19])
+        XCTAssertEqual(requestKinds, [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20])
         XCTAssertEqual(responseKinds, [64, 65, 66, 67, 68, 69, 70, 71, 72, 96])
     }
 
@@ -212,7 +213,7 @@ final class StorageMessageCodecTests: XCTestCase {
     // MARK: Kinds
 
     func testUnknownKindsThrowUnknownMessageKind() {
-        for kind: UInt8 in [0, 4, 9, 20, 63, 73, 95, 97, 200, 255] {
+        for kind: UInt8 in [0, 4, 9, 21, 63, 73, 95, 97, 200, 255] {
             let frame = Frame(kind: kind, requestID: 1, body: ByteBuffer())
             XCTAssertThrowsError(try StorageRequest(frame: frame), equalTo: ProtocolError.unknownMessageKind(kind))
             XCTAssertThrowsError(try StorageResponse(frame: frame), equalTo: ProtocolError.unknownMessageKind(kind))

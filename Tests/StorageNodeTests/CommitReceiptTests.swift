@@ -46,7 +46,7 @@ final class CommitReceiptTests: XCTestCase {
         }
         try await t.reopen()
         let (id, again) = insertWrite(table, ["n": 1.0], begin: ts)
-        let retry = try await t.commit(begin: ts, writes: again, receipt: CommitReceipt(key: key.retried, outcome: [8]))
+        let retry = try await t.commit(begin: ts, writes: again, receipt: CommitReceipt(key: key, outcome: [8]))
         XCTAssertEqual(retry, .alreadyCommitted(ts: ts, outcome: [7]))
         let absent = try await t.get(id)
         XCTAssertNil(absent)
@@ -68,7 +68,7 @@ final class CommitReceiptTests: XCTestCase {
         let current = try await t.require(id, at: now)
         let retry = try await t.commit(begin: now, reads: ReadSet.point(id, byID: byID),
                                        writes: [DocumentWrite(id: id, value: TestNode.withFields(current.value, ["n": 2.0]))],
-                                       receipt: CommitReceipt(key: key.retried, outcome: [2]))
+                                       receipt: CommitReceipt(key: key, outcome: [2]))
         guard case .committed = retry else { return XCTFail("\(retry)") }
     }
 
@@ -89,7 +89,7 @@ final class CommitReceiptTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(deleted, 1)
         try await t.reopen()
         let (id, again) = insertWrite(table, ["n": 1.0], begin: ts)
-        let retry = try await t.commit(begin: ts, writes: again, receipt: CommitReceipt(key: key.retried, outcome: [8]))
+        let retry = try await t.commit(begin: ts, writes: again, receipt: CommitReceipt(key: key, outcome: [8]))
         guard case .committed = retry else { return XCTFail("a forgotten receipt cannot stop a commit: \(retry)") }
         let inserted = try await t.get(id)
         XCTAssertNotNil(inserted)
@@ -122,7 +122,7 @@ final class CommitReceiptTests: XCTestCase {
         let secondDone = Atomic<Bool>(false)
         let second = Task {
             let response = await node.handle(.commit(CommitRequest(beginTs: begin, readSet: ReadSet(), writes: secondWrites,
-                                                                   receipt: CommitReceipt(key: key.retried, outcome: [2]))), connection: 2)
+                                                                   receipt: CommitReceipt(key: key, outcome: [2]))), connection: 2)
             secondDone.store(true, ordering: .relaxed)
             return response
         }

@@ -1,7 +1,7 @@
 """User JWTs (`set_auth`) against `converge serve` with Tests/ClusterTests/Fixtures/auth, whose auth.config.ts
 names an OIDC issuer served by the test and a customJwt provider with an inline JWKS.
 
-Run as: python user_auth.py URL ADMIN_KEY ISSUER OIDC_TOKEN CUSTOM_TOKEN EXPIRED WRONG_AUDIENCE FORGED
+Run as: python user_auth.py URL ADMIN_KEY ISSUER OIDC CUSTOM EXPIRED WRONG_AUDIENCE FORGED CLAIMS_OVERRIDE NO_EXP WRONG_ALG
 """
 import sys
 
@@ -9,7 +9,7 @@ from convex import ConvexClient
 from convex.http_client import ConvexHttpClient
 from review_ws import Closed, connect
 
-url, admin_key, issuer, oidc, custom, expired, wrong_audience, forged = sys.argv[1:9]
+url, admin_key, issuer, oidc, custom, expired, wrong_audience, forged, claims_override, no_exp, wrong_alg = sys.argv[1:12]
 
 http = ConvexHttpClient(url)
 assert http.query("whoami:me") is None, "no token, no identity"
@@ -27,7 +27,14 @@ http.set_auth(custom)
 them = http.query("whoami:me")
 assert them["tokenIdentifier"] == "https://custom.example|user-2", them
 
-for token, why in [(expired, "hasn't expired"), (wrong_audience, "No auth provider found"), (forged, "signature")]:
+http.set_auth(claims_override)
+spoofed = http.query("whoami:me")
+assert spoofed["tokenIdentifier"] == f"{issuer}|user-1" and spoofed["subject"] == "user-1", "claims cannot replace identity fields"
+
+# The wrong-algorithm token (an ES256 signature under an RS256 header) comes first: it must not
+# change how the issuer's key (which names no algorithm) checks the tokens after it.
+for token, why in [(wrong_alg, "algorithm"), (expired, "hasn't expired"), (wrong_audience, "No auth provider found"),
+                   (forged, "signature"), (no_exp, "exp")]:
     client = ConvexHttpClient(url)
     client.set_auth(token)
     try:
@@ -37,6 +44,9 @@ for token, why in [(expired, "hasn't expired"), (wrong_audience, "No auth provid
         raise
     except Exception as error:
         assert "401" in str(error) and why in str(error), str(error)
+
+http.set_auth(oidc)
+assert http.query("whoami:me")["name"] == "Ada", "the issuer's key still checks ES256 tokens"
 
 live = ConvexClient(url)
 live.set_auth(oidc)

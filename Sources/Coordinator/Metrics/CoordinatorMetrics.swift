@@ -42,18 +42,17 @@ public final class CoordinatorMetrics: Sendable {
 
     /// One call of a function: `outcome` is `success`, `error` (the function threw) or `failed`
     /// (it could not run: no runner, overloaded, lost).
-    func recordCall(_ path: CanonicalFunctionPath, kind: FunctionKind, outcome: String, duration: Duration) {
-        let function = label(for: path)
+    func recordCall(_ function: String, kind: String, outcome: String, duration: Duration) {
+        let function = label(for: function)
         registry.makeCounter(descriptor: Self.name("function_calls", unit: "total", help: "Function calls by function, kind and outcome."),
-                             labels: [("function", function), ("kind", kind.rawValue), ("outcome", outcome)]).increment()
+                             labels: [("function", function), ("kind", kind), ("outcome", outcome)]).increment()
         registry.makeDurationHistogram(descriptor: Self.name("function_duration", unit: "seconds", help: "Function call latency at the coordinator."),
-                                       labels: [("function", function), ("kind", kind.rawValue)], buckets: Self.durationBuckets)
+                                       labels: [("function", function), ("kind", kind)], buckets: Self.durationBuckets)
             .record(duration)
     }
 
-    private func label(for path: CanonicalFunctionPath) -> String {
-        let name = path.displayName
-        return functionLabels.withLock { seen in
+    private func label(for name: String) -> String {
+        functionLabels.withLock { seen in
             if seen.contains(name) { return name }
             guard seen.count < Self.maxFunctionLabels else { return "other" }
             seen.insert(name)

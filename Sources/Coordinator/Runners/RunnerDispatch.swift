@@ -66,21 +66,25 @@ actor RunnerDispatch {
         while true {
             let runner = try await reserve(pool)
             defer { release(runner.id) }
+            let frame: Frame
             do {
                 let message = RunnerMessage.run(run)
-                let answer = try RunnerMessage(frame: try await runner.peer.ask { message.frame(requestID: $0) })
-                switch answer {
-                case .result(let result): return result
-                case .failed(let message): throw CoordinatorError.runner(message)
-                default: throw CoordinatorError.runner("unexpected answer \(answer.kind)")
-                }
-            } catch let error as ProtocolError {
+                frame = try await runner.peer.ask { message.frame(requestID: $0) }
+            } catch {
+                // The connection failed under the call (a closed channel, a reset): the runner is lost.
                 remove(id: runner.id)
                 attempts += 1
                 guard run.kind != .action, attempts < 3 else { throw CoordinatorError.runnerLost("\(error)") }
-                run.idempotencyKey = run.idempotencyKey?.retried
+                run.isRetry = true
                 retries += 1
                 metrics.runnerRetries.increment()
+                continue
+            }
+            let answer = try RunnerMessage(frame: frame)
+            switch answer {
+            case .result(let result): return result
+            case .failed(let message): throw CoordinatorError.runner(message)
+            default: throw CoordinatorError.runner("unexpected answer \(answer.kind)")
             }
         }
     }

@@ -60,6 +60,7 @@ actor QueryResultCache {
         } catch {
             // A failed run (a lost runner, say) is not remembered; the next caller runs it again.
             forget(mine)
+            order.removeAll { $0 == mine }
             throw error
         }
     }

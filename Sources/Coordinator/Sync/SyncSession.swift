@@ -35,6 +35,8 @@ actor SyncSession {
     private var mutationWorker: Task<Void, Never>?
     private var closed = false
     private var rerunQueued = false
+    /// What this session has added to the live-queries gauge.
+    private var countedQueries = 0
 
     init(coordinator: Coordinator, hub: SubscriptionHub, instanceName: String, send: @escaping @Sendable (String) async throws -> Void) {
         self.coordinator = coordinator
@@ -73,17 +75,16 @@ actor SyncSession {
             case let .add(queryId, udfPath, args, _, _):
                 guard queries[queryId] == nil else { throw SyncSessionEnd("query \(queryId) added twice") }
                 queries[queryId] = LiveQuery(path: CanonicalFunctionPath(udfPath), udfPath: udfPath, args: args.first ?? .object([:]))
-                coordinator.metrics.liveQueries.increment()
                 added.insert(queryId)
             case .remove(let queryId):
                 guard let query = queries.removeValue(forKey: queryId) else { throw SyncSessionEnd("query \(queryId) removed but never added") }
-                coordinator.metrics.liveQueries.decrement()
                 await hub.unwatch(query.subscription.map { [$0] } ?? [])
                 added.remove(queryId)
                 dirty.remove(queryId)
                 removed.append(queryId)
             }
         }
+        countLiveQueries()
         // The version moves with the Transition that carries the new queries' first results.
         receivedQuerySet = newVersion
         try await transitionLocked(rerun: added, removed: removed)
@@ -167,10 +168,18 @@ actor SyncSession {
     func close() async {
         closed = true
         let subscriptions = queries.values.compactMap(\.subscription)
-        coordinator.metrics.liveQueries.decrement(by: Double(queries.count))
         queries = [:]
+        countLiveQueries()
         mutations = []
         await hub.unwatch(subscriptions)
+    }
+
+    /// Brings this session's share of the live-queries gauge to its query count (none once closed:
+    /// a modification that was waiting when the session closed may still add to `queries`).
+    private func countLiveQueries() {
+        let count = closed ? 0 : queries.count
+        coordinator.metrics.liveQueries.increment(by: Double(count - countedQueries))
+        countedQueries = count
     }
 
     // MARK: Transitions

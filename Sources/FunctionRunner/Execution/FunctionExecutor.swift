@@ -43,7 +43,12 @@ public final class FunctionExecutor: Sendable {
 
     /// Runs a mutation until it commits, fails or runs out of retries. With an idempotency key it
     /// commits at most once under that key: a repeat returns the first commit's value and log lines.
-    public func runMutation(_ request: FunctionRequest, idempotencyKey: IdempotencyKey? = nil) async throws -> MutationResult {
+    /// `isRetry` says an earlier attempt may have committed: then that is looked up before running,
+    /// since running again on a snapshot that has the first attempt's writes can fail where it succeeded.
+    public func runMutation(_ request: FunctionRequest, idempotencyKey: IdempotencyKey? = nil, isRetry: Bool = false) async throws -> MutationResult {
+        if isRetry, let idempotencyKey, let earlier = try await storage.receipt(idempotencyKey) {
+            return MutationResult(outcome: try FunctionOutcome(receiptBytes: earlier.outcome), commitTs: earlier.ts)
+        }
         var request = request
         request.kind = .mutation
         var conflicts = 0

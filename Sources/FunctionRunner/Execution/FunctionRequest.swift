@@ -16,9 +16,11 @@ public struct FunctionRequest: Sendable {
     public var seed: UInt64
     /// What `Date.now()` returns in queries and mutations: the transaction's time, in milliseconds.
     public var nowMillis: Double
+    /// An HTTP action's request, routed by the bundle's `http.js` router (see `RunFunction.http`).
+    public var http: Value?
 
     public init(module: String, function: String, kind: FunctionKind, args: Value, identity: Value? = nil,
-                allowInternal: Bool = false, seed: UInt64 = 0, nowMillis: Double = 0) {
+                allowInternal: Bool = false, seed: UInt64 = 0, nowMillis: Double = 0, http: Value? = nil) {
         self.module = module
         self.function = function
         self.kind = kind
@@ -27,6 +29,7 @@ public struct FunctionRequest: Sendable {
         self.allowInternal = allowInternal
         self.seed = seed
         self.nowMillis = nowMillis
+        self.http = http
     }
 }
 

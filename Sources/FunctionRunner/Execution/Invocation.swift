@@ -138,6 +138,7 @@ final class Invocation {
             "now": .float64(request.nowMillis),
         ]
         if let identity = request.identity { fields["identity"] = identity }
+        if let http = request.http { fields["http"] = http }
         // The runtime parses this with JSON.parse and decodes `args` itself, so it is convex_encoded_json.
         return ConvexJSONWriter.encodeString(.object(fields))
     }
@@ -148,7 +149,8 @@ final class Invocation {
         if case .array(let raw)? = value["logLines"] {
             lines = raw.compactMap { if case .string(let s) = $0 { return s } else { return nil } }
         }
-        let readAuth = value["readAuth"] == .boolean(true)
+        // A bundle whose runtime predates the flag may have read auth: assume it did.
+        let readAuth = value["readAuth"] != .boolean(false)
         if let result = value["value"] { return FunctionOutcome(result: .success(result), logLines: lines, readAuth: readAuth) }
         guard case .object(let error)? = value["error"], case .string(let message)? = error["message"] else {
             throw HostError("neither value nor error")

@@ -121,13 +121,13 @@ public final class RunnerService: Sendable {
     private func execute(_ call: RunFunction, peer: FramePeer, storage: StorageClient?, deployments: Deployments) async throws -> FunctionResult {
         let isolate = try await deployments.isolate(for: call.deployment)
         let request = FunctionRequest(module: call.module, function: call.function, kind: call.kind, args: call.args,
-                                      identity: call.identity, allowInternal: call.allowInternal, seed: call.seed)
+                                      identity: call.identity, allowInternal: call.allowInternal, seed: call.seed, http: call.http)
         switch (call.kind, configuration.pool) {
         case (.query, .db):
             let result = try await FunctionExecutor(isolate: isolate, storage: storage!).runQuery(request, at: call.snapshotTs)
             return FunctionResult(outcome: result.outcome, snapshotTs: result.ts, readSet: result.readSet)
         case (.mutation, .db):
-            let result = try await FunctionExecutor(isolate: isolate, storage: storage!).runMutation(request, idempotencyKey: call.idempotencyKey)
+            let result = try await FunctionExecutor(isolate: isolate, storage: storage!).runMutation(request, idempotencyKey: call.idempotencyKey, isRetry: call.isRetry)
             return FunctionResult(outcome: result.outcome, commitTs: result.commitTs)
         case (.action, .action):
             var request = request

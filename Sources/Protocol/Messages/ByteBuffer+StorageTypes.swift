@@ -23,13 +23,12 @@ extension ByteBuffer {
 
     mutating func writeIdempotencyKey(_ key: IdempotencyKey) {
         writeLengthPrefixed(key.bytes)
-        writeBool(key.isRetry)
     }
 
     mutating func readIdempotencyKey() throws -> IdempotencyKey {
         let bytes = try readLengthPrefixedBytes()
         guard (1...64).contains(bytes.count) else { throw ProtocolError.malformed("idempotency key of \(bytes.count) bytes") }
-        return IdempotencyKey(bytes: bytes, isRetry: try readBool())
+        return IdempotencyKey(bytes: bytes)
     }
 
     mutating func writeKeyInterval(_ interval: KeyInterval) {

@@ -16,6 +16,7 @@ public enum MessageKind: UInt8, Sendable {
     case commit = 17
     case subscribe = 18
     case unsubscribe = 19
+    case receipt = 20
 
     // Responses.
     case timestampResult = 64

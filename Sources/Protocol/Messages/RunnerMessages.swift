@@ -26,10 +26,15 @@ public struct RunFunction: Hashable, Sendable {
     public var snapshotTs: Timestamp?
     /// Mutations: commits at most once under this key, however often the call is retried.
     public var idempotencyKey: IdempotencyKey?
+    /// Set when the coordinator sends the call again: an earlier attempt may have committed.
+    public var isRetry = false
+    /// HTTP actions: the request (`method`, `url`, `headers` as pairs, `body` bytes or null), routed by
+    /// the bundle's `http.js` router; `module` and `function` are unused then.
+    public var http: Value?
 
     public init(deployment: String, module: String, function: String, kind: FunctionKind, args: Value,
                 identity: Value? = nil, allowInternal: Bool = false, snapshotTs: Timestamp? = nil,
-                idempotencyKey: IdempotencyKey? = nil) {
+                idempotencyKey: IdempotencyKey? = nil, http: Value? = nil) {
         self.deployment = deployment
         self.module = module
         self.function = function
@@ -39,6 +44,7 @@ public struct RunFunction: Hashable, Sendable {
         self.allowInternal = allowInternal
         self.snapshotTs = snapshotTs
         self.idempotencyKey = idempotencyKey
+        self.http = http
     }
 }
 
@@ -129,6 +135,8 @@ public enum RunnerMessage: Hashable, Sendable {
             body.writeOptionalTimestamp(run.snapshotTs)
             body.writeBool(run.idempotencyKey != nil)
             if let key = run.idempotencyKey { body.writeIdempotencyKey(key) }
+            body.writeBool(run.isRetry)
+            body.writeOptionalValue(run.http)
         case .fetchBundle(let hash):
             body.writeLengthPrefixedString(hash)
         case let .actionCall(kind, name, args, identity):
@@ -187,8 +195,12 @@ public enum RunnerMessage: Hashable, Sendable {
             let allowInternal = try body.readBool()
             let snapshotTs = try body.readOptionalTimestamp()
             let key = try body.readBool() ? try body.readIdempotencyKey() : nil
-            self = .run(RunFunction(deployment: deployment, module: module, function: function, kind: kind, args: args,
-                                    identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs, idempotencyKey: key))
+            let isRetry = try body.readBool()
+            let http = try body.readOptionalValue()
+            var run = RunFunction(deployment: deployment, module: module, function: function, kind: kind, args: args,
+                                  identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs, idempotencyKey: key, http: http)
+            run.isRetry = isRetry
+            self = .run(run)
         case .fetchBundle:
             self = .fetchBundle(hash: try body.readLengthPrefixedString())
         case .actionCall:

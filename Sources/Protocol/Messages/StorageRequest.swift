@@ -14,6 +14,8 @@ public enum StorageRequest: Hashable, Sendable {
     case get(ts: Timestamp, ids: [DocumentID])
     case scan(ScanRequest)
     case commit(CommitRequest)
+    /// Whether a commit under this key happened: answered `.commit(.alreadyCommitted)` or `.done`.
+    case receipt(IdempotencyKey)
     case subscribe(SubscribeRequest)
     case unsubscribe(ids: [UInt64])
 
@@ -27,6 +29,7 @@ public enum StorageRequest: Hashable, Sendable {
         case .get: return .get
         case .scan: return .scan
         case .commit: return .commit
+        case .receipt: return .receipt
         case .subscribe: return .subscribe
         case .unsubscribe: return .unsubscribe
         }
@@ -76,6 +79,8 @@ public enum StorageRequest: Hashable, Sendable {
                 body.writeIdempotencyKey(receipt.key)
                 body.writeLengthPrefixed(receipt.outcome)
             }
+        case .receipt(let key):
+            body.writeIdempotencyKey(key)
         case .subscribe(let sub):
             body.writeVarUInt(sub.id)
             body.writeInteger(sub.ts)
@@ -131,6 +136,8 @@ public enum StorageRequest: Hashable, Sendable {
             }
             let receipt = try body.readBool() ? CommitReceipt(key: try body.readIdempotencyKey(), outcome: try body.readLengthPrefixedBytes()) : nil
             self = .commit(CommitRequest(beginTs: beginTs, readSet: readSet, writes: writes, receipt: receipt))
+        case .receipt:
+            self = .receipt(try body.readIdempotencyKey())
         case .subscribe:
             let id = try body.readVarUInt()
             let ts = try body.readUInt64()

@@ -154,21 +154,15 @@ public struct CommitRequest: Hashable, Sendable {
 /// and sends the same one again when it retries a mutation whose runner died mid-call.
 public struct IdempotencyKey: Hashable, Sendable {
     public var bytes: [UInt8]
-    /// Set on a retry: an earlier attempt may have committed, possibly long ago, so the storage node
-    /// must look on disk, not only among recent commits.
-    public var isRetry: Bool
 
-    public init(bytes: [UInt8], isRetry: Bool = false) {
+    public init(bytes: [UInt8]) {
         self.bytes = bytes
-        self.isRetry = isRetry
     }
 
     public static func random() -> IdempotencyKey {
         var generator = SystemRandomNumberGenerator()
         return IdempotencyKey(bytes: (0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
     }
-
-    public var retried: IdempotencyKey { IdempotencyKey(bytes: bytes, isRetry: true) }
 }
 
 /// Kept by the storage node with a commit: its key and what the caller should get back if the same

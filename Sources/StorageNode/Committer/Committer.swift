@@ -94,11 +94,14 @@ actor Committer {
         return .committed(try await enqueue(ts: ts, pending, receipt: receipt))
     }
 
-    /// What an earlier commit under `key` left, if there was one.
-    private func earlierCommit(_ key: IdempotencyKey) async throws -> CommitResult? {
+    /// What an earlier commit under `key` left, if there was one: among recent commits (some maybe not
+    /// yet durable), else on disk.
+    func earlierCommit(_ key: IdempotencyKey) async throws -> CommitResult? {
+        recentReceipts.evict(now: TimestampOracle.now())
         if let ts = recentReceipts[key.bytes] { return try await storedReceipt(key.bytes, committedAt: ts) }
-        guard key.isRetry else { return nil }
         if let stored = try await persistence.receipt(key: key.bytes) {
+            // It may be on disk in a batch not yet published; answer only once it is.
+            try await waitUntilPublished(stored.ts)
             return .alreadyCommitted(ts: stored.ts, outcome: stored.outcome)
         }
         // Another attempt under this key may have validated while we looked.

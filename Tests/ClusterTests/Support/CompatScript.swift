@@ -15,7 +15,8 @@ enum CompatScript {
         let serveErrors: String
     }
 
-    /// `app` is absolute or relative to the repository root. The script gets the URL, an admin key and `arguments`;
+    /// `app` is absolute or relative to the repository root. The script gets the URL, an admin key and
+    /// `arguments`, and the site URL of HTTP actions in `CONVERGE_SITE_URL`;
     /// it is terminated after `timeout` seconds, since a client facing a protocol error retries silently.
     static func run(_ script: String, app: String = "examples/chat/convex", arguments: [String] = [], timeout: Double = 90) throws -> Outcome {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("converge-compat-\(UUID().uuidString.prefix(8))")
@@ -28,7 +29,7 @@ enum CompatScript {
         let serve = Process()
         serve.executableURL = StorageProcess.binary
         let appPath = app.hasPrefix("/") ? app : root.appendingPathComponent(app).path
-        serve.arguments = ["serve", "--data", data.path, "--port", "0", "--deploy", appPath]
+        serve.arguments = ["serve", "--data", data.path, "--port", "0", "--site-port", "0", "--deploy", appPath]
         let output = Pipe()
         serve.standardOutput = output
         serve.standardError = try FileHandle(forWritingTo: errors)
@@ -45,12 +46,13 @@ enum CompatScript {
             text += String(decoding: chunk, as: UTF8.self)
         }
         guard text.contains("deployed"), let url = text.firstMatch(of: /running at (\S+)/)?.1,
-              let key = text.firstMatch(of: /admin key: (\S+)/)?.1
+              let site = text.firstMatch(of: /HTTP actions at (\S+)/)?.1, let key = text.firstMatch(of: /admin key: (\S+)/)?.1
         else { throw TestFailure("converge serve did not start and deploy; it printed: \(text)") }
 
         let python = Process()
         python.executableURL = root.appendingPathComponent(".venv/bin/python")
         python.arguments = [root.appendingPathComponent("Tests/compat/\(script)").path, String(url), String(key)] + arguments
+        python.environment = ProcessInfo.processInfo.environment.merging(["CONVERGE_SITE_URL": String(site)]) { $1 }
         let pythonOutput = Pipe()
         python.standardOutput = pythonOutput
         python.standardError = pythonOutput

@@ -524,6 +524,34 @@ function findFunction(modules, modulePath, functionName) {
 }
 
 /** Installs the deployment's modules and the entry point the host calls. Called by the generated bundle entry. */
+/** The route of `http.js`'s router for a request: an exact `path` first, else the longest `pathPrefix`. */
+function matchRoute(routes, method, pathname) {
+  const candidates = routes.filter((r) => r.method === method);
+  const exact = candidates.find((r) => r.path === pathname);
+  if (exact) return exact;
+  let best = null;
+  for (const r of candidates) {
+    if (r.pathPrefix && pathname.startsWith(r.pathPrefix) && (!best || r.pathPrefix.length > best.pathPrefix.length)) best = r;
+  }
+  return best;
+}
+
+/** Runs an HTTP action: routes the request, calls the handler with an action's ctx, and returns the
+ * response as {status, headers, body} for the coordinator to send. */
+async function runHttpAction(modules, request, usage) {
+  const http = jsonToConvex(request.http);
+  const router = modules["http.js"]?.default;
+  const route = router?.isRouter ? matchRoute(router.routes, http.method, new URL(http.url).pathname) : null;
+  if (!route) {
+    return { status: 404, headers: [["content-type", "text/plain;charset=UTF-8"]], body: new TextEncoder().encode("No matching routes found").buffer };
+  }
+  const hasBody = http.body !== null && http.method !== "GET" && http.method !== "HEAD";
+  const incoming = new RequestImpl(http.url, { method: http.method, headers: http.headers, body: hasBody ? http.body : undefined });
+  const response = await route.handler(makeContext("action", request, usage), incoming);
+  if (!(response instanceof ResponseImpl)) throw new Error("An HTTP action must return a Response");
+  return { status: response.status, headers: [...response.headers].map(([name, value]) => [name, value]), body: await response.arrayBuffer() };
+}
+
 export function installConverge(modules, config = {}) {
   globalThis.__converge = {
     modules,
@@ -547,6 +575,10 @@ export function installConverge(modules, config = {}) {
       installDeterminism(request);
       installEffects(request);
       try {
+        if (request.http) {
+          const response = await runHttpAction(modules, request, usage);
+          return JSON.stringify({ value: convexToJson(response), logLines: lines, readAuth: usage.readAuth });
+        }
         const { fn, display } = findFunction(modules, request.module, request.function);
         if (fn.convergeKind !== request.kind) {
           const actual = fn.convergeKind[0].toUpperCase() + fn.convergeKind.slice(1);

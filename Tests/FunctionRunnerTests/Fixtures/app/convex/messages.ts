@@ -20,6 +20,16 @@ export const sendLogged = mutation({
   },
 });
 
+// Fails when run again after it committed: a retry must find the first commit instead of running.
+export const claimOnce = mutation({
+  args: { body: v.string() },
+  handler: async (ctx, { body }) => {
+    const all = await ctx.db.query("messages").collect();
+    if (all.some((m) => m.body === body)) throw new Error(`${body} is taken`);
+    return await ctx.db.insert("messages", { body, author: "anon" });
+  },
+});
+
 export const whoami = query({
   args: {},
   handler: async (ctx) => (await ctx.auth.getUserIdentity())?.name ?? null,
