@@ -51,6 +51,8 @@ assert sample(r'converge_runners\{pool="action"\}') == 1
 assert sample(r"converge_sync_sessions") == 1
 assert sample(r"converge_live_queries") == 1
 assert sample(r"converge_storage_subscriptions") >= 1
+lookups, executions = sample("converge_query_cache_lookups_total"), sample("converge_query_cache_executions_total")
+assert executions < lookups, f"one-shot HTTP queries at one snapshot share a run: {executions} runs for {lookups} calls"
 assert "# HELP converge_function_calls_total" in text
 assert re.search(r"^hb_requests", text, re.MULTILINE), "HTTP request metrics through swift-metrics"
 

@@ -151,7 +151,10 @@ struct HTTPAPI: Sendable {
         if kind == nil {
             result = try await runAnyKind(path, args: args, caller: caller)
         } else {
-            result = try await coordinator.run(path, kind: resolvedKind, args: args, identity: caller.identity, allowInternal: caller.isAdmin)
+            // A query reads the latest snapshot, where the shared result cache can answer it.
+            let snapshot = resolvedKind == .query ? try await coordinator.latestTimestamp() : nil
+            result = try await coordinator.run(path, kind: resolvedKind, args: args, identity: caller.identity, allowInternal: caller.isAdmin,
+                                               snapshotTs: snapshot)
         }
         return .json(Self.body(result, format: format))
     }
@@ -179,7 +182,8 @@ struct HTTPAPI: Sendable {
 
     /// `/api/run` does not say the kind: run it as a query, and as what the runtime says it is if not.
     private func runAnyKind(_ path: CanonicalFunctionPath, args: Value, caller: Caller) async throws -> FunctionResult {
-        let result = try await coordinator.run(path, kind: .query, args: args, identity: caller.identity, allowInternal: caller.isAdmin)
+        let result = try await coordinator.run(path, kind: .query, args: args, identity: caller.identity, allowInternal: caller.isAdmin,
+                                               snapshotTs: try await coordinator.latestTimestamp())
         guard case .failure(let message, _, _) = result.status,
               let kind = FunctionKind.allCases.first(where: { message.hasSuffix("but it is defined as \($0.rawValue.capitalized).") })
         else { return result }
