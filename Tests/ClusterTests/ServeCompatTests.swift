@@ -30,6 +30,10 @@ final class ServeCompatTests: XCTestCase {
         try runCompatScript("http_actions.py")
     }
 
+    func testManySubscribersOfOneQueryCostOneExecutionPerChange() throws {
+        try runCompatScript("shared_subscriptions.py")
+    }
+
     private func runCompatScript(_ script: String, _ arguments: String...) throws {
         let outcome = try CompatScript.run(script, arguments: arguments)
         XCTAssertEqual(outcome.status, 0, outcome.report)

@@ -1,7 +1,9 @@
 """Sync protocol shapes against the review fixture. Run as: python review_sync_shapes.py URL ADMIN_KEY"""
+import base64
+import struct
 import sys
 
-from review_ws import Closed, Tracker, connect, ts
+from review_ws import WS, Closed, Tracker, connect, ts
 
 url, admin_key = sys.argv[1], sys.argv[2]
 failures = []
@@ -70,6 +72,18 @@ ws.send({"type": "Authenticate", "baseVersion": 0, "tokenType": "Admin", "value"
 messages, end = drain(ws)
 types = [m["type"] for m in messages]
 check(types == ["AuthError"], f"bad admin key should give only AuthError then close, got {types}")
+
+# A client that has seen a timestamp far ahead of ours (another deployment, a clock gone back) is
+# still served: the real server fails such a session for ever (spec 1.2); ours must not wedge it.
+ws = WS(url)
+ahead = base64.b64encode(struct.pack("<Q", 2**62)).decode()  # the year 2116; at most i64::MAX is valid
+ws.send({"type": "Connect", "sessionId": "00000000-0000-4000-8000-000000000001", "connectionCount": 3,
+         "lastCloseReason": "InternalServerError", "maxObservedTimestamp": ahead, "clientTs": 0})
+ws.send({"type": "ModifyQuerySet", "baseVersion": 0, "newVersion": 1, "modifications": [
+    {"type": "Add", "queryId": 0, "udfPath": "items:count", "args": [{}]}]})
+answered = ws.recv_until(lambda m: m["type"] == "Transition")[-1]
+check([m["queryId"] for m in answered["modifications"]] == [0], f"a client ahead of us still gets results: {answered}")
+ws.close()
 
 if failures:
     print("FAILED:\n" + "\n".join(failures))
