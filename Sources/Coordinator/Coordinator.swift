@@ -22,11 +22,12 @@ public final class Coordinator: Sendable {
     private let subscriptions = Mutex<SubscriptionHub?>(nil)
 
     /// `deploymentFile` keeps the live bundle across restarts; `waitForRunners` is how long a call
-    /// waits for a runner of its pool when none is connected (after a restart they dial in again).
+    /// waits for a runner of its pool when none is connected (after a restart they dial in again);
+    /// past `maxQueuedCalls` calls waiting for room in one pool, calls fail as overloaded.
     public init(instanceSecret: [UInt8], deploymentFile: URL? = nil, waitForRunners: Duration = .seconds(10),
-                logger: Logger = Logger(label: "converge.coordinator")) {
+                maxQueuedCalls: Int = 10_000, logger: Logger = Logger(label: "converge.coordinator")) {
         self.instanceSecret = instanceSecret
-        runners = RunnerDispatch(waitForRunners: waitForRunners, metrics: metrics)
+        runners = RunnerDispatch(maxQueued: maxQueuedCalls, waitForRunners: waitForRunners, metrics: metrics)
         queryCache = QueryResultCache(metrics: metrics)
         deployments = DeploymentRegistry(file: deploymentFile)
         self.logger = logger

@@ -183,6 +183,35 @@ final class CoordinatorDispatchTests: XCTestCase {
         XCTAssertEqual(afterWhoami.executions - afterList.executions, 3, "one run per identity, shared by its repeat")
     }
 
+    /// One runner with room for two calls and a queue of three: of ten slow calls at once, five fail
+    /// at once as overloaded instead of waiting without bound, and the other five run.
+    func testCallsBeyondTheQueueFailAsOverloaded() async throws {
+        let bounded = Coordinator(instanceSecret: StorageProcess.secret, maxQueuedCalls: 3)
+        defer { Task { await bounded.shutdown() } }
+        let address = try await bounded.listenForRunners(on: .tcp(host: "127.0.0.1", port: 0))
+        try await bounded.push(bundle: try AppHarness.bundle.get())
+        let db = try RunnerProcess(coordinator: .tcp(host: "127.0.0.1", port: try XCTUnwrap(address?.port)), storage: app.node.endpoint, pool: "db")
+        defer { db.kill() }
+        for _ in 0..<500 where await bounded.runnerCount(.db) < 1 { try await Task.sleep(for: .milliseconds(20)) }
+        let spin = try path("messages:spin")
+        let outcomes = await withTaskGroup(of: String.self) { group in
+            for _ in 0..<10 {
+                group.addTask {
+                    do {
+                        _ = try await bounded.run(spin, kind: .query, args: [:])
+                        return "ran"
+                    } catch let error as CoordinatorError where error == .overloaded {
+                        return "overloaded"
+                    } catch {
+                        return "\(error)"
+                    }
+                }
+            }
+            return await group.reduce(into: [String: Int]()) { $0[$1, default: 0] += 1 }
+        }
+        XCTAssertEqual(outcomes, ["ran": 5, "overloaded": 5])
+    }
+
     func testLoadSpreadsOverTwoRunners() async throws {
         let first = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db", name: "first")
         let second = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db", name: "second")
