@@ -17,6 +17,16 @@ final class CommitReceiptTests: XCTestCase {
         return (id, [DocumentWrite(id: id, value: doc)])
     }
 
+    /// Inserts a document under `key` and returns the commit timestamp.
+    private func insertOnce(_ table: TableInfo, key: IdempotencyKey, outcome: [UInt8]) async throws -> Timestamp {
+        let begin = try await t.latest()
+        let (_, writes) = insertWrite(table, ["n": 1.0], begin: begin)
+        guard case .committed(let ts) = try await t.commit(begin: begin, writes: writes, receipt: CommitReceipt(key: key, outcome: outcome)) else {
+            throw TestError.unexpected
+        }
+        return ts
+    }
+
     func testARepeatedKeyGetsTheFirstOutcomeAndWritesNothing() async throws {
         let table = try await t.createTable("notes")
         let key = IdempotencyKey.random()
@@ -39,11 +49,7 @@ final class CommitReceiptTests: XCTestCase {
     func testARetryFindsTheReceiptOnDiskAfterARestart() async throws {
         let table = try await t.createTable("notes")
         let key = IdempotencyKey.random()
-        let begin = try await t.latest()
-        let (_, writes) = insertWrite(table, ["n": 1.0], begin: begin)
-        guard case .committed(let ts) = try await t.commit(begin: begin, writes: writes, receipt: CommitReceipt(key: key, outcome: [7])) else {
-            return XCTFail()
-        }
+        let ts = try await insertOnce(table, key: key, outcome: [7])
         try await t.reopen()
         let (id, again) = insertWrite(table, ["n": 1.0], begin: ts)
         let retry = try await t.commit(begin: ts, writes: again, receipt: CommitReceipt(key: key, outcome: [8]))
@@ -79,11 +85,7 @@ final class CommitReceiptTests: XCTestCase {
         t = try await TestNode(configuration: configuration)
         let table = try await t.createTable("notes")
         let key = IdempotencyKey.random()
-        let begin = try await t.latest()
-        let (_, writes) = insertWrite(table, ["n": 1.0], begin: begin)
-        guard case .committed(let ts) = try await t.commit(begin: begin, writes: writes, receipt: CommitReceipt(key: key, outcome: [7])) else {
-            return XCTFail()
-        }
+        let ts = try await insertOnce(table, key: key, outcome: [7])
         try await Task.sleep(for: .milliseconds(5))
         let deleted = try await t.node.runRetention()
         XCTAssertGreaterThanOrEqual(deleted, 1)

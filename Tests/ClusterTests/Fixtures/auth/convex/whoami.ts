@@ -1,4 +1,4 @@
-import { query } from "./_generated/server";
+import { queryGeneric as query } from "convex/server";
 
 // auth.config.ts is written next to this file by the test, with the URL of its OIDC issuer.
 export const me = query({
