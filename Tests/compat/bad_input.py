@@ -1,6 +1,7 @@
 """Bad input on every entry point: clear errors, the server stays up, other clients are unaffected.
 Run as: python bad_input.py URL ADMIN_KEY   (against converge serve with examples/chat)"""
 import http.client
+import os
 import sys
 import urllib.parse
 
@@ -36,6 +37,8 @@ for body, headers, status, code in [
     (b'{"path": "messages:list", "format": "xml"}', {}, 400, "BadFormat"),
     (b'{"path": "messages:list"}', {"Authorization": "Convex carnitas|00"}, 401, "BadAdminKey"),
     (b'{"path": "messages:list"}', {"Authorization": "Basic eA=="}, 400, "InvalidAdminKey"),
+    (b'{"path": "messages:list"}', {"Authorization": "Bearer not.a.jwt"}, 401, "Unauthenticated"),
+    (b'{"path": "messages:list"}', {"Authorization": "Bearer " + "x" * 5000}, 401, "Unauthenticated"),
     (b'{"path": "messages:list", "args": "' + b"x" * (17 << 20) + b'"}', {}, 413, "PayloadTooLarge"),
 ]:
     got_status, text = post("/api/query", body, headers)
@@ -57,6 +60,30 @@ for raw in [b"garbage", b'{"type":"Nope"}', b'{"type":"ModifyQuerySet","baseVers
         check(any(m.get("type") == "FatalError" for m in seen), f"{raw!r}: no FatalError before the close: {seen}")
     except Exception as error:
         check(False, f"{raw!r}: the socket did not close: {error!r} after {seen}")
+
+# A user token that is not a JWT on the socket: AuthError, then close.
+bad = connect(url)
+bad.send({"type": "Authenticate", "baseVersion": 0, "tokenType": "User", "value": "garbage"})
+seen = []
+try:
+    while True:
+        seen.append(bad.recv(timeout=5))
+except Closed:
+    check([m.get("type") for m in seen if m.get("type") != "Ping"] == ["AuthError"], f"bad user token: {seen}")
+except Exception as error:
+    check(False, f"bad user token: the socket did not close: {error!r} after {seen}")
+
+# HTTP actions on the site URL: an oversized body and a request for no route.
+site = urllib.parse.urlparse(os.environ["CONVERGE_SITE_URL"])
+connection = http.client.HTTPConnection(site.hostname, site.port, timeout=30)
+connection.request("POST", "/echo/big", body=b"x" * (21 << 20))
+response = connection.getresponse()
+text = response.read().decode()
+check(response.status == 413 and "PayloadTooLarge" in text, f"oversized HTTP action body: {response.status} {text[:200]}")
+connection = http.client.HTTPConnection(site.hostname, site.port, timeout=30)
+connection.request("PATCH", "/%00%ff/../x?y=%zz", body=b"{")
+response = connection.getresponse()
+check(response.status == 404, f"a request for no route: {response.status}")
 
 # The good client is unaffected: its query still updates after a mutation from HTTP.
 got_status, text = post("/api/mutation", b'{"path": "messages:send", "args": {"body": "still here"}}')
