@@ -65,26 +65,86 @@ public final class Coordinator: Sendable {
         await listener.withLock { $0 }?.close()
     }
 
-    /// Makes a bundle the live deployment.
+    /// Makes a bundle the live deployment, after a runner has analyzed it and the storage node's
+    /// catalog matches its schema: existing documents are checked against it (a violation refuses
+    /// the push and changes nothing), missing tables are created and new indexes backfilled before
+    /// the swap; indexes the schema no longer has are dropped after it.
     @discardableResult
-    public func push(bundle: String) async throws -> Deployment {
+    public func push(bundle: String) async throws -> PushReport {
         let deployment = Deployment(bundle: bundle)
+        await deployments.stage(deployment)
+        let bundleAnalysis: DeploymentAnalysis
+        do {
+            bundleAnalysis = try await analysis(of: deployment)
+        } catch CoordinatorError.runner(let message) {
+            throw CoordinatorError.pushRejected("The deployment failed to load: \(message)")
+        }
+        let previous = await deployments.live
+        var previousFunctions: [DeploymentAnalysis.Function] = []
+        if let previous, let known = try? await analysis(of: previous) { previousFunctions = known.functions }
+        let storage = try hub.storage
+        let changes = try SchemaChanges(schema: bundleAnalysis.schema, catalog: try await storage.catalog())
+        if let schema = bundleAnalysis.schema, schema.schemaValidation {
+            try await checkExistingDocuments(against: schema, of: deployment)
+        }
+        for table in changes.tablesToCreate { _ = try await storage.createTable(table) }
+        let replaced = Set(changes.indexesToAdd.map(\.label))
+        for index in changes.indexesToDrop where replaced.contains(index.label) {
+            try await storage.dropIndex(table: index.table, name: index.name)
+        }
+        for index in changes.indexesToAdd { _ = try await storage.createIndex(table: index.table, name: index.name, fields: index.fields) }
         try await deployments.push(deployment)
-        return deployment
+        for index in changes.indexesToDrop where !replaced.contains(index.label) {
+            try await storage.dropIndex(table: index.table, name: index.name)
+        }
+        logger.info("deployment \(deployment.hash.prefix(12)) is live")
+        return PushReport(hash: deployment.hash, functions: bundleAnalysis.functions, previousFunctions: previousFunctions, changes: changes)
+    }
+
+    /// The live deployment's description (functions, routes, crons, schema, auth providers).
+    func liveAnalysis() async throws -> Value {
+        guard let live = await deployments.live else { throw CoordinatorError.noDeployment }
+        return try await analysis(of: live).raw
+    }
+
+    /// What a runner found in a bundle, asked once per bundle.
+    func analysis(of deployment: Deployment) async throws -> DeploymentAnalysis {
+        if let known = await deployments.analysis(hash: deployment.hash) { return try DeploymentAnalysis(known) }
+        let raw = try ConvexJSONReader.decode(try await runners.analyze(deployment.hash))
+        let analysis = try DeploymentAnalysis(raw)
+        await deployments.setAnalysis(raw, hash: deployment.hash)
+        return analysis
+    }
+
+    /// Every document of every schema table already in the database, checked by a runner against
+    /// the new bundle's schema a page at a time.
+    private func checkExistingDocuments(against schema: DeploymentAnalysis.Schema, of deployment: Deployment) async throws {
+        for table in schema.tables {
+            var cursor: Value = .null
+            while true {
+                var call = RunFunction(deployment: deployment.hash, module: "_system.js", function: "checkSchema", kind: .query,
+                                       args: ["table": .string(table.name), "cursor": cursor], allowInternal: true)
+                call.system = "checkSchema"
+                let result = try await runners.call(call, pool: .db)
+                guard case .success(let page) = result.status else {
+                    guard case .failure(let message, _, _) = result.status else { return }
+                    throw CoordinatorError.pushRejected("Checking table \"\(table.name)\" against the schema failed: \(message)")
+                }
+                if case .object(let failure)? = page["failure"], case .string(let id)? = failure["id"], case .string(let message)? = failure["message"] {
+                    throw CoordinatorError.pushRejected(
+                        "Schema validation failed.\nDocument with ID \"\(id)\" in table \"\(table.name)\" does not match the schema: \(message)")
+                }
+                guard page["isDone"] == .boolean(false), let next = page["continueCursor"] else { break }
+                cursor = next
+            }
+        }
     }
 
     /// The user identity a JWT stands for, checked against the live deployment's auth providers
     /// (`convex/auth.config.ts`, which a runner reads from the bundle the first time it is needed).
     func verifyUserToken(_ token: String) async throws -> Value {
         guard let deployment = await deployments.live else { throw AuthError("nothing has been deployed yet") }
-        let analysis: Value
-        if let known = await deployments.analysis(hash: deployment.hash) {
-            analysis = known
-        } else {
-            analysis = try ConvexJSONReader.decode(try await runners.analyze(deployment.hash))
-            await deployments.setAnalysis(analysis, hash: deployment.hash)
-        }
-        let providers = try AuthProvider.providers(from: analysis)
+        let providers = try await analysis(of: deployment).authProviders
         guard !providers.isEmpty else {
             throw AuthError("No auth providers are configured in convex/auth.config.ts, so user tokens cannot be checked.")
         }

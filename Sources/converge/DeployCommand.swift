@@ -17,7 +17,7 @@ struct DeployCommand: AsyncParsableCommand {
     var adminKey: String
 
     func run() async throws {
-        try await DeploymentPush.push(directory: directory, url: url, adminKey: adminKey)
+        for line in try await DeploymentPush.push(directory: directory, url: url, adminKey: adminKey) { print(line) }
         print("deployed \(directory)")
     }
 }

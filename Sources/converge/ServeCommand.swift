@@ -85,7 +85,8 @@ struct ServeCommand: AsyncParsableCommand {
         // Tests and scripts read these lines.
         FileHandle.standardOutput.write(Data("Converge is running at \(url)\nHTTP actions at http://\(host):\(siteHTTPPort)\nadmin key: \(adminKey)\n".utf8))
         if let deploy {
-            try await DeploymentPush.push(directory: deploy, url: url, adminKey: adminKey)
+            let changes = try await DeploymentPush.push(directory: deploy, url: url, adminKey: adminKey)
+            FileHandle.standardOutput.write(Data(changes.map { $0 + "\n" }.joined().utf8))
             FileHandle.standardOutput.write(Data("deployed \(deploy)\n".utf8))
         }
         while true { try await Task.sleep(for: .seconds(3600)) }

@@ -14,9 +14,20 @@ final class CoordinatorDispatchTests: XCTestCase {
 
     override func setUp() async throws {
         try await app.start()
+        endpoint = try await Self.prepare(coordinator, storage: app.node.endpoint)
+    }
+
+    /// Connects a coordinator to the storage node and opens it to runners; returns where they dial.
+    private static func prepare(_ coordinator: Coordinator, storage: Endpoint) async throws -> Endpoint {
+        try await coordinator.connectStorage(storage) {}
         let address = try await coordinator.listenForRunners(on: .tcp(host: "127.0.0.1", port: 0))
-        endpoint = .tcp(host: "127.0.0.1", port: try XCTUnwrap(address?.port))
-        try await coordinator.push(bundle: try AppHarness.bundle.get())
+        return .tcp(host: "127.0.0.1", port: try XCTUnwrap(address?.port))
+    }
+
+    /// Pushes the fixture app; a runner analyzes it, so call once one is connected.
+    @discardableResult
+    private func deploy(to coordinator: Coordinator? = nil) async throws -> PushReport {
+        try await (coordinator ?? self.coordinator).push(bundle: try AppHarness.bundle.get())
     }
 
     override func tearDown() async throws {
@@ -42,6 +53,7 @@ final class CoordinatorDispatchTests: XCTestCase {
         defer { db.kill(); actions.kill() }
         try await waitForRunners(.db, 1)
         try await waitForRunners(.action, 1)
+        try await deploy()
         let sent = try await coordinator.run(try path("messages:send"), kind: .mutation, args: ["body": "hi"])
         XCTAssertNotNil(sent.commitTs)
         let listed = try await coordinator.run(try path("messages:list"), kind: .query, args: [:])
@@ -55,6 +67,11 @@ final class CoordinatorDispatchTests: XCTestCase {
     }
 
     func testCallWithoutARunnerOfItsPoolFailsClearly() async throws {
+        let db = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db")
+        try await waitForRunners(.db, 1)
+        try await deploy()
+        db.kill()
+        for _ in 0..<500 where await coordinator.runnerCount(.db) > 0 { try await Task.sleep(for: .milliseconds(20)) }
         do {
             _ = try await coordinator.run(try path("messages:list"), kind: .query, args: [:])
             XCTFail("ran without runners")
@@ -69,6 +86,7 @@ final class CoordinatorDispatchTests: XCTestCase {
         let second = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db")
         defer { second.kill() }
         try await waitForRunners(.db, 2)
+        try await deploy()
         // Both runners busy with spinning queries; kill the first while they spin.
         let coordinator = self.coordinator
         let spin = try path("messages:spin")
@@ -92,6 +110,7 @@ final class CoordinatorDispatchTests: XCTestCase {
         let survivor = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db")
         defer { doomed.kill(); survivor.kill() }
         try await waitForRunners(.db, 2)
+        try await deploy()
         let coordinator = self.coordinator
         let send = try path("messages:send")
         let clients = 8, perClient = 40
@@ -127,7 +146,12 @@ final class CoordinatorDispatchTests: XCTestCase {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("converge-deployment-\(UUID().uuidString).js")
         defer { try? FileManager.default.removeItem(at: file) }
         let first = Coordinator(instanceSecret: StorageProcess.secret, deploymentFile: file)
-        let pushed = try await first.push(bundle: try AppHarness.bundle.get())
+        defer { Task { await first.shutdown() } }
+        let runnersAt = try await Self.prepare(first, storage: app.node.endpoint)
+        let db = try RunnerProcess(coordinator: runnersAt, storage: app.node.endpoint, pool: "db")
+        defer { db.kill() }
+        for _ in 0..<500 where await first.runnerCount(.db) < 1 { try await Task.sleep(for: .milliseconds(20)) }
+        let pushed = try await deploy(to: first)
         let restarted = Coordinator(instanceSecret: StorageProcess.secret, deploymentFile: file)
         let live = await restarted.liveDeploymentHash()
         XCTAssertEqual(live, pushed.hash)
@@ -139,6 +163,7 @@ final class CoordinatorDispatchTests: XCTestCase {
         let db = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db")
         defer { db.kill() }
         try await waitForRunners(.db, 1)
+        try await deploy()
         _ = try await coordinator.run(try path("messages:send"), kind: .mutation, args: ["body": "shared"])
         let ts = try await app.storage.latestTimestamp()
         let before = await coordinator.queryCacheStatistics()
@@ -162,6 +187,7 @@ final class CoordinatorDispatchTests: XCTestCase {
         let db = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db")
         defer { db.kill() }
         try await waitForRunners(.db, 1)
+        try await deploy()
         let ts = try await app.storage.latestTimestamp()
         let identities: [Value?] = [nil, ["name": "ada", "tokenIdentifier": "a"], ["name": "bob", "tokenIdentifier": "b"]]
         let coordinator = self.coordinator
@@ -188,11 +214,11 @@ final class CoordinatorDispatchTests: XCTestCase {
     func testCallsBeyondTheQueueFailAsOverloaded() async throws {
         let bounded = Coordinator(instanceSecret: StorageProcess.secret, maxQueuedCalls: 3)
         defer { Task { await bounded.shutdown() } }
-        let address = try await bounded.listenForRunners(on: .tcp(host: "127.0.0.1", port: 0))
-        try await bounded.push(bundle: try AppHarness.bundle.get())
-        let db = try RunnerProcess(coordinator: .tcp(host: "127.0.0.1", port: try XCTUnwrap(address?.port)), storage: app.node.endpoint, pool: "db")
+        let runnersAt = try await Self.prepare(bounded, storage: app.node.endpoint)
+        let db = try RunnerProcess(coordinator: runnersAt, storage: app.node.endpoint, pool: "db")
         defer { db.kill() }
         for _ in 0..<500 where await bounded.runnerCount(.db) < 1 { try await Task.sleep(for: .milliseconds(20)) }
+        try await deploy(to: bounded)
         let spin = try path("messages:spin")
         let outcomes = await withTaskGroup(of: String.self) { group in
             for _ in 0..<10 {
@@ -217,13 +243,15 @@ final class CoordinatorDispatchTests: XCTestCase {
         let second = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db", name: "second")
         defer { first.kill(); second.kill() }
         try await waitForRunners(.db, 2)
+        try await deploy()
         let coordinator = self.coordinator
         let list = try path("messages:list")
+        let before = await coordinator.runnerCallCounts(.db) // the push's schema check made calls too
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<40 { group.addTask { _ = try await coordinator.run(list, kind: .query, args: [:]) } }
             try await group.waitForAll()
         }
-        let counts = await coordinator.runnerCallCounts(.db)
+        let counts = await coordinator.runnerCallCounts(.db).merging(before) { $0 - $1 }
         XCTAssertEqual(counts.values.reduce(0, +), 40)
         XCTAssertGreaterThanOrEqual(counts["first"] ?? 0, 10, "\(counts)")
         XCTAssertGreaterThanOrEqual(counts["second"] ?? 0, 10, "\(counts)")

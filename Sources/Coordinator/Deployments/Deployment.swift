@@ -33,6 +33,11 @@ actor DeploymentRegistry {
         }
     }
 
+    /// Makes a bundle fetchable by runners (for its analysis) before it is live.
+    func stage(_ deployment: Deployment) {
+        byHash[deployment.hash] = deployment
+    }
+
     func push(_ deployment: Deployment) throws {
         try file.map { try deployment.bundle.write(to: $0, atomically: true, encoding: .utf8) }
         byHash[deployment.hash] = deployment

@@ -45,10 +45,14 @@ struct HTTPAPI: Sendable {
                 guard try await authenticate(request).isAdmin else { throw HTTPError(status: .forbidden, code: "Forbidden", message: "pushing a deployment needs an admin key") }
                 var body = try await request.body.collect(upTo: 256 << 20)
                 let bundle = body.readString(length: body.readableBytes) ?? ""
-                let deployment = try await coordinator.push(bundle: bundle)
-                var object = JSONObject()
-                object.string("hash", deployment.hash)
-                return .json(object.text)
+                return .json(try await coordinator.push(bundle: bundle).json)
+            }
+        }
+        // The live deployment's functions, HTTP routes, crons, schema and auth providers, as a runner described them.
+        router.get("/api/converge/functions") { request, _ in
+            await respond {
+                guard try await authenticate(request).isAdmin else { throw HTTPError(status: .forbidden, code: "Forbidden", message: "listing functions needs an admin key") }
+                return .json(ConvexJSONWriter.encodeString(try await coordinator.liveAnalysis()))
             }
         }
         return router
@@ -63,6 +67,10 @@ struct HTTPAPI: Sendable {
             switch error {
             case .overloaded, .noRunners, .runnerLost:
                 return HTTPError(status: .serviceUnavailable, code: "Overloaded", message: error.description).response
+            case .pushRejected(let why):
+                return HTTPError.badRequest("PushRejected", why).response
+            case .noDeployment:
+                return HTTPError(status: .notFound, code: "NoDeployment", message: error.description).response
             default:
                 return HTTPError(status: .internalServerError, code: "InternalServerError", message: "Your request couldn't be completed. Try again later.").response
             }

@@ -145,6 +145,8 @@ public enum CoordinatorError: Error, Equatable, CustomStringConvertible {
     case runner(String)
     case runnerLost(String)
     case noDeployment
+    /// A push that would break the deployment or its data; nothing was made live.
+    case pushRejected(String)
 
     public var description: String {
         switch self {
@@ -153,6 +155,7 @@ public enum CoordinatorError: Error, Equatable, CustomStringConvertible {
         case .runner(let message): return message
         case .runnerLost(let why): return "the function runner was lost: \(why)"
         case .noDeployment: return "nothing has been deployed yet"
+        case .pushRejected(let why): return why
         }
     }
 }

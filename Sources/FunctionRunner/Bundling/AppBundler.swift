@@ -1,8 +1,8 @@
 import Foundation
 
 /// Bundles a `convex/` folder for the runners: every function module (not `_generated/`, not
-/// `schema.ts`, not files with more than one dot) imported into one entry that installs them, and
-/// the auth providers of `auth.config.ts`, with
+/// `schema.ts`, not files with more than one dot) imported into one entry that installs them with the
+/// schema of `schema.ts` and the auth providers of `auth.config.ts`,
 /// `convex/server` and `convex/values` aliased to Converge's runtime library, through Debian's esbuild.
 /// It lives beside the runtime library it aliases; the CLI's deploy uses it.
 public enum AppBundler {
@@ -18,15 +18,16 @@ public enum AppBundler {
             let canonical = module.replacingOccurrences(of: #"\.(ts|tsx|js|jsx|mjs)$"#, with: ".js", options: .regularExpression)
             table.append("\(String(reflecting: canonical)): m\(i)")
         }
-        // `auth.config.ts` is not a function module, but its providers are part of the deployment.
-        var config = "{}"
-        if let authConfig = ["auth.config.ts", "auth.config.js"].first(where: {
-            FileManager.default.fileExists(atPath: convexDirectory.appendingPathComponent($0).path)
-        }) {
-            entry += "import authConfig from \(String(reflecting: convexDirectory.appendingPathComponent(authConfig).path));\n"
-            config = "{ auth: authConfig }"
+        // `schema.ts` and `auth.config.ts` are not function modules, but they are part of the deployment.
+        var config: [String] = []
+        for (name, files) in [("schema", ["schema.ts", "schema.js"]), ("auth", ["auth.config.ts", "auth.config.js"])] {
+            guard let file = files.first(where: { FileManager.default.fileExists(atPath: convexDirectory.appendingPathComponent($0).path) }) else {
+                continue
+            }
+            entry += "import \(name)Config from \(String(reflecting: convexDirectory.appendingPathComponent(file).path));\n"
+            config.append("\(name): \(name)Config")
         }
-        entry += "installConverge({ \(table.joined(separator: ", ")) }, \(config));\n"
+        entry += "installConverge({ \(table.joined(separator: ", ")) }, { \(config.joined(separator: ", ")) });\n"
         let entryFile = work.appendingPathComponent("entry.ts"), output = work.appendingPathComponent("bundle.js")
         try entry.write(to: entryFile, atomically: true, encoding: .utf8)
         let process = Process()
@@ -52,7 +53,7 @@ public enum AppBundler {
             let relative = String(url.path.dropFirst(directory.path.count + 1))
             let name = url.lastPathComponent
             guard ["ts", "tsx", "js", "jsx", "mjs"].contains(url.pathExtension), !relative.hasPrefix("_generated/"),
-                  name != "schema.ts", name.filter({ $0 == "." }).count == 1, !name.hasSuffix(".d.ts")
+                  name != "schema.ts", name != "schema.js", name.filter({ $0 == "." }).count == 1, !name.hasSuffix(".d.ts")
             else { continue }
             modules.append(relative)
         }

@@ -18,6 +18,8 @@ public struct FunctionRequest: Sendable {
     public var nowMillis: Double
     /// An HTTP action's request, routed by the bundle's `http.js` router (see `RunFunction.http`).
     public var http: Value?
+    /// A call of the runtime itself (see `RunFunction.system`).
+    public var system: String?
 
     public init(module: String, function: String, kind: FunctionKind, args: Value, identity: Value? = nil,
                 allowInternal: Bool = false, seed: UInt64 = 0, nowMillis: Double = 0, http: Value? = nil) {

@@ -139,6 +139,7 @@ final class Invocation {
         ]
         if let identity = request.identity { fields["identity"] = identity }
         if let http = request.http { fields["http"] = http }
+        if let system = request.system { fields["system"] = .string(system) }
         // The runtime parses this with JSON.parse and decodes `args` itself, so it is convex_encoded_json.
         return ConvexJSONWriter.encodeString(.object(fields))
     }

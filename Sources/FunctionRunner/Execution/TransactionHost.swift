@@ -33,11 +33,20 @@ public final class TransactionHost: FunctionHost, @unchecked Sendable {
         }
     }
 
+    /// `normalizeId` (the ID if it is one of the table's, else null) and `tableName` (the table of an ID, or null).
     public func callSync(_ operation: String, _ arguments: Value) throws -> Value {
-        guard operation == "normalizeId" else { throw HostError("unknown operation \(operation)") }
-        guard case .string(let table)? = arguments["table"], case .string(let text)? = arguments["id"] else { return .null }
-        guard let id = DocumentID(text), let info = transaction.catalog.table(named: table), info.number == id.tableNumber else { return .null }
-        return .string(text)
+        guard case .string(let text)? = arguments["id"], let id = DocumentID(text) else { return .null }
+        switch operation {
+        case "normalizeId":
+            guard case .string(let table)? = arguments["table"], let info = transaction.catalog.table(named: table), info.number == id.tableNumber else {
+                return .null
+            }
+            return .string(text)
+        case "tableName":
+            return transaction.catalog.tables.first { $0.number == id.tableNumber }.map { .string($0.name) } ?? .null
+        default:
+            throw HostError("unknown operation \(operation)")
+        }
     }
 
     // MARK: Reads

@@ -120,8 +120,9 @@ public final class RunnerService: Sendable {
 
     private func execute(_ call: RunFunction, peer: FramePeer, storage: StorageClient?, deployments: Deployments) async throws -> FunctionResult {
         let isolate = try await deployments.isolate(for: call.deployment)
-        let request = FunctionRequest(module: call.module, function: call.function, kind: call.kind, args: call.args,
+        var request = FunctionRequest(module: call.module, function: call.function, kind: call.kind, args: call.args,
                                       identity: call.identity, allowInternal: call.allowInternal, seed: call.seed, http: call.http)
+        request.system = call.system
         switch (call.kind, configuration.pool) {
         case (.query, .db):
             let result = try await FunctionExecutor(isolate: isolate, storage: storage!).runQuery(request, at: call.snapshotTs)

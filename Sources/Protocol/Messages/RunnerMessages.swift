@@ -31,6 +31,9 @@ public struct RunFunction: Hashable, Sendable {
     /// HTTP actions: the request (`method`, `url`, `headers` as pairs, `body` bytes or null), routed by
     /// the bundle's `http.js` router; `module` and `function` are unused then.
     public var http: Value?
+    /// A call of the runtime itself rather than of a user function, made by the coordinator only:
+    /// `checkSchema` (one page of a table checked against the bundle's schema; args `{table, cursor}`).
+    public var system: String?
 
     public init(deployment: String, module: String, function: String, kind: FunctionKind, args: Value,
                 identity: Value? = nil, allowInternal: Bool = false, snapshotTs: Timestamp? = nil,
@@ -137,6 +140,8 @@ public enum RunnerMessage: Hashable, Sendable {
             if let key = run.idempotencyKey { body.writeIdempotencyKey(key) }
             body.writeBool(run.isRetry)
             body.writeOptionalValue(run.http)
+            body.writeBool(run.system != nil)
+            if let system = run.system { body.writeLengthPrefixedString(system) }
         case .fetchBundle(let hash):
             body.writeLengthPrefixedString(hash)
         case let .actionCall(kind, name, args, identity):
@@ -200,6 +205,7 @@ public enum RunnerMessage: Hashable, Sendable {
             var run = RunFunction(deployment: deployment, module: module, function: function, kind: kind, args: args,
                                   identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs, idempotencyKey: key, http: http)
             run.isRetry = isRetry
+            run.system = try body.readBool() ? try body.readLengthPrefixedString() : nil
             self = .run(run)
         case .fetchBundle:
             self = .fetchBundle(hash: try body.readLengthPrefixedString())

@@ -2,7 +2,7 @@
 // database API, run inside JavaScriptCore. Every database call goes to the host (Swift) through
 // `globalThis.__convergeHost`, as JSON in `convex_encoded_json` form.
 
-import { ConvexError, convexToJson, jsonToConvex, compareValues, validateValue, asObjectValidator, v } from "./values.js";
+import { ConvexError, convexToJson, jsonToConvex, compareValues, validateValue, validatorJson, asObjectValidator, v } from "./values.js";
 import { RequestImpl, ResponseImpl } from "./web.js";
 
 export { v, ConvexError };
@@ -341,11 +341,45 @@ function makeDatabaseReader() {
   };
 }
 
+// MARK: The schema
+
+/** The deployment's `schema.ts` (its default export), or null; set by installConverge. */
+let deploymentSchema = null;
+
+function userFields(document) {
+  const out = {};
+  for (const [k, x] of Object.entries(document)) if (!k.startsWith("_")) out[k] = x;
+  return out;
+}
+
+/** Why `document` may not be written to `table` under the schema, or null. */
+function schemaProblem(table, document) {
+  const definition = deploymentSchema?.schemaValidation ? deploymentSchema.tables[table] : undefined;
+  if (!definition) return null;
+  return validateValue(definition.documentType, userFields(document), "", isTableId);
+}
+
+function checkSchema(table, document) {
+  const problem = schemaProblem(table, document);
+  if (problem) throw new Error(`Failed to insert or update a document in table "${table}" because it does not match the schema: ${problem}`);
+}
+
+/** One page of a table checked against the schema at push time: the first document that fails, if any. */
+async function checkTablePage({ table, cursor }) {
+  const page = await makeDatabaseReader().query(table).paginate({ numItems: 500, cursor });
+  for (const document of page.page) {
+    const problem = schemaProblem(table, document);
+    if (problem) return { failure: { id: document._id, message: problem }, isDone: true, continueCursor: page.continueCursor };
+  }
+  return { failure: null, isDone: page.isDone, continueCursor: page.continueCursor };
+}
+
 function makeDatabaseWriter() {
   const reader = makeDatabaseReader();
   return {
     ...reader,
     async insert(table, value) {
+      checkSchema(table, stripUndefined(value));
       return call("insert", { table, value: stripUndefined(value) });
     },
     async patch(...args) {
@@ -353,12 +387,24 @@ function makeDatabaseWriter() {
       const [id, value] = rest;
       checkIdTable(table, id);
       const unset = Object.keys(value ?? {}).filter((k) => value[k] === undefined);
+      const tableName = callSync("tableName", { id });
+      if (tableName !== null && deploymentSchema?.schemaValidation && deploymentSchema.tables[tableName]) {
+        // The document as it will be: what is there, with the patch on top.
+        const current = await reader.get(id);
+        if (current !== null) {
+          const merged = { ...userFields(current), ...stripUndefined(value) };
+          for (const k of unset) delete merged[k];
+          checkSchema(tableName, merged);
+        }
+      }
       return call("patch", { id, value: stripUndefined(value), unset });
     },
     async replace(...args) {
       const { table, rest } = splitTableArgument(args, 2);
       const [id, value] = rest;
       checkIdTable(table, id);
+      const tableName = callSync("tableName", { id });
+      if (tableName !== null) checkSchema(tableName, stripUndefined(value));
       return call("replace", { id, value: stripUndefined(value) });
     },
     async delete(...args) {
@@ -523,7 +569,6 @@ function findFunction(modules, modulePath, functionName) {
   return { fn, display };
 }
 
-/** Installs the deployment's modules and the entry point the host calls. Called by the generated bundle entry. */
 /** The route of `http.js`'s router for a request: an exact `path` first, else the longest `pathPrefix`. */
 function matchRoute(routes, method, pathname) {
   const candidates = routes.filter((r) => r.method === method);
@@ -552,19 +597,44 @@ async function runHttpAction(modules, request, usage) {
   return { status: response.status, headers: [...response.headers].map(([name, value]) => [name, value]), body: await response.arrayBuffer() };
 }
 
+/** What the coordinator keeps of a deployment: its functions with their validators, HTTP routes,
+ * crons, schema and auth providers. */
+function describeDeployment(modules, config) {
+  const functions = [];
+  for (const [path, module] of Object.entries(modules)) {
+    for (const [name, fn] of Object.entries(module)) {
+      if (!fn?.isConvexFunction || fn.isHttp) continue;
+      functions.push({
+        module: path, name, kind: fn.convergeKind, visibility: fn.isInternal ? "internal" : "public",
+        args: fn.argsValidator ? validatorJson(fn.argsValidator) : null,
+        returns: fn.returnsValidator ? validatorJson(fn.returnsValidator) : null,
+      });
+    }
+  }
+  const router = modules["http.js"]?.default;
+  const httpRoutes = router?.isRouter ? router.routes.map((r) => ({ method: r.method, path: r.path ?? null, pathPrefix: r.pathPrefix ?? null })) : [];
+  const cronJobs = modules["crons.js"]?.default;
+  const crons = cronJobs?.isCrons ? Object.values(cronJobs.crons).map((c) => ({ ...c, args: c.args.map(convexToJson) })) : [];
+  const schema = config.schema && {
+    schemaValidation: config.schema.schemaValidation,
+    strictTableNameTypes: config.schema.strictTableNameTypes,
+    tables: Object.entries(config.schema.tables).map(([name, table]) => ({
+      name,
+      indexes: table.indexes.map((index) => ({ name: index.indexDescriptor, fields: index.fields })),
+      documentType: validatorJson(table.documentType),
+    })),
+  };
+  return { functions, httpRoutes, crons, schema: schema ?? null, authProviders: config.auth?.providers ?? [] };
+}
+
+/** Installs the deployment's modules and the entry point the host calls. Called by the generated bundle
+ * entry with the modules and `{ schema, auth }` (the default exports of schema.ts and auth.config.ts). */
 export function installConverge(modules, config = {}) {
+  deploymentSchema = config.schema ?? null;
   globalThis.__converge = {
     modules,
-    /** Describes the deployment for the coordinator: every function, and the auth providers. */
     analyze() {
-      const functions = [];
-      for (const [path, module] of Object.entries(modules)) {
-        for (const [name, fn] of Object.entries(module)) {
-          if (!fn?.isConvexFunction) continue;
-          functions.push({ module: path, name, kind: fn.convergeKind, visibility: fn.isInternal ? "internal" : "public" });
-        }
-      }
-      return JSON.stringify({ functions, authProviders: config.auth?.providers ?? [] });
+      return JSON.stringify(describeDeployment(modules, config));
     },
     /** Runs one function; settles with the JSON of {value} or {error}, always with the log lines. */
     async invoke(requestJson) {
@@ -578,6 +648,9 @@ export function installConverge(modules, config = {}) {
         if (request.http) {
           const response = await runHttpAction(modules, request, usage);
           return JSON.stringify({ value: convexToJson(response), logLines: lines, readAuth: usage.readAuth });
+        }
+        if (request.system === "checkSchema") {
+          return JSON.stringify({ value: convexToJson(await checkTablePage(jsonToConvex(request.args))), logLines: lines });
         }
         const { fn, display } = findFunction(modules, request.module, request.function);
         if (fn.convergeKind !== request.kind) {

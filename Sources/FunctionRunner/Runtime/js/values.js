@@ -232,6 +232,22 @@ export const v = {
   nullable: (validator) => new Validator("union", { members: [validator, new Validator("null")] }),
 };
 
+/** Convex's JSON form of a validator (function and schema metadata). */
+export function validatorJson(validator) {
+  const field = (fv) => ({ fieldType: validatorJson(fv), optional: fv.isOptional === "optional" });
+  switch (validator.kind) {
+    case "float64": return { type: "number" };
+    case "int64": return { type: "bigint" };
+    case "literal": return { type: "literal", value: convexToJson(validator.value) };
+    case "id": return { type: "id", tableName: validator.tableName };
+    case "array": return { type: "array", value: validatorJson(validator.element) };
+    case "record": return { type: "record", keys: validatorJson(validator.key), values: field(validator.value) };
+    case "union": return { type: "union", value: validator.members.map(validatorJson) };
+    case "object": return { type: "object", value: Object.fromEntries(Object.entries(validator.fields).map(([k, fv]) => [k, field(fv)])) };
+    default: return { type: validator.kind };
+  }
+}
+
 export function asObjectValidator(obj) {
   if (obj === undefined) return undefined;
   if (obj instanceof Validator) return obj;
