@@ -77,7 +77,9 @@ public final class Coordinator: Sendable {
         do {
             bundleAnalysis = try await analysis(of: deployment)
         } catch CoordinatorError.runner(let message) {
-            throw CoordinatorError.pushRejected("The deployment failed to load: \(message)")
+            // The first line is the error; the rest is the runtime's stack.
+            let error = message.split(separator: "\n").first.map(String.init) ?? message
+            throw CoordinatorError.pushRejected("The app failed to load: \(error.replacingOccurrences(of: "the bundle failed to load: ", with: ""))")
         }
         let previous = await deployments.live
         var previousFunctions: [DeploymentAnalysis.Function] = []

@@ -85,7 +85,7 @@ struct ServeCommand: AsyncParsableCommand {
         // Tests and scripts read these lines.
         FileHandle.standardOutput.write(Data("Converge is running at \(url)\nHTTP actions at http://\(host):\(siteHTTPPort)\nadmin key: \(adminKey)\n".utf8))
         if let deploy {
-            let changes = try await DeploymentPush.push(directory: deploy, url: url, adminKey: adminKey)
+            let changes = try await DeploymentPush.push(directory: deploy, to: DeploymentConnection(url: url, adminKey: adminKey))
             FileHandle.standardOutput.write(Data(changes.map { $0 + "\n" }.joined().utf8))
             FileHandle.standardOutput.write(Data("deployed \(deploy)\n".utf8))
         }

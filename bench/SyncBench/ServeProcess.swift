@@ -8,7 +8,7 @@ struct ServeProcess {
     static func start(data: URL, app: URL) throws -> ServeProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("converge")
-        process.arguments = ["serve", "--data", data.path, "--port", "0", "--runners", "2", "--deploy", app.path]
+        process.arguments = ["serve", "--data", data.path, "--port", "0", "--site-port", "0", "--runners", "2", "--deploy", app.path]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice

@@ -1,0 +1,48 @@
+import Foundation
+import FunctionRunner
+import NIOCore
+import Protocol
+
+/// Bundles a `convex/` folder and makes it the live deployment of a running Converge.
+enum DeploymentPush {
+    /// Returns what changed, as lines for a person to read.
+    @discardableResult
+    static func push(directory: String, to deployment: DeploymentConnection) async throws -> [String] {
+        let bundle: String
+        do {
+            bundle = try AppBundler.bundle(convexDirectory: URL(fileURLWithPath: directory))
+        } catch let error as BundleError {
+            throw CLIError("Bundling \(directory) failed: \(firstError(inEsbuildOutput: error.description))")
+        }
+        // Index backfills happen before the answer, so a push onto a large table takes a while.
+        let report = try await deployment.request(.POST, "/api/converge/push", body: ByteBuffer(string: bundle), timeout: .hours(1))
+        return summary(of: try ConvexJSONReader.decode(String(buffer: report)))
+    }
+
+    /// esbuild's first error as one line: its message and where it is (`file:line:column`).
+    static func firstError(inEsbuildOutput output: String) -> String {
+        let lines = output.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let index = lines.firstIndex(where: { $0.contains("[ERROR]") }) else { return lines.first ?? output }
+        let message = lines[index].components(separatedBy: "[ERROR]").last!.trimmingCharacters(in: .whitespaces)
+        let location = lines[(index + 1)...].first { !$0.isEmpty }.map { " at " + $0.trimmingCharacters(in: [":"]) } ?? ""
+        return message + location
+    }
+
+    /// What a push report says changed, in the words `npx convex deploy` uses where it has them.
+    static func summary(of report: Value) -> [String] {
+        func list(_ key: String) -> [String] {
+            guard case .array(let items)? = report[key] else { return [] }
+            return items.compactMap { if case .string(let s) = $0 { s } else { nil } }
+        }
+        var lines: [String] = []
+        for (key, title, mark) in [("createdTables", "Created tables", "+"), ("addedIndexes", "Added table indexes", "+"),
+                                   ("removedIndexes", "Deleted table indexes", "-"), ("addedFunctions", "Added functions", "+"),
+                                   ("removedFunctions", "Removed functions", "-")] {
+            let items = list(key)
+            guard !items.isEmpty else { continue }
+            lines.append("\(title):")
+            lines += items.map { "  [\(mark)] \($0)" }
+        }
+        return lines
+    }
+}

@@ -1,0 +1,167 @@
+import ConvergeTestSupport
+import Foundation
+import XCTest
+
+/// The CLI as a developer meets it: `converge deploy` and `converge run` against `converge serve`, with an
+/// app whose versions are written here one after another.
+final class DeployWorkflowTests: XCTestCase {
+    private var serve: ServeProcess!
+    private var app: URL!
+
+    override func setUpWithError() throws {
+        serve = try ServeProcess()
+        app = FileManager.default.temporaryDirectory.appendingPathComponent("converge-app-\(UUID().uuidString.prefix(8))/convex")
+        try FileManager.default.createDirectory(at: app, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        serve.stop()
+        try? FileManager.default.removeItem(at: app.deletingLastPathComponent())
+    }
+
+    private struct Outcome {
+        let status: Int32
+        let output: String
+        let errors: String
+    }
+
+    /// Runs `converge ARGS` with the deployment's settings in the environment.
+    private func converge(_ arguments: String..., environment: [String: String]? = nil) throws -> Outcome {
+        let process = Process()
+        process.executableURL = StorageProcess.binary
+        process.arguments = arguments
+        process.environment = environment ?? ProcessInfo.processInfo.environment.merging([
+            "CONVEX_SELF_HOSTED_URL": serve.url, "CONVEX_SELF_HOSTED_ADMIN_KEY": serve.adminKey,
+        ]) { $1 }
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let out = output.fileHandleForReading.readDataToEndOfFile(), err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), errors: String(decoding: err, as: UTF8.self))
+    }
+
+    private func write(_ files: [String: String]) throws {
+        for (name, text) in files { try text.write(to: app.appendingPathComponent(name), atomically: true, encoding: .utf8) }
+    }
+
+    private func remove(_ name: String) {
+        try? FileManager.default.removeItem(at: app.appendingPathComponent(name))
+    }
+
+    private static let notes = """
+        import { mutationGeneric as mutation, queryGeneric as query } from "convex/server";
+        import { v } from "convex/values";
+        export const add = mutation({ args: { body: v.any() }, handler: (ctx, { body }) => ctx.db.insert("notes", { body }) });
+        export const list = query({ args: {}, handler: async (ctx) => (await ctx.db.query("notes").collect()).map((n) => n.body) });
+        export const clear = mutation({
+          args: {},
+          handler: async (ctx) => { for (const n of await ctx.db.query("notes").collect()) await ctx.db.delete(n._id); },
+        });
+        """
+
+    private static let byBody = """
+        export const byBody = query({
+          args: { body: v.string() },
+          handler: async (ctx, { body }) => (await ctx.db.query("notes").withIndex("by_body", (q) => q.eq("body", body)).collect()).length,
+        });
+        """
+
+    private static func schema(index: String?) -> String {
+        """
+        import { defineSchema, defineTable } from "convex/server";
+        import { v } from "convex/values";
+        export default defineSchema({ notes: defineTable({ body: v.string() })\(index.map { ".index(\"by_body\", \($0))" } ?? "") });
+        """
+    }
+
+    func testPushesAreCheckedAgainstStoredDocumentsAndIndexesFollowTheSchema() throws {
+        try write(["notes.ts": Self.notes])
+        let first = try converge("deploy", app.path)
+        XCTAssertEqual(first.status, 0, first.errors)
+        XCTAssertTrue(first.output.contains("[+] notes:add"), first.output)
+        XCTAssertEqual(try converge("run", "notes:add", #"{"body": 5}"#).status, 0)
+
+        // A schema the stored number violates: refused, naming the table and the document.
+        try write(["schema.ts": Self.schema(index: #"["body"]"#), "notes.ts": Self.notes + Self.byBody])
+        let refused = try converge("deploy", app.path)
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.errors.contains(#"in table "notes" does not match the schema"#), refused.errors)
+        XCTAssertTrue(refused.errors.contains("Document with ID \""), refused.errors)
+        let unchanged = try converge("run", "notes:byBody", #"{"body": "x"}"#)
+        XCTAssertNotEqual(unchanged.status, 0, "the refused push left the old functions live")
+        XCTAssertTrue(unchanged.errors.contains("Could not find public function for 'notes:byBody'"), unchanged.errors)
+
+        // Fix the data (with the old code), push again: the index is built and the new code is live.
+        XCTAssertEqual(try converge("run", "notes:clear").status, 0)
+        XCTAssertEqual(try converge("run", "notes:add", #"{"body": "x"}"#).status, 0)
+        let accepted = try converge("deploy", app.path)
+        XCTAssertEqual(accepted.status, 0, accepted.errors)
+        XCTAssertTrue(accepted.output.contains("Added table indexes:\n  [+] notes.by_body"), accepted.output)
+        XCTAssertTrue(accepted.output.contains("[+] notes:byBody"), accepted.output)
+        let found = try converge("run", "notes:byBody", #"{"body": "x"}"#)
+        XCTAssertEqual(found.output.trimmingCharacters(in: .whitespacesAndNewlines), "1", found.errors)
+
+        // Writes are checked against the schema from now on.
+        let badWrite = try converge("run", "notes:add", #"{"body": 7}"#)
+        XCTAssertNotEqual(badWrite.status, 0)
+        XCTAssertTrue(badWrite.errors.contains(#"Failed to insert or update a document in table "notes" because it does not match the schema"#), badWrite.errors)
+        XCTAssertEqual(try converge("run", "notes:list").output.filter { !$0.isWhitespace }, #"["x"]"#)
+
+        // The index leaves the schema: it is dropped.
+        try write(["schema.ts": Self.schema(index: nil), "notes.ts": Self.notes])
+        let dropped = try converge("deploy", app.path)
+        XCTAssertEqual(dropped.status, 0, dropped.errors)
+        XCTAssertTrue(dropped.output.contains("Deleted table indexes:\n  [-] notes.by_body"), dropped.output)
+        XCTAssertTrue(dropped.output.contains("Removed functions:\n  [-] notes:byBody"), dropped.output)
+    }
+
+    func testBrokenAppsAreRefusedWithOneLineAndTheDeploymentStays() throws {
+        try write(["notes.ts": Self.notes])
+        XCTAssertEqual(try converge("deploy", app.path).status, 0)
+        let cases: [(files: [String: String], expected: String)] = [
+            (["broken.ts": "export const x = ;\n"], "Bundling"),
+            (["broken.ts": "throw new Error(\"broken at import\");\nexport {};\n"], "broken at import"),
+            (["schema.ts": Self.schema(index: #"["_id"]"#)], "`_id` is not a valid index field"),
+            (["schema.ts": Self.schema(index: #"["body", "body"]"#)], "Duplicate field body"),
+        ]
+        for (files, expected) in cases {
+            try write(files)
+            let outcome = try converge("deploy", app.path)
+            XCTAssertNotEqual(outcome.status, 0, "\(files.keys.first!) was accepted")
+            let message = outcome.errors.trimmingCharacters(in: .whitespacesAndNewlines)
+            XCTAssertTrue(message.contains(expected), message)
+            XCTAssertFalse(message.contains("\n"), "one line: \(message)")
+            for name in files.keys { remove(name) }
+        }
+        XCTAssertEqual(try converge("run", "notes:list").status, 0, "the first deployment still serves")
+    }
+
+    func testConnectionSettingsComeFromFlagsTheEnvironmentOrDotEnvLocal() throws {
+        try write(["notes.ts": Self.notes])
+        var bare = ProcessInfo.processInfo.environment
+        for name in ["CONVEX_SELF_HOSTED_URL", "CONVEX_SELF_HOSTED_ADMIN_KEY", "CONVEX_SELF_HOST_URL", "CONVEX_SELF_HOST_ADMIN_KEY"] { bare[name] = nil }
+
+        let missing = try converge("deploy", app.path, environment: bare)
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.errors.contains("No deployment URL: pass --url, or set CONVEX_SELF_HOSTED_URL"), missing.errors)
+
+        // .env.local beside convex/, in the older variable names.
+        try "CONVEX_SELF_HOST_URL=\(serve.url)\nCONVEX_SELF_HOST_ADMIN_KEY='\(serve.adminKey)'\n"
+            .write(to: app.deletingLastPathComponent().appendingPathComponent(".env.local"), atomically: true, encoding: .utf8)
+        let fromFile = try converge("deploy", app.path, environment: bare)
+        XCTAssertEqual(fromFile.status, 0, fromFile.errors)
+
+        let wrongKey = try converge("deploy", app.path, "--admin-key", "carnitas|0011", environment: bare)
+        XCTAssertNotEqual(wrongKey.status, 0)
+        XCTAssertTrue(wrongKey.errors.contains("refused the admin key"), wrongKey.errors)
+
+        let noServer = try converge("deploy", app.path, "--url", "http://127.0.0.1:1", environment: bare)
+        XCTAssertNotEqual(noServer.status, 0)
+        XCTAssertTrue(noServer.errors.contains("Cannot reach the deployment at http://127.0.0.1:1"), noServer.errors)
+        for outcome in [missing, wrongKey, noServer] {
+            XCTAssertEqual(outcome.errors.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count, 1, outcome.errors)
+        }
+    }
+}
