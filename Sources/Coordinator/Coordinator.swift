@@ -109,13 +109,26 @@ public final class Coordinator: Sendable {
         return try await analysis(of: live).raw
     }
 
-    /// What a runner found in a bundle, asked once per bundle.
+    /// What a runner found in a bundle loaded with the current environment variables, asked once.
     func analysis(of deployment: Deployment) async throws -> DeploymentAnalysis {
-        if let known = await deployments.analysis(hash: deployment.hash) { return try DeploymentAnalysis(known) }
-        let raw = try ConvexJSONReader.decode(try await runners.analyze(deployment.hash))
+        let environment = await deployments.environment.hash
+        if let known = await deployments.analysis(hash: deployment.hash, environment: environment) { return try DeploymentAnalysis(known) }
+        let raw = try ConvexJSONReader.decode(try await runners.analyze(deployment.hash, environment: environment))
         let analysis = try DeploymentAnalysis(raw)
-        await deployments.setAnalysis(raw, hash: deployment.hash)
+        await deployments.setAnalysis(raw, hash: deployment.hash, environment: environment)
         return analysis
+    }
+
+    /// The environment variables functions see as `process.env`.
+    public func environmentVariables() async -> [String: String] {
+        await deployments.environment.values
+    }
+
+    /// Sets (or with nil, removes) environment variables; calls from now on see the new values, and
+    /// modules that read them as they load are loaded again.
+    @discardableResult
+    public func changeEnvironmentVariables(_ changes: [(name: String, value: String?)]) async throws -> [String: String] {
+        try await deployments.changeEnvironment(changes).values
     }
 
     /// Every document of every schema table already in the database, checked by a runner against
@@ -127,6 +140,7 @@ public final class Coordinator: Sendable {
                 var call = RunFunction(deployment: deployment.hash, module: "_system.js", function: "checkSchema", kind: .query,
                                        args: ["table": .string(table.name), "cursor": cursor], allowInternal: true)
                 call.system = "checkSchema"
+                call.environment = await deployments.environment.hash
                 let result = try await runners.call(call, pool: .db)
                 guard case .success(let page) = result.status else {
                     guard case .failure(let message, _, _) = result.status else { return }
@@ -200,8 +214,9 @@ public final class Coordinator: Sendable {
         var outcome = "failed"
         defer { metrics.recordCall("http", kind: "httpAction", outcome: outcome, duration: ContinuousClock.now - start) }
         guard let deployment = await deployments.live else { throw CoordinatorError.noDeployment }
-        let call = RunFunction(deployment: deployment.hash, module: "http.js", function: "default", kind: .action, args: .object([:]),
+        var call = RunFunction(deployment: deployment.hash, module: "http.js", function: "default", kind: .action, args: .object([:]),
                                identity: identity, http: http)
+        call.environment = await deployments.environment.hash
         let result = try await runners.call(call, pool: .action)
         if case .success = result.status { outcome = "success" } else { outcome = "error" }
         return result
@@ -216,13 +231,14 @@ public final class Coordinator: Sendable {
     private func dispatch(_ path: CanonicalFunctionPath, kind: FunctionKind, args: Value, identity: Value?,
                           allowInternal: Bool, snapshotTs: Timestamp?) async throws -> FunctionResult {
         guard let deployment = await deployments.live else { throw CoordinatorError.noDeployment }
-        let call = RunFunction(deployment: deployment.hash, module: path.module, function: path.function, kind: kind, args: args,
+        var call = RunFunction(deployment: deployment.hash, module: path.module, function: path.function, kind: kind, args: args,
                                identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs)
+        call.environment = await deployments.environment.hash
         // A query at a fixed snapshot is deterministic: one execution serves every caller of it.
         if kind == .query, let snapshotTs {
-            let key = QueryResultCache.Key(deployment: deployment.hash, path: path, args: ConvexJSONWriter.encodeString(args),
+            let key = QueryResultCache.Key(deployment: deployment.hash, environment: call.environment, path: path, args: ConvexJSONWriter.encodeString(args),
                                            allowInternal: allowInternal, snapshotTs: snapshotTs)
-            return try await queryCache.result(for: key, identity: identity.map(ConvexJSONWriter.encodeString) ?? "") { [runners] in
+            return try await queryCache.result(for: key, identity: identity.map(ConvexJSONWriter.encodeString) ?? "") { [runners, call] in
                 try await runners.call(call, pool: .db)
             }
         }
@@ -253,6 +269,9 @@ public final class Coordinator: Sendable {
             case .fetchBundle(let hash):
                 guard let bundle = await deployments.bundle(hash: hash) else { throw CoordinatorError.runner("no bundle \(hash)") }
                 answer = .bundle(source: bundle)
+            case .fetchEnvironment(let hash):
+                guard let environment = await deployments.environment(hash: hash) else { throw CoordinatorError.runner("no environment \(hash)") }
+                answer = .environment(json: environment.json)
             case let .actionCall(kind, name, args, identity):
                 guard let path = CanonicalFunctionPath(name) else { throw CoordinatorError.runner("invalid function path \(name)") }
                 // Functions called from actions may be internal.

@@ -138,6 +138,35 @@ final class DeployWorkflowTests: XCTestCase {
         XCTAssertEqual(try converge("run", "notes:list").status, 0, "the first deployment still serves")
     }
 
+    func testEnvironmentVariablesChangeWithoutARedeployIncludingWhatModulesReadAsTheyLoad() throws {
+        try write(["config.ts": """
+            import { queryGeneric as query } from "convex/server";
+            const atLoad = process.env.GREETING ?? "unset";
+            export const greeting = query({ args: {}, handler: () => [atLoad, process.env.GREETING ?? null] });
+            """])
+        XCTAssertEqual(try converge("deploy", app.path).status, 0)
+        func greeting() throws -> String { try converge("run", "config:greeting").output.filter { !$0.isWhitespace } }
+        XCTAssertEqual(try greeting(), #"["unset",null]"#)
+
+        let set = try converge("env", "set", "GREETING", "hello there")
+        XCTAssertEqual(set.status, 0, set.errors)
+        XCTAssertEqual(try greeting(), #"["hellothere","hellothere"]"#, "the next call sees it, at load time too")
+        XCTAssertEqual(try converge("env", "get", "GREETING").output, "hello there\n")
+        XCTAssertEqual(try converge("env", "list").output, "GREETING=hello there\n")
+
+        let invalid = try converge("env", "set", "1BAD", "x")
+        XCTAssertNotEqual(invalid.status, 0)
+        XCTAssertTrue(invalid.errors.contains("The environment variable name 1BAD is invalid."), invalid.errors)
+        let tooBig = try converge("env", "set", "BIG", String(repeating: "x", count: 8193))
+        XCTAssertTrue(tooBig.errors.contains("which is too large"), tooBig.errors)
+
+        XCTAssertEqual(try converge("env", "remove", "GREETING").status, 0)
+        XCTAssertEqual(try greeting(), #"["unset",null]"#)
+        let missing = try converge("env", "get", "GREETING")
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.errors.contains("Environment variable GREETING not found."), missing.errors)
+    }
+
     func testConnectionSettingsComeFromFlagsTheEnvironmentOrDotEnvLocal() throws {
         try write(["notes.ts": Self.notes])
         var bare = ProcessInfo.processInfo.environment

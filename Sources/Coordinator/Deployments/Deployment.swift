@@ -14,23 +14,46 @@ public struct Deployment: Sendable {
     }
 }
 
-/// The live deployment and the ones runners may still ask for. A push swaps the live one atomically:
-/// calls started before it finish on the old bundle, calls after it use the new one. With a file, the
-/// live bundle is kept there, so a restarted coordinator serves what was last pushed.
+/// The live deployment and its environment variables, and the versions of both runners may still ask
+/// for. A push or a change of variables swaps atomically: calls started before finish on the old
+/// version, calls after use the new one. With a file, the live bundle is kept there and the variables
+/// in `environment.json` beside it, so a restarted coordinator serves what was last pushed and set.
 actor DeploymentRegistry {
     private(set) var live: Deployment?
+    private(set) var environment: EnvironmentVariables
     private var byHash: [String: Deployment] = [:]
-    /// What a runner said each bundle defines (`FunctionIsolate.analyze`), once asked.
+    private var environments: [String: EnvironmentVariables] = [:]
+    /// What a runner said each bundle defines (`FunctionIsolate.analyze`), by bundle and environment.
     private var analyses: [String: Value] = [:]
     private let file: URL?
+    private let environmentFile: URL?
 
     init(file: URL?) {
         self.file = file
+        let environmentFile = file?.deletingLastPathComponent().appendingPathComponent("environment.json")
+        self.environmentFile = environmentFile
         if let file, let bundle = try? String(contentsOf: file, encoding: .utf8) {
             let deployment = Deployment(bundle: bundle)
             byHash[deployment.hash] = deployment
             live = deployment
         }
+        let saved = environmentFile.flatMap { try? String(contentsOf: $0, encoding: .utf8) }.flatMap { try? EnvironmentVariables(json: $0) }
+        let environment = saved ?? EnvironmentVariables()
+        self.environment = environment
+        environments = [environment.hash: environment]
+    }
+
+    /// Applies changes to the variables (nil removes one); all or none, checked against Convex's limits.
+    func changeEnvironment(_ changes: [(name: String, value: String?)]) throws -> EnvironmentVariables {
+        let next = try environment.applying(changes)
+        try environmentFile.map { try next.json.write(to: $0, atomically: true, encoding: .utf8) }
+        environments[next.hash] = next
+        environment = next
+        return next
+    }
+
+    func environment(hash: String) -> EnvironmentVariables? {
+        environments[hash]
     }
 
     /// Makes a bundle fetchable by runners (for its analysis) before it is live.
@@ -48,11 +71,11 @@ actor DeploymentRegistry {
         byHash[hash]?.bundle
     }
 
-    func analysis(hash: String) -> Value? {
-        analyses[hash]
+    func analysis(hash: String, environment: String) -> Value? {
+        analyses["\(hash)/\(environment)"]
     }
 
-    func setAnalysis(_ analysis: Value, hash: String) {
-        analyses[hash] = analysis
+    func setAnalysis(_ analysis: Value, hash: String, environment: String) {
+        analyses["\(hash)/\(environment)"] = analysis
     }
 }

@@ -48,6 +48,36 @@ struct HTTPAPI: Sendable {
                 return .json(try await coordinator.push(bundle: bundle).json)
             }
         }
+        // Environment variables: GET lists them; POST `{"changes": [{"name", "value"}]}` sets them (a null value removes one).
+        router.get("/api/converge/env") { request, _ in
+            await respond {
+                guard try await authenticate(request).isAdmin else { throw HTTPError(status: .forbidden, code: "Forbidden", message: "environment variables need an admin key") }
+                return .json(Self.environmentJSON(await coordinator.environmentVariables()))
+            }
+        }
+        router.post("/api/converge/env") { request, _ in
+            await respond {
+                guard try await authenticate(request).isAdmin else { throw HTTPError(status: .forbidden, code: "Forbidden", message: "environment variables need an admin key") }
+                let body = try await request.body.collect(upTo: 2 << 20)
+                guard case .array(let list)? = (try? ConvexJSONReader.decode(Array(body.readableBytesView)))?["changes"] else {
+                    throw HTTPError.badRequest("BadJsonBody", "expected {\"changes\": [{\"name\": …, \"value\": … or null}]}")
+                }
+                var changes: [(name: String, value: String?)] = []
+                for change in list {
+                    guard case .string(let name)? = change["name"] else { throw HTTPError.badRequest("BadJsonBody", "every change needs a name") }
+                    switch change["value"] {
+                    case .string(let value)?: changes.append((name, value))
+                    case .null?, nil: changes.append((name, nil))
+                    default: throw HTTPError.badRequest("BadJsonBody", "the value of \(name) must be a string or null")
+                    }
+                }
+                do {
+                    return .json(Self.environmentJSON(try await coordinator.changeEnvironmentVariables(changes)))
+                } catch let error as EnvironmentError {
+                    throw HTTPError.badRequest("InvalidEnvironmentVariable", error.description)
+                }
+            }
+        }
         // The live deployment's functions, HTTP routes, crons, schema and auth providers, as a runner described them.
         router.get("/api/converge/functions") { request, _ in
             await respond {
@@ -165,6 +195,10 @@ struct HTTPAPI: Sendable {
                                                snapshotTs: snapshot)
         }
         return .json(Self.body(result, format: format))
+    }
+
+    static func environmentJSON(_ values: [String: String]) -> String {
+        ConvexJSONWriter.encodeString(.object(values.mapValues(Value.string)))
     }
 
     /// Clients older than Python 0.5.0 and npm 1.4.1 default to encoded JSON; everyone else to clean (spec §2.1).

@@ -90,10 +90,10 @@ actor RunnerDispatch {
     }
 
     /// Asks a runner (an action runner if there is one: it has the least else to do) what a bundle defines.
-    func analyze(_ hash: String) async throws -> String {
+    func analyze(_ hash: String, environment: String) async throws -> String {
         let runner = try await reserve(runners.values.contains { $0.pool == .action } ? .action : .db)
         defer { release(runner.id) }
-        let question = RunnerMessage.analyze(deployment: hash)
+        let question = RunnerMessage.analyze(deployment: hash, environment: environment)
         switch try RunnerMessage(frame: try await runner.peer.ask { question.frame(requestID: $0) }) {
         case .analysis(let json): return json
         case .failed(let message): throw CoordinatorError.runner(message)

@@ -10,6 +10,7 @@ import Protocol
 actor QueryResultCache {
     struct Key: Hashable {
         let deployment: String
+        let environment: String
         let path: CanonicalFunctionPath
         let args: String
         /// Admin callers may run internal functions; others get an error from the same query.

@@ -10,6 +10,7 @@ public actor FunctionIsolate {
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     private let bundle: String
+    private let environment: [String: String]
     private let limits: ExecutionLimits
     private var group: JSContextGroupRef?
     private var script: JSScriptRef?
@@ -18,8 +19,11 @@ public actor FunctionIsolate {
     /// Contexts kept for reuse; more are created when busy and released past this.
     private let poolSize: Int
 
-    public init(bundle: String, limits: ExecutionLimits = ExecutionLimits(), name: String = "converge-js", poolSize: Int = 4) {
+    /// `environment` is what `process.env` holds, from before the bundle's modules load.
+    public init(bundle: String, environment: [String: String] = [:], limits: ExecutionLimits = ExecutionLimits(),
+                name: String = "converge-js", poolSize: Int = 4) {
         self.bundle = bundle
+        self.environment = environment
         self.limits = limits
         self.poolSize = poolSize
         executor = JSThreadExecutor(name: name)
@@ -59,6 +63,7 @@ public actor FunctionIsolate {
         if let context = pool.popLast() { return context }
         let (group, script) = try compiledScript()
         let context = JSGlobalContextCreateInGroup(group, nil)!
+        installProcessEnvironment(in: context)
         var exception: JSValueRef?
         JSScriptEvaluate(context, script, nil, &exception)
         if let exception {
@@ -67,6 +72,18 @@ public actor FunctionIsolate {
             throw JavaScriptError(message: "the bundle failed to load: \(error.message)", stack: error.stack)
         }
         return context
+    }
+
+    /// `globalThis.process.env`: a frozen object of the variables; reading one that is not set gives undefined.
+    private func installProcessEnvironment(in context: JSGlobalContextRef) {
+        let json = JS.string(EnvironmentVariables(environment).json)
+        defer { JSStringRelease(json) }
+        let env = JSValueMakeFromJSONString(context, json)!
+        let freeze = JS.object(context, JS.property(context, JS.object(context, JS.property(context, JSContextGetGlobalObject(context), "Object"))!, "freeze"))!
+        _ = try? JS.call(context, freeze, [env])
+        let process = JSObjectMake(context, nil, nil)!
+        JS.setProperty(context, process, "env", env)
+        JS.setProperty(context, JSContextGetGlobalObject(context), "process", process)
     }
 
     private func returnContext(_ context: JSGlobalContextRef, reusable: Bool) {

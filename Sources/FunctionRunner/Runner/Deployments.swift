@@ -2,39 +2,55 @@ import Crypto
 import Foundation
 import Protocol
 
-/// The deployments a runner has loaded: for each bundle (by the hex SHA-256 of its source), one
-/// isolate per worker thread. A bundle it lacks is fetched from the coordinator and checked against its hash.
+/// The deployments a runner has loaded: for each bundle and set of environment variables (each by the
+/// hex SHA-256 the coordinator names it by), one isolate per worker thread. What it lacks is fetched
+/// from the coordinator and checked against its hash. A change of environment variables is a new
+/// load of the bundle, so code that reads `process.env` as its module loads sees the new values.
 actor Deployments {
+    /// How the runner asks the coordinator for what it lacks.
+    struct Source: Sendable {
+        let bundle: @Sendable (String) async throws -> String
+        let environment: @Sendable (String) async throws -> String
+    }
+
     private let workers: Int
     private let limits: ExecutionLimits
-    private let fetch: @Sendable (String) async throws -> String
+    private let source: Source
     private var loaded: [String: [FunctionIsolate]] = [:]
     private var order: [String] = []
     private var next = 0
     /// Old deployments are dropped once this many newer ones are loaded.
     private static let keep = 2
 
-    init(workers: Int, limits: ExecutionLimits, fetch: @escaping @Sendable (String) async throws -> String) {
+    init(workers: Int, limits: ExecutionLimits, source: Source) {
         self.workers = workers
         self.limits = limits
-        self.fetch = fetch
+        self.source = source
     }
 
     /// An isolate of the deployment, taking the workers in turn.
-    func isolate(for hash: String) async throws -> FunctionIsolate {
-        if loaded[hash] == nil {
-            let source = try await fetch(hash)
-            let digest = SHA256.hash(data: Data(source.utf8)).map { String(format: "%02x", $0) }.joined()
-            guard digest == hash else { throw HostError("bundle \(hash) arrived with hash \(digest)") }
-            if loaded[hash] == nil {
-                loaded[hash] = (0..<workers).map { FunctionIsolate(bundle: source, limits: limits, name: "converge-js-\($0)") }
-                order.append(hash)
+    func isolate(for bundleHash: String, environment environmentHash: String) async throws -> FunctionIsolate {
+        let key = "\(bundleHash)/\(environmentHash)"
+        if loaded[key] == nil {
+            let bundle = try await source.bundle(bundleHash)
+            let environment = try EnvironmentVariables(json: try await source.environment(environmentHash))
+            guard Self.hash(bundle) == bundleHash else { throw HostError("bundle \(bundleHash) arrived with hash \(Self.hash(bundle))") }
+            guard environment.hash == environmentHash else { throw HostError("environment \(environmentHash) arrived with hash \(environment.hash)") }
+            if loaded[key] == nil {
+                loaded[key] = (0..<workers).map {
+                    FunctionIsolate(bundle: bundle, environment: environment.values, limits: limits, name: "converge-js-\($0)")
+                }
+                order.append(key)
                 while order.count > Self.keep { loaded[order.removeFirst()] = nil }
             }
         }
-        let isolates = loaded[hash]!
+        let isolates = loaded[key]!
         next = (next + 1) % isolates.count
         return isolates[next]
+    }
+
+    private static func hash(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }
 
@@ -43,7 +59,7 @@ extension RunFunction {
     /// gives the same result; every mutation or action call gets its own.
     var seed: UInt64 {
         guard kind == .query else { return UInt64.random(in: 0...UInt64.max) }
-        let text = "\(deployment)|\(module)|\(function)|\(ConvexJSONWriter.encodeString(args))|\(snapshotTs ?? 0)"
+        let text = "\(deployment)|\(environment)|\(module)|\(function)|\(ConvexJSONWriter.encodeString(args))|\(snapshotTs ?? 0)"
         return SHA256.hash(data: Data(text.utf8)).prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
     }
 }

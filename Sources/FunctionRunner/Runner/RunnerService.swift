@@ -55,12 +55,19 @@ public final class RunnerService: Sendable {
             onRequest: { [self] frame in Task { await self.serve(frame, peer: peerBox.peer!, storage: storage, deployments: peerBox.deployments!) } },
             onClose: { error in closed.continuation.yield(error); closed.continuation.finish() })
         peerBox.peer = peer
-        peerBox.deployments = Deployments(workers: configuration.workers, limits: configuration.limits) { hash in
-            guard case .bundle(let source) = try RunnerMessage(frame: try await peer.ask { RunnerMessage.fetchBundle(hash: hash).frame(requestID: $0) }) else {
-                throw HostError("the coordinator did not send bundle \(hash)")
-            }
-            return source
-        }
+        peerBox.deployments = Deployments(workers: configuration.workers, limits: configuration.limits, source: .init(
+            bundle: { hash in
+                guard case .bundle(let source) = try RunnerMessage(frame: try await peer.ask { RunnerMessage.fetchBundle(hash: hash).frame(requestID: $0) }) else {
+                    throw HostError("the coordinator did not send bundle \(hash)")
+                }
+                return source
+            },
+            environment: { hash in
+                guard case .environment(let json) = try RunnerMessage(frame: try await peer.ask { RunnerMessage.fetchEnvironment(hash: hash).frame(requestID: $0) }) else {
+                    throw HostError("the coordinator did not send environment \(hash)")
+                }
+                return json
+            }))
         let bootstrap = ClientBootstrap(group: eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
@@ -107,8 +114,8 @@ public final class RunnerService: Sendable {
             switch try RunnerMessage(frame: frame) {
             case .run(let call):
                 answer = .result(try await execute(call, peer: peer, storage: storage, deployments: deployments))
-            case .analyze(let hash):
-                answer = .analysis(json: try await deployments.isolate(for: hash).analyze())
+            case let .analyze(hash, environment):
+                answer = .analysis(json: try await deployments.isolate(for: hash, environment: environment).analyze())
             default:
                 throw HostError("a runner only takes function calls and analyses")
             }
@@ -119,7 +126,7 @@ public final class RunnerService: Sendable {
     }
 
     private func execute(_ call: RunFunction, peer: FramePeer, storage: StorageClient?, deployments: Deployments) async throws -> FunctionResult {
-        let isolate = try await deployments.isolate(for: call.deployment)
+        let isolate = try await deployments.isolate(for: call.deployment, environment: call.environment)
         var request = FunctionRequest(module: call.module, function: call.function, kind: call.kind, args: call.args,
                                       identity: call.identity, allowInternal: call.allowInternal, seed: call.seed, http: call.http)
         request.system = call.system

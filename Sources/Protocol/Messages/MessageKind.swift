@@ -38,9 +38,11 @@ public enum MessageKind: UInt8, Sendable {
     case fetchBundle = 34
     case actionCall = 35
     case analyzeBundle = 36
+    case fetchEnvironment = 37
     case runnerRegistered = 80
     case functionResult = 81
     case bundleSource = 82
     case runnerError = 83
     case bundleAnalysis = 84
+    case environmentSource = 85
 }

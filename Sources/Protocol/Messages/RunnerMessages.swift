@@ -15,6 +15,8 @@ public enum RunnerPool: UInt8, Sendable {
 public struct RunFunction: Hashable, Sendable {
     /// The deployment's bundle, by the hex SHA-256 of its source.
     public var deployment: String
+    /// Its environment variables, by `EnvironmentVariables.hash`.
+    public var environment = EnvironmentVariables.none
     /// Canonical module path (`messages.js`) and export name.
     public var module: String
     public var function: String
@@ -91,14 +93,17 @@ public enum RunnerMessage: Hashable, Sendable {
     case fetchBundle(hash: String)
     /// Runner → coordinator, from an action: `runQuery`, `runMutation` or `runAction`.
     case actionCall(kind: FunctionKind, name: String, args: Value, identity: Value?)
-    /// Coordinator → runner: describe a bundle (its functions and auth providers, as JSON).
-    case analyze(deployment: String)
+    /// Coordinator → runner: describe a bundle loaded with these environment variables (JSON).
+    case analyze(deployment: String, environment: String)
+    /// Runner → coordinator: environment variables it does not have, by hash.
+    case fetchEnvironment(hash: String)
 
     // Answers.
     case registered
     case result(FunctionResult)
     case bundle(source: String)
     case analysis(json: String)
+    case environment(json: String)
     case failed(message: String)
 
     public var kind: MessageKind {
@@ -108,16 +113,18 @@ public enum RunnerMessage: Hashable, Sendable {
         case .fetchBundle: return .fetchBundle
         case .actionCall: return .actionCall
         case .analyze: return .analyzeBundle
+        case .fetchEnvironment: return .fetchEnvironment
         case .registered: return .runnerRegistered
         case .result: return .functionResult
         case .bundle: return .bundleSource
         case .analysis: return .bundleAnalysis
+        case .environment: return .environmentSource
         case .failed: return .runnerError
         }
     }
 
     public static func isAnswer(_ kind: UInt8) -> Bool {
-        [MessageKind.runnerRegistered, .functionResult, .bundleSource, .bundleAnalysis, .runnerError].map(\.rawValue).contains(kind)
+        [MessageKind.runnerRegistered, .functionResult, .bundleSource, .bundleAnalysis, .environmentSource, .runnerError].map(\.rawValue).contains(kind)
     }
 
     public func frame(requestID: UInt64) -> Frame {
@@ -129,6 +136,7 @@ public enum RunnerMessage: Hashable, Sendable {
             body.writeLengthPrefixedString(name)
         case .run(let run):
             body.writeLengthPrefixedString(run.deployment)
+            body.writeLengthPrefixedString(run.environment)
             body.writeLengthPrefixedString(run.module)
             body.writeLengthPrefixedString(run.function)
             body.writeLengthPrefixedString(run.kind.rawValue)
@@ -171,9 +179,12 @@ public enum RunnerMessage: Hashable, Sendable {
             body.writeBool(result.readAuth)
         case .bundle(let source):
             body.writeLengthPrefixedString(source)
-        case .analyze(let hash):
+        case let .analyze(hash, environment):
             body.writeLengthPrefixedString(hash)
-        case .analysis(let json):
+            body.writeLengthPrefixedString(environment)
+        case .fetchEnvironment(let hash):
+            body.writeLengthPrefixedString(hash)
+        case .analysis(let json), .environment(let json):
             body.writeLengthPrefixedString(json)
         case .failed(let message):
             body.writeLengthPrefixedString(message)
@@ -192,6 +203,7 @@ public enum RunnerMessage: Hashable, Sendable {
             self = .register(pool: pool, capacity: Int(capacity), name: try body.readLengthPrefixedString())
         case .runFunction:
             let deployment = try body.readLengthPrefixedString()
+            let environment = try body.readLengthPrefixedString()
             let module = try body.readLengthPrefixedString()
             let function = try body.readLengthPrefixedString()
             let kind = try body.readFunctionKind()
@@ -205,6 +217,7 @@ public enum RunnerMessage: Hashable, Sendable {
             var run = RunFunction(deployment: deployment, module: module, function: function, kind: kind, args: args,
                                   identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs, idempotencyKey: key, http: http)
             run.isRetry = isRetry
+            run.environment = environment
             run.system = try body.readBool() ? try body.readLengthPrefixedString() : nil
             self = .run(run)
         case .fetchBundle:
@@ -236,9 +249,13 @@ public enum RunnerMessage: Hashable, Sendable {
         case .bundleSource:
             self = .bundle(source: try body.readLengthPrefixedString())
         case .analyzeBundle:
-            self = .analyze(deployment: try body.readLengthPrefixedString())
+            self = .analyze(deployment: try body.readLengthPrefixedString(), environment: try body.readLengthPrefixedString())
+        case .fetchEnvironment:
+            self = .fetchEnvironment(hash: try body.readLengthPrefixedString())
         case .bundleAnalysis:
             self = .analysis(json: try body.readLengthPrefixedString())
+        case .environmentSource:
+            self = .environment(json: try body.readLengthPrefixedString())
         case .runnerError:
             self = .failed(message: try body.readLengthPrefixedString())
         default:

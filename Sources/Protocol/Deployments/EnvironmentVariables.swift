@@ -1,0 +1,86 @@
+import Crypto
+import Foundation
+
+/// A deployment's environment variables (`process.env` in functions), with Convex's rules for names
+/// and sizes. Runners fetch them by the hash of their canonical JSON, as they fetch bundles.
+public struct EnvironmentVariables: Hashable, Sendable {
+    public private(set) var values: [String: String]
+
+    public static let maxCount = 512
+    public static let maxNameBytes = 256
+    public static let maxValueBytes = 8192
+    public static let maxTotalBytes = 512 << 10
+
+    public init(_ values: [String: String] = [:]) {
+        self.values = values
+    }
+
+    /// The hash of no variables at all.
+    public static let none = EnvironmentVariables().hash
+
+    /// The canonical JSON object: keys sorted, no whitespace.
+    public var json: String {
+        ConvexJSONWriter.encodeString(.object(values.mapValues(Value.string)))
+    }
+
+    /// Hex SHA-256 of `json`.
+    public var hash: String {
+        SHA256.hash(data: Data(json.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    public init(json: String) throws {
+        guard case .object(let fields) = try ConvexJSONReader.decode(json) else { throw EnvironmentError("environment variables must be a JSON object") }
+        var values: [String: String] = [:]
+        for (name, value) in fields {
+            guard case .string(let text) = value else { throw EnvironmentError("the value of \(name) is not a string") }
+            values[name] = text
+        }
+        self.values = values
+    }
+
+    /// These variables with `changes` applied (a nil value removes the variable), checked against Convex's limits.
+    public func applying(_ changes: [(name: String, value: String?)]) throws -> EnvironmentVariables {
+        var next = values
+        for (name, value) in changes {
+            try Self.check(name: name)
+            if let value {
+                guard value.utf8.count <= Self.maxValueBytes else {
+                    throw EnvironmentError("The environment variable value is \(value.utf8.count) bytes, which is too large. (max size: \(Self.maxValueBytes))")
+                }
+                next[name] = value
+            } else {
+                next[name] = nil
+            }
+        }
+        guard next.count <= Self.maxCount else { throw EnvironmentError("The environment variable limit (\(Self.maxCount)) has been met.") }
+        let total = next.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
+        guard total <= Self.maxTotalBytes else {
+            throw EnvironmentError("The total size of all environment variables (\(total) bytes) exceeds the limit (\(Self.maxTotalBytes) bytes).")
+        }
+        return EnvironmentVariables(next)
+    }
+
+    public static func check(name: String) throws {
+        guard name.utf8.count <= maxNameBytes else {
+            throw EnvironmentError("The environment variable name \(name) is too long. Environment variable names must be less than \(maxNameBytes).")
+        }
+        guard let first = name.unicodeScalars.first, first.isASCIILetter || first == "_",
+              name.unicodeScalars.allSatisfy({ $0.isASCIILetter || $0 == "_" || ("0"..."9").contains($0) })
+        else {
+            throw EnvironmentError("The environment variable name \(name) is invalid. Environment variable names must begin with a letter "
+                + "and may only include characters a-z, A-Z, 0-9, and underscores.")
+        }
+        guard name != "CONVEX_CLOUD_URL", name != "CONVEX_SITE_URL" else {
+            throw EnvironmentError("Environment variable with name \"\(name)\" is built-in and cannot be overridden")
+        }
+    }
+}
+
+public struct EnvironmentError: Error, Equatable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+private extension Unicode.Scalar {
+    var isASCIILetter: Bool { ("a"..."z").contains(self) || ("A"..."Z").contains(self) }
+}
