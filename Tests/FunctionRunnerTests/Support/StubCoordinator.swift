@@ -65,6 +65,8 @@ final class StubCoordinator: @unchecked Sendable {
             answer = .registered
         case .fetchBundle(let hash)?:
             answer = bundles.value[hash].map { .bundle(source: $0) } ?? .failed(message: "no bundle \(hash)")
+        case .fetchEnvironment(let hash)? where hash == EnvironmentVariables.none:
+            answer = .environment(json: EnvironmentVariables().json)
         case let .actionCall(kind, name, args, identity)?:
             let parts = name.split(separator: ":").map(String.init)
             let deployment = bundles.value.keys.first ?? ""
