@@ -15,6 +15,7 @@ public final class Coordinator: Sendable {
     let queryCache: QueryResultCache
     public let metrics = CoordinatorMetrics()
     private let userAuth = UserAuthenticator()
+    let functionLog = FunctionLog()
     private let logger: Logger
     private let peers = Mutex<[UInt64: FramePeer]>([:])
     private let group = MultiThreadedEventLoopGroup.singleton
@@ -217,7 +218,11 @@ public final class Coordinator: Sendable {
         var call = RunFunction(deployment: deployment.hash, module: "http.js", function: "default", kind: .action, args: .object([:]),
                                identity: identity, http: http)
         call.environment = await deployments.environment.hash
-        let result = try await runners.call(call, pool: .action)
+        var route = "http"
+        if case .string(let method)? = http["method"], case .string(let url)? = http["url"] {
+            route = "\(method) \(URL(string: url)?.path ?? url)"
+        }
+        let result = try await execute(call, as: route, pool: .action)
         if case .success = result.status { outcome = "success" } else { outcome = "error" }
         return result
     }
@@ -238,11 +243,28 @@ public final class Coordinator: Sendable {
         if kind == .query, let snapshotTs {
             let key = QueryResultCache.Key(deployment: deployment.hash, environment: call.environment, path: path, args: ConvexJSONWriter.encodeString(args),
                                            allowInternal: allowInternal, snapshotTs: snapshotTs)
-            return try await queryCache.result(for: key, identity: identity.map(ConvexJSONWriter.encodeString) ?? "") { [runners, call] in
-                try await runners.call(call, pool: .db)
+            return try await queryCache.result(for: key, identity: identity.map(ConvexJSONWriter.encodeString) ?? "") { [self, call] in
+                try await execute(call, as: path.displayName, pool: .db)
             }
         }
-        return try await runners.call(call, pool: kind == .action ? .action : .db)
+        return try await execute(call, as: path.displayName, pool: kind == .action ? .action : .db)
+    }
+
+    /// Runs a call on a runner and records the execution in the function log.
+    private func execute(_ call: RunFunction, as name: String, pool: RunnerPool) async throws -> FunctionResult {
+        let start = ContinuousClock.now
+        let kind = call.http == nil ? call.kind.rawValue : "httpAction"
+        do {
+            let result = try await runners.call(call, pool: pool)
+            var error: String?
+            if case .failure(let message, _, _) = result.status { error = message }
+            await functionLog.record(function: name, kind: kind, duration: .now - start, outcome: error == nil ? "success" : "error",
+                                     error: error, logLines: result.logLines)
+            return result
+        } catch {
+            await functionLog.record(function: name, kind: kind, duration: .now - start, outcome: "failed", error: "\(error)", logLines: [])
+            throw error
+        }
     }
 
     // MARK: Runner connections

@@ -167,6 +167,46 @@ final class DeployWorkflowTests: XCTestCase {
         XCTAssertTrue(missing.errors.contains("Environment variable GREETING not found."), missing.errors)
     }
 
+    private var deploymentEnvironment: [String: String] {
+        ProcessInfo.processInfo.environment.merging(["CONVEX_SELF_HOSTED_URL": serve.url, "CONVEX_SELF_HOSTED_ADMIN_KEY": serve.adminKey]) { $1 }
+    }
+
+    private static let chatty = """
+        import { mutationGeneric as mutation } from "convex/server";
+        export const shout = mutation({ args: {}, handler: async () => { console.log("shouting", 1); throw new Error("hoarse"); } });
+        """
+
+    func testLogsStreamEveryExecutionWithItsLogLinesAndOutcome() throws {
+        try write(["notes.ts": Self.notes, "chatty.ts": Self.chatty])
+        XCTAssertEqual(try converge("deploy", app.path).status, 0)
+        let logs = try BackgroundProcess(StorageProcess.binary, ["logs"], environment: deploymentEnvironment)
+        defer { logs.stop() }
+        try logs.waitFor("Watching logs of \(serve.url)")
+        _ = try converge("run", "notes:add", #"{"body": "logged"}"#)
+        _ = try converge("run", "chatty:shout")
+        try logs.waitFor("M chatty:shout")
+        XCTAssertTrue(logs.output.contains(" M notes:add "), logs.output)
+        XCTAssertTrue(logs.output.contains("success"), logs.output)
+        XCTAssertTrue(logs.output.contains("    [LOG] 'shouting' 1"), logs.output)
+        XCTAssertTrue(logs.output.contains("    Uncaught Error: hoarse"), logs.output)
+    }
+
+    func testDevPushesOnEveryChangeAndSurvivesABrokenEdit() throws {
+        try write(["notes.ts": Self.notes])
+        let dev = try BackgroundProcess(StorageProcess.binary, ["dev", app.path, "--poll-interval", "0.1"], environment: deploymentEnvironment)
+        defer { dev.stop() }
+        try dev.waitFor("Convex functions ready!")
+        try write(["chatty.ts": Self.chatty])
+        try dev.waitFor("Convex functions ready!", count: 2)
+        XCTAssertTrue(dev.output.contains("[+] chatty:shout"), dev.output)
+        try write(["broken.ts": "export const = 1;\n"])
+        try dev.waitFor("push failed: Bundling")
+        remove("broken.ts")
+        try dev.waitFor("Convex functions ready!", count: 3)
+        _ = try converge("run", "chatty:shout")
+        try dev.waitFor("[LOG] 'shouting' 1")
+    }
+
     func testConnectionSettingsComeFromFlagsTheEnvironmentOrDotEnvLocal() throws {
         try write(["notes.ts": Self.notes])
         var bare = ProcessInfo.processInfo.environment

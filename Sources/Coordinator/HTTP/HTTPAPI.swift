@@ -48,6 +48,23 @@ struct HTTPAPI: Sendable {
                 return .json(try await coordinator.push(bundle: bundle).json)
             }
         }
+        // Function executions, newest last: `?after=SEQ` returns those after it, waiting up to `wait`
+        // seconds (default 0, at most 60) for one; the answer's `latest` is where to ask from next.
+        router.get("/api/converge/logs") { request, _ in
+            await respond {
+                guard try await authenticate(request).isAdmin else { throw HTTPError(status: .forbidden, code: "Forbidden", message: "logs need an admin key") }
+                let after = request.uri.queryParameters["after"].flatMap { UInt64($0) }
+                let wait = min(60, request.uri.queryParameters["wait"].flatMap { Double($0) } ?? 0)
+                let log = coordinator.functionLog
+                // Without `after`, start at the newest entry: a new follower sees only what comes next.
+                let newest = await log.latestSequence
+                // A sequence past the newest means the coordinator restarted (they start again at 1).
+                let from = after.map { $0 > newest ? 0 : $0 } ?? newest
+                let entries = await log.entries(after: from, wait: .seconds(after == nil ? 0 : wait))
+                let latest = entries.last?.sequence ?? from
+                return .json("{\"latest\":\(latest),\"entries\":[\(entries.map(\.json).joined(separator: ","))]}")
+            }
+        }
         // Environment variables: GET lists them; POST `{"changes": [{"name", "value"}]}` sets them (a null value removes one).
         router.get("/api/converge/env") { request, _ in
             await respond {
