@@ -207,6 +207,23 @@ final class DeployWorkflowTests: XCTestCase {
         try dev.waitFor("[LOG] 'shouting' 1")
     }
 
+    func testDataListsTablesAndDocumentsInEitherOrder() throws {
+        try write(["notes.ts": Self.notes])
+        XCTAssertEqual(try converge("deploy", app.path).status, 0)
+        XCTAssertEqual(try converge("data").output, "There are no tables yet.\n")
+        for body in ["first", "second", "third"] { XCTAssertEqual(try converge("run", "notes:add", #"{"body": "\#(body)"}"#).status, 0) }
+        XCTAssertEqual(try converge("data").output, "notes\n")
+        let newest = try converge("data", "notes", "--limit", "2").output.split(separator: "\n")
+        XCTAssertEqual(newest.count, 2)
+        XCTAssertTrue(newest[0].contains(#""body":"third""#) && newest[1].contains(#""body":"second""#), "\(newest)")
+        XCTAssertTrue(newest[0].contains(#""_id":""#) && newest[0].contains(#""_creationTime":"#), "\(newest)")
+        let oldest = try converge("data", "notes", "--order", "asc", "--limit", "1").output
+        XCTAssertTrue(oldest.contains(#""body":"first""#), oldest)
+        let unknown = try converge("data", "nope")
+        XCTAssertNotEqual(unknown.status, 0)
+        XCTAssertEqual(unknown.errors, "Error: There is no table \"nope\".\n")
+    }
+
     func testConnectionSettingsComeFromFlagsTheEnvironmentOrDotEnvLocal() throws {
         try write(["notes.ts": Self.notes])
         var bare = ProcessInfo.processInfo.environment

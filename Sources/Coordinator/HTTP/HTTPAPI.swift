@@ -65,6 +65,28 @@ struct HTTPAPI: Sendable {
                 return .json("{\"latest\":\(latest),\"entries\":[\(entries.map(\.json).joined(separator: ","))]}")
             }
         }
+        // Data: the table names, and documents of one (`?table=T&limit=N&order=asc|desc`), for `converge data`.
+        router.get("/api/converge/tables") { request, _ in
+            await respond {
+                guard try await authenticate(request).isAdmin else { throw HTTPError(status: .forbidden, code: "Forbidden", message: "reading data needs an admin key") }
+                return .json(ConvexJSONWriter.encodeString(.array(try await coordinator.tableNames().map(Value.string))))
+            }
+        }
+        router.get("/api/converge/documents") { request, _ in
+            await respond {
+                guard try await authenticate(request).isAdmin else { throw HTTPError(status: .forbidden, code: "Forbidden", message: "reading data needs an admin key") }
+                guard let table = request.uri.queryParameters["table"] else { throw HTTPError.badRequest("MissingTable", "give ?table=NAME") }
+                let limit = request.uri.queryParameters["limit"].flatMap { Int($0) } ?? 100
+                let order = request.uri.queryParameters["order"].map(String.init) ?? "desc"
+                guard order == "asc" || order == "desc" else { throw HTTPError.badRequest("BadOrder", "order is asc or desc") }
+                do {
+                    let documents = try await coordinator.documents(of: String(table), limit: limit, ascending: order == "asc")
+                    return .json("[" + documents.map { ValueFormat.clean.json($0) }.joined(separator: ",") + "]")
+                } catch CoordinatorError.runner(let message) {
+                    throw HTTPError(status: .notFound, code: "TableNotFound", message: message)
+                }
+            }
+        }
         // Environment variables: GET lists them; POST `{"changes": [{"name", "value"}]}` sets them (a null value removes one).
         router.get("/api/converge/env") { request, _ in
             await respond {
