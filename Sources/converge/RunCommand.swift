@@ -23,6 +23,9 @@ struct RunCommand: AsyncParsableCommand {
     @Argument(help: "Its arguments as a JSON object.")
     var args = "{}"
 
+    @Flag(help: "For a query: keep printing its result each time it changes, until Ctrl-C.")
+    var watch = false
+
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
@@ -37,6 +40,15 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("\(function) is not a function path; write module:name, like messages:list.")
         }
         let deployment = try connection.resolve(appFolder: URL(fileURLWithPath: "convex"))
+        if watch {
+            try await QueryWatch(deployment: deployment, function: function, args: args).follow { result in
+                switch result {
+                case .success(let value): emitLine(Self.pretty(value))
+                case .failure(let error): FileHandle.standardError.write(Data("\(error)\n".utf8))
+                }
+            }
+            return
+        }
         var body = JSONObject()
         body.string("path", function)
         body.raw("args", args)
@@ -52,8 +64,17 @@ struct RunCommand: AsyncParsableCommand {
             if lines.count > 1, lines[0].hasPrefix("[Request ID:") { lines.removeFirst() }
             throw CLIError(lines.joined(separator: "\n"))
         }
-        // Indented, keys sorted, as `npx convex run` shows values.
-        let pretty = try JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
-        print(String(decoding: pretty, as: UTF8.self))
+        print(Self.pretty(value))
+    }
+
+    /// Indented, keys sorted, as `npx convex run` shows values.
+    static func pretty(_ value: Any) -> String {
+        let data = try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
+        return data.map { String(decoding: $0, as: UTF8.self) } ?? "\(value)"
+    }
+
+    static func pretty(_ value: Value) -> String {
+        let clean = ValueFormat.clean.json(value)
+        return (try? JSONSerialization.jsonObject(with: Data(clean.utf8), options: .fragmentsAllowed)).map { pretty($0) } ?? clean
     }
 }

@@ -224,6 +224,18 @@ final class DeployWorkflowTests: XCTestCase {
         XCTAssertEqual(unknown.errors, "Error: There is no table \"nope\".\n")
     }
 
+    func testRunWatchPrintsEveryNewResultOfAQuery() throws {
+        try write(["notes.ts": Self.notes])
+        XCTAssertEqual(try converge("deploy", app.path).status, 0)
+        let watch = try BackgroundProcess(StorageProcess.binary, ["run", "notes:list", "--watch"], environment: deploymentEnvironment)
+        defer { watch.stop() }
+        try watch.waitFor("[\n\n]")
+        XCTAssertEqual(try converge("run", "notes:add", #"{"body": "watched"}"#).status, 0)
+        try watch.waitFor(#""watched""#)
+        XCTAssertEqual(try converge("run", "notes:add", #"{"body": "again"}"#).status, 0)
+        try watch.waitFor(#""again""#)
+    }
+
     func testConnectionSettingsComeFromFlagsTheEnvironmentOrDotEnvLocal() throws {
         try write(["notes.ts": Self.notes])
         var bare = ProcessInfo.processInfo.environment

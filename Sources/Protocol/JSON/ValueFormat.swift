@@ -1,13 +1,11 @@
-import Protocol
-
 /// How the HTTP API writes values (spec §2.1): `convex_encoded_json` (alias `convex_json`) keeps every
 /// type; `json` (alias `convex_clean_json`) is the lossy clean form: int64 as a decimal string, NaN and
 /// infinities as strings, bytes as plain base64.
-enum ValueFormat {
+public enum ValueFormat: Sendable {
     case encoded
     case clean
 
-    init?(_ name: String?) {
+    public init?(_ name: String?) {
         switch name {
         case nil: return nil
         case "convex_encoded_json", "convex_json": self = .encoded
@@ -16,7 +14,7 @@ enum ValueFormat {
         }
     }
 
-    func json(_ value: Value) -> String {
+    public func json(_ value: Value) -> String {
         switch self {
         case .encoded: return ConvexJSONWriter.encodeString(value)
         case .clean: return ConvexJSONWriter.encodeString(Self.clean(value))
@@ -24,7 +22,7 @@ enum ValueFormat {
     }
 
     /// The clean form as a value the JSON writer writes plainly (no `$` wrappers left).
-    static func clean(_ value: Value) -> Value {
+    public static func clean(_ value: Value) -> Value {
         switch value {
         case .int64(let i): return .string(String(i))
         case .float64(let d) where d.isNaN: return "NaN"
