@@ -21,10 +21,18 @@ enum CompatScript {
     static func run(_ script: String, app: String = "examples/chat/convex", arguments: [String] = [], timeout: Double = 90) throws -> Outcome {
         let serve = try ServeProcess(deploy: app.hasPrefix("/") ? app : root.appendingPathComponent(app).path)
         defer { serve.stop() }
+        let environment = ProcessInfo.processInfo.environment.merging(["CONVERGE_SITE_URL": serve.siteURL]) { $1 }
+        let outcome = try runScript(script, url: serve.url, adminKey: serve.adminKey, arguments: arguments, environment: environment, timeout: timeout)
+        return Outcome(status: outcome.status, report: outcome.report, serveErrors: serve.errorOutput)
+    }
+
+    /// Runs a script against a deployment that is already up.
+    static func runScript(_ script: String, url: String, adminKey: String, arguments: [String] = [], environment: [String: String],
+                          timeout: Double = 90) throws -> Outcome {
         let python = Process()
         python.executableURL = root.appendingPathComponent(".venv/bin/python")
-        python.arguments = [root.appendingPathComponent("Tests/compat/\(script)").path, serve.url, serve.adminKey] + arguments
-        python.environment = ProcessInfo.processInfo.environment.merging(["CONVERGE_SITE_URL": serve.siteURL]) { $1 }
+        python.arguments = [root.appendingPathComponent("Tests/compat/\(script)").path, url, adminKey] + arguments
+        python.environment = environment
         let pythonOutput = Pipe()
         python.standardOutput = pythonOutput
         python.standardError = pythonOutput
@@ -33,9 +41,7 @@ enum CompatScript {
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
         python.waitUntilExit()
         watchdog.cancel()
-        return Outcome(
-            status: python.terminationStatus,
-            report: String(decoding: pythonOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
-            serveErrors: serve.errorOutput)
+        return Outcome(status: python.terminationStatus,
+                       report: String(decoding: pythonOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self), serveErrors: "")
     }
 }

@@ -1,5 +1,6 @@
-import { v } from "convex/values";
-import { mutation, query } from "./_generated/server";
+import { paginationOptsValidator } from "convex/server";
+import { ConvexError, v } from "convex/values";
+import { internalMutation, mutation, query } from "./_generated/server";
 
 export const list = query({
   args: {},
@@ -28,4 +29,37 @@ export const post = mutation({
   handler: async (ctx, { body }) => {
     await ctx.db.insert("messages", { body, author: "anonymous" });
   },
+});
+
+// One page of messages, oldest first, with their IDs and likes (for usePaginatedQuery-style clients).
+export const page = query({
+  args: { paginationOpts: paginationOptsValidator },
+  handler: async (ctx, { paginationOpts }) => {
+    const result = await ctx.db.query("messages").paginate(paginationOpts);
+    return { ...result, page: result.page.map((m) => ({ id: m._id, body: m.body, likes: m.likes ?? 0 })) };
+  },
+});
+
+export const byAuthor = query({
+  args: { author: v.string() },
+  handler: async (ctx, { author }) =>
+    (await ctx.db.query("messages").withIndex("by_author", (q) => q.eq("author", author)).collect()).map((m) => m.body),
+});
+
+export const like = mutation({
+  args: { id: v.id("messages") },
+  returns: v.number(),
+  handler: async (ctx, { id }) => {
+    const message = await ctx.db.get(id);
+    if (message === null) throw new ConvexError({ code: "NotFound", id });
+    const likes = (message.likes ?? 0) + 1;
+    await ctx.db.patch(id, { likes });
+    return likes;
+  },
+});
+
+// Only other functions may call this one (see actions:sendFromAction).
+export const insertInternal = internalMutation({
+  args: { body: v.string(), author: v.string() },
+  handler: async (ctx, { body, author }) => ctx.db.insert("messages", { body, author }),
 });
