@@ -8,6 +8,7 @@ packages=(
     libsqlite3-dev                 # the default persistence backend
     libjavascriptcoregtk-4.1-dev   # JavaScriptCore, which runs user functions
     esbuild                        # bundles user TypeScript
+    node-typescript                # tsc, with which converge codegen type-checks an app
     python3                        # a loopback HTTP server in the runner tests
     python3-venv                   # the virtualenv for the official convex client
 )

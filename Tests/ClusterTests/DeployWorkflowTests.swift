@@ -236,6 +236,38 @@ final class DeployWorkflowTests: XCTestCase {
         try watch.waitFor(#""again""#)
     }
 
+    /// An app without `_generated/` cannot be bundled; codegen writes it from the app alone, the build
+    /// uses it, and tsc (installed by scripts/install-deps.sh) checks function references against it.
+    func testCodegenWritesWhatTheBuildUsesAndTypeChecksFunctionReferences() throws {
+        try FileManager.default.removeItem(at: app)
+        try FileManager.default.copyItem(at: CompatScript.root.appendingPathComponent("examples/tasks/convex"), to: app)
+        try FileManager.default.removeItem(at: app.appendingPathComponent("_generated"))
+        let before = try converge("deploy", app.path)
+        XCTAssertNotEqual(before.status, 0, "nothing to import from ./_generated yet")
+
+        let generated = try converge("codegen", app.path, "--typecheck", "enable")
+        XCTAssertEqual(generated.status, 0, generated.output + generated.errors)
+        XCTAssertTrue(generated.output.contains("Type-checked: no errors."), generated.output)
+        let api = try String(contentsOf: app.appendingPathComponent("_generated/api.d.ts"), encoding: .utf8)
+        XCTAssertTrue(api.contains(#""summary": FunctionReference<"query", "public">;"#), api)
+        XCTAssertTrue(api.contains(#""importRaw": FunctionReference<"mutation", "internal">;"#), api)
+        let dataModel = try String(contentsOf: app.appendingPathComponent("_generated/dataModel.d.ts"), encoding: .utf8)
+        XCTAssertTrue(dataModel.contains(#"export type TableNames = "tasks" | "projects";"#), dataModel)
+
+        let deployed = try converge("deploy", app.path)
+        XCTAssertEqual(deployed.status, 0, deployed.errors)
+        XCTAssertEqual(try converge("run", "tasks:summary").output.filter { !$0.isWhitespace }, #"{"doing":0,"done":0,"todo":0}"#)
+
+        try write(["typo.ts": """
+            import { api } from "./_generated/api";
+            import { action } from "./_generated/server";
+            export const oops = action({ args: {}, handler: (ctx) => ctx.runQuery(api.tasks.summry, {}) });
+            """])
+        let typo = try converge("codegen", app.path, "--typecheck", "enable")
+        XCTAssertNotEqual(typo.status, 0)
+        XCTAssertTrue(typo.errors.contains("Property 'summry' does not exist"), typo.errors)
+    }
+
     func testConnectionSettingsComeFromFlagsTheEnvironmentOrDotEnvLocal() throws {
         try write(["notes.ts": Self.notes])
         var bare = ProcessInfo.processInfo.environment

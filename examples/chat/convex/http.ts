@@ -5,20 +5,23 @@ import { httpAction } from "./_generated/server";
 // Served on the site URL (`converge serve --site-port`, 3211 by default).
 const http = httpRouter();
 
+const json = (value: unknown, status = 200) =>
+  new Response(JSON.stringify(value), { status, headers: { "content-type": "application/json" } });
+
 http.route({
   path: "/messages",
   method: "POST",
   handler: httpAction(async (ctx, request) => {
     const { body } = await request.json();
     const result = await ctx.runMutation(api.messages.send, { body });
-    return Response.json(result, { status: 201 });
+    return json(result, 201);
   }),
 });
 
 http.route({
   path: "/messages",
   method: "GET",
-  handler: httpAction(async (ctx) => Response.json(await ctx.runQuery(api.messages.list, {}))),
+  handler: httpAction(async (ctx) => json(await ctx.runQuery(api.messages.list, {}))),
 });
 
 // Echoes what it was sent, to show how requests reach a handler.
