@@ -10,7 +10,11 @@ import Protocol
 struct CoordinatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "coordinator",
-        abstract: "Serve the Convex HTTP API and dispatch functions to the runners that dial in."
+        abstract: "Serve the Convex HTTP API and dispatch functions to the runners that dial in.",
+        discussion: """
+            Example:
+              converge coordinator --storage tcp://10.0.0.2:7400 --runners tcp://0.0.0.0:7420 --host 0.0.0.0 --instance-secret $SECRET
+            """
     )
 
     @Option(help: "Address for the HTTP API.")

@@ -7,6 +7,11 @@ struct KeysCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
         abstract: "Generate instance secrets and admin keys.",
+        discussion: """
+            Examples:
+              converge keys generate-secret
+              converge keys admin-key --instance-name carnitas --instance-secret $SECRET
+            """,
         subcommands: [GenerateSecret.self, AdminKeyCommand.self]
     )
 

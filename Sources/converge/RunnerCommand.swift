@@ -8,7 +8,12 @@ import Protocol
 struct RunnerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runner",
-        abstract: "Run user functions in JavaScriptCore for a coordinator."
+        abstract: "Run user functions in JavaScriptCore for a coordinator.",
+        discussion: """
+            Examples:
+              converge runner --coordinator tcp://10.0.0.1:7420 --storage tcp://10.0.0.2:7400 --pool db --instance-secret $SECRET
+              converge runner --coordinator tcp://10.0.0.1:7420 --pool action --workers 4 --instance-secret $SECRET
+            """
     )
 
     @Option(help: "The coordinator's runner endpoint: tcp://HOST:PORT or unix:///PATH.")

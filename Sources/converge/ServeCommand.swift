@@ -8,7 +8,15 @@ import Protocol
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run Converge: storage node, coordinator and runners, on SQLite in the data directory."
+        abstract: "Run Converge: storage node, coordinator and runners, on SQLite in the data directory.",
+        discussion: """
+            Prints the URL, the site URL of HTTP actions and an admin key. Children that crash are restarted.
+
+            Examples:
+              converge serve                                   # ./converge_data, port 3210, site port 3211
+              converge serve --data /var/lib/converge --deploy app/convex
+              converge serve --port 0 --site-port 0 --runners 2  # free ports, two db runners
+            """
     )
 
     @Option(help: "Data directory (SQLite database, instance secret, sockets).")

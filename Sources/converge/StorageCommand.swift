@@ -8,7 +8,12 @@ import StorageNode
 struct StorageCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "storage",
-        abstract: "Run the storage node: the write-ahead log, timestamps, commits and subscriptions."
+        abstract: "Run the storage node: the write-ahead log, timestamps, commits and subscriptions.",
+        discussion: """
+            Examples:
+              converge storage --data-dir /var/lib/converge --listen tcp://0.0.0.0:7400 --instance-secret $SECRET
+              converge storage --data-dir ./data --listen unix:///tmp/converge-storage.sock --instance-secret $SECRET
+            """
     )
 
     @Option(help: "Directory for the SQLite database and the instance secret.")

@@ -117,6 +117,22 @@ final class DeployWorkflowTests: XCTestCase {
         XCTAssertTrue(dropped.output.contains("Removed functions:\n  [-] notes:byBody"), dropped.output)
     }
 
+    func testSchemaValidationFalseKeepsIndexesButChecksNothing() throws {
+        try write(["notes.ts": Self.notes])
+        XCTAssertEqual(try converge("deploy", app.path).status, 0)
+        XCTAssertEqual(try converge("run", "notes:add", #"{"body": 5}"#).status, 0)
+        try write(["schema.ts": """
+            import { defineSchema, defineTable } from "convex/server";
+            import { v } from "convex/values";
+            export default defineSchema({ notes: defineTable({ body: v.string() }).index("by_body", ["body"]) }, { schemaValidation: false });
+            """, "notes.ts": Self.notes + Self.byBody])
+        let pushed = try converge("deploy", app.path)
+        XCTAssertEqual(pushed.status, 0, "stored documents are not checked: \(pushed.errors)")
+        XCTAssertTrue(pushed.output.contains("[+] notes.by_body"), pushed.output)
+        XCTAssertEqual(try converge("run", "notes:add", #"{"body": true}"#).status, 0, "nor are writes")
+        XCTAssertEqual(try converge("run", "notes:list").output.filter { !$0.isWhitespace }, "[5,true]")
+    }
+
     func testBrokenAppsAreRefusedWithOneLineAndTheDeploymentStays() throws {
         try write(["notes.ts": Self.notes])
         XCTAssertEqual(try converge("deploy", app.path).status, 0)
@@ -266,6 +282,14 @@ final class DeployWorkflowTests: XCTestCase {
         let typo = try converge("codegen", app.path, "--typecheck", "enable")
         XCTAssertNotEqual(typo.status, 0)
         XCTAssertTrue(typo.errors.contains("Property 'summry' does not exist"), typo.errors)
+    }
+
+    func testEveryCommandHasHelpWithExamples() throws {
+        for command in ["serve", "dev", "deploy", "run", "logs", "env", "data", "codegen", "storage", "coordinator", "runner", "keys"] {
+            let help = try converge(command, "--help")
+            XCTAssertEqual(help.status, 0, command)
+            XCTAssertTrue(help.output.contains("Example"), "\(command) --help has no examples:\n\(help.output)")
+        }
     }
 
     func testConnectionSettingsComeFromFlagsTheEnvironmentOrDotEnvLocal() throws {

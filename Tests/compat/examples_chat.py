@@ -2,8 +2,11 @@
 
 Run as: python examples_chat.py URL ADMIN_KEY   (exits non-zero on the first failed check)
 """
+import json
 import signal
 import sys
+import urllib.error
+import urllib.request
 
 from convex import ConvexClient, ConvexError, ConvexInt64
 
@@ -68,6 +71,25 @@ except ConvexError as error:
 assert alice.action("actions:doit") == ConvexInt64(len(alice.query("messages:list")) + 7)
 echoed = alice.query("messages:echo", {"value": {"i": ConvexInt64(-3), "b": b"\x01", "n": None, "l": [1.5, "x"]}})
 assert echoed == {"i": ConvexInt64(-3), "b": b"\x01", "n": None, "l": [1.5, "x"]}, echoed
+
+# What the deployment's analysis says, through the admin endpoint.
+request = urllib.request.Request(url + "/api/converge/functions", headers={"Authorization": f"Convex {admin_key}"})
+described = json.loads(urllib.request.urlopen(request, timeout=10).read())
+functions = {f"{f['module'][:-3]}:{f['name']}": f for f in described["functions"]}
+like = functions["messages:like"]
+assert like["kind"] == "mutation" and like["visibility"] == "public", like
+assert like["args"] == {"type": "object", "value": {"id": {"fieldType": {"type": "id", "tableName": "messages"}, "optional": False}}}, like
+assert like["returns"] == {"type": "number"}, like
+assert functions["messages:insertInternal"]["visibility"] == "internal"
+assert functions["actions:sendFromAction"]["kind"] == "action"
+assert {"method": "POST", "path": "/messages", "pathPrefix": None} in described["httpRoutes"], described["httpRoutes"]
+tables = {t["name"]: t for t in described["schema"]["tables"]}
+assert tables["messages"]["indexes"] == [{"name": "by_author", "fields": ["author"]}], tables
+try:
+    urllib.request.urlopen(url + "/api/converge/functions", timeout=10)
+    raise AssertionError("the function list is for admins")
+except urllib.error.HTTPError as error:
+    assert error.code == 403, error.code
 
 signal.alarm(0)
 print("examples chat: all checks passed")
