@@ -16,6 +16,7 @@ public final class Coordinator: Sendable {
     public let metrics = CoordinatorMetrics()
     private let userAuth = UserAuthenticator()
     let functionLog = FunctionLog()
+    private let pushes = OneAtATime()
     private let logger: Logger
     private let peers = Mutex<[UInt64: FramePeer]>([:])
     private let group = MultiThreadedEventLoopGroup.singleton
@@ -69,9 +70,16 @@ public final class Coordinator: Sendable {
     /// Makes a bundle the live deployment, after a runner has analyzed it and the storage node's
     /// catalog matches its schema: existing documents are checked against it (a violation refuses
     /// the push and changes nothing), missing tables are created and new indexes backfilled before
-    /// the swap; indexes the schema no longer has are dropped after it.
+    /// the swap; indexes the schema no longer has are dropped after it. One push at a time.
+    ///
+    /// An index whose fields change is dropped and rebuilt before the swap (the catalog names indexes
+    /// uniquely), so the old code's queries of it fail until the push completes.
     @discardableResult
     public func push(bundle: String) async throws -> PushReport {
+        try await pushes.run { try await self.pushNow(bundle: bundle) }
+    }
+
+    private func pushNow(bundle: String) async throws -> PushReport {
         let deployment = Deployment(bundle: bundle)
         await deployments.stage(deployment)
         let bundleAnalysis: DeploymentAnalysis
@@ -83,25 +91,34 @@ public final class Coordinator: Sendable {
             throw CoordinatorError.pushRejected("The app failed to load: \(error.replacingOccurrences(of: "the bundle failed to load: ", with: ""))")
         }
         let previous = await deployments.live
-        var previousFunctions: [DeploymentAnalysis.Function] = []
-        if let previous, let known = try? await analysis(of: previous) { previousFunctions = known.functions }
+        var previousAnalysis: DeploymentAnalysis?
+        if let previous { previousAnalysis = try? await analysis(of: previous) }
         let storage = try hub.storage
         let changes = try SchemaChanges(schema: bundleAnalysis.schema, catalog: try await storage.catalog())
         if let schema = bundleAnalysis.schema, schema.schemaValidation {
-            try await checkExistingDocuments(against: schema, of: deployment)
+            // Tables whose validator the live deployment already enforced need no second look.
+            let enforced = previousAnalysis?.schema.flatMap { $0.schemaValidation ? $0 : nil }
+            let changed = schema.tables.filter { table in enforced?.tables.first { $0.name == table.name }?.documentType != table.documentType }
+            try await checkExistingDocuments(of: changed, deployment: deployment)
         }
-        for table in changes.tablesToCreate { _ = try await storage.createTable(table) }
-        let replaced = Set(changes.indexesToAdd.map(\.label))
-        for index in changes.indexesToDrop where replaced.contains(index.label) {
-            try await storage.dropIndex(table: index.table, name: index.name)
+        do {
+            for table in changes.tablesToCreate { _ = try await storage.createTable(table) }
+            let replaced = Set(changes.indexesToAdd.map(\.label))
+            for index in changes.indexesToDrop where replaced.contains(index.label) {
+                try await storage.dropIndex(table: index.table, name: index.name)
+            }
+            for index in changes.indexesToAdd { _ = try await storage.createIndex(table: index.table, name: index.name, fields: index.fields) }
+            try await deployments.push(deployment)
+            for index in changes.indexesToDrop where !replaced.contains(index.label) {
+                try await storage.dropIndex(table: index.table, name: index.name)
+            }
+        } catch let error as StorageError {
+            throw CoordinatorError.pushRejected("The storage node refused a change of the schema: \(error.message)")
         }
-        for index in changes.indexesToAdd { _ = try await storage.createIndex(table: index.table, name: index.name, fields: index.fields) }
-        try await deployments.push(deployment)
-        for index in changes.indexesToDrop where !replaced.contains(index.label) {
-            try await storage.dropIndex(table: index.table, name: index.name)
-        }
+        await deployments.forgetStaged(except: [deployment.hash, previous?.hash].compactMap { $0 })
         logger.info("deployment \(deployment.hash.prefix(12)) is live")
-        return PushReport(hash: deployment.hash, functions: bundleAnalysis.functions, previousFunctions: previousFunctions, changes: changes)
+        return PushReport(hash: deployment.hash, functions: bundleAnalysis.functions, previousFunctions: previousAnalysis?.functions ?? [],
+                          changes: changes)
     }
 
     /// The live deployment's description (functions, routes, crons, schema, auth providers).
@@ -149,10 +166,10 @@ public final class Coordinator: Sendable {
         try await deployments.changeEnvironment(changes).values
     }
 
-    /// Every document of every schema table already in the database, checked by a runner against
-    /// the new bundle's schema a page at a time.
-    private func checkExistingDocuments(against schema: DeploymentAnalysis.Schema, of deployment: Deployment) async throws {
-        for table in schema.tables {
+    /// Every document of these tables already in the database, checked by a runner against the new
+    /// bundle's schema a page at a time.
+    private func checkExistingDocuments(of tables: [DeploymentAnalysis.Table], deployment: Deployment) async throws {
+        for table in tables {
             var cursor: Value = .null
             while true {
                 var call = RunFunction(deployment: deployment.hash, module: "_system.js", function: "checkSchema", kind: .query,

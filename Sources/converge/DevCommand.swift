@@ -25,7 +25,11 @@ struct DevCommand: AsyncParsableCommand {
     var pollInterval = 0.5
 
     func run() async throws {
-        let folder = URL(fileURLWithPath: directory)
+        let folder = URL(fileURLWithPath: directory).standardizedFileURL
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw CLIError("There is no folder \(directory); give the app's convex/ folder.")
+        }
         let deployment = try connection.resolve(appFolder: folder)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await LogStream(deployment: deployment).follow() }
@@ -66,8 +70,8 @@ struct DevCommand: AsyncParsableCommand {
         var dates: [String: Date] = [:]
         let enumerator = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.contentModificationDateKey])
         while let url = enumerator?.nextObject() as? URL {
-            let relative = String(url.path.dropFirst(folder.path.count))
-            guard !relative.contains("/_generated/"), !relative.hasPrefix("_generated") else { continue }
+            let relative = String(url.standardizedFileURL.path.dropFirst(folder.path.count + 1))
+            guard relative != "_generated", !relative.hasPrefix("_generated/") else { continue }
             dates[relative] = (try? url.resourceValues(forKeys: [.contentModificationDateKey]))?.contentModificationDate
         }
         return dates

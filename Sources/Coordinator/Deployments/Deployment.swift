@@ -56,6 +56,13 @@ actor DeploymentRegistry {
         environments[hash]
     }
 
+    /// Drops bundles (and their analyses) that are neither in `keep` nor live: rejected pushes and old versions.
+    func forgetStaged(except keep: [String]) {
+        let kept = Set(keep + [live?.hash].compactMap { $0 })
+        byHash = byHash.filter { kept.contains($0.key) }
+        analyses = analyses.filter { entry in kept.contains { entry.key.hasPrefix($0 + "/") } }
+    }
+
     /// Makes a bundle fetchable by runners (for its analysis) before it is live.
     func stage(_ deployment: Deployment) {
         byHash[deployment.hash] = deployment

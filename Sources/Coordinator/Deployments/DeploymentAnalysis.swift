@@ -14,6 +14,8 @@ struct DeploymentAnalysis: Sendable {
         let name: String
         /// User indexes in the schema's order, with the fields it gives (without the implicit `_creationTime`).
         let indexes: [(name: String, fields: [String])]
+        /// The documents' validator, as JSON.
+        let documentType: Value?
     }
 
     struct Schema: Sendable {
@@ -48,7 +50,7 @@ struct DeploymentAnalysis: Sendable {
                             indexes.append((indexName, fields.compactMap { if case .string(let f) = $0 { return f } else { return nil } }))
                         }
                     }
-                    tables.append(Table(name: name, indexes: indexes))
+                    tables.append(Table(name: name, indexes: indexes, documentType: entry["documentType"]))
                 }
             }
             schema = Schema(schemaValidation: schemaValue["schemaValidation"] != .boolean(false), tables: tables)
@@ -80,9 +82,11 @@ struct SchemaChanges: Sendable {
         for table in schema.tables { try Self.validate(table) }
         let builtIn: Set<String> = [IndexInfo.byID, IndexInfo.byCreationTime]
         var existing: [String: [String: [String]]] = [:]
+        var unfinished = Set<String>()
         for table in catalog.tables {
             for index in catalog.indexes where index.tableNumber == table.number && !builtIn.contains(index.name) {
                 existing[table.name, default: [:]][index.name] = index.fields
+                if index.state != .ready { unfinished.insert("\(table.name).\(index.name)") }
             }
         }
         var wanted: [String: [String: [String]]] = [:]
@@ -93,9 +97,10 @@ struct SchemaChanges: Sendable {
             }
         }
         for (table, indexes) in wanted.sorted(by: { $0.key < $1.key }) {
-            for (name, fields) in indexes.sorted(by: { $0.key < $1.key }) where existing[table]?[name] != fields {
+            // An index a crash left backfilling is asked for again: that joins (or resumes) its backfill.
+            for (name, fields) in indexes.sorted(by: { $0.key < $1.key }) where existing[table]?[name] != fields || unfinished.contains("\(table).\(name)") {
                 // An index whose fields changed is dropped and built again.
-                if let old = existing[table]?[name] { indexesToDrop.append(Index(table: table, name: name, fields: old)) }
+                if let old = existing[table]?[name], old != fields { indexesToDrop.append(Index(table: table, name: name, fields: old)) }
                 indexesToAdd.append(Index(table: table, name: name, fields: fields))
             }
         }
@@ -109,6 +114,9 @@ struct SchemaChanges: Sendable {
 
     private static func validate(_ table: DeploymentAnalysis.Table) throws {
         func reject(_ message: String) -> CoordinatorError { .pushRejected(message) }
+        guard Value.isValidIdentifier(table.name), !table.name.hasPrefix("_") else {
+            throw reject("Invalid table name: \"\(table.name)\". Identifiers must start with a letter and only contain letters, digits, underscores.")
+        }
         guard table.indexes.count <= 64 else { throw reject("Table \"\(table.name)\" cannot have more than 64 indexes.") }
         var seenFields: [[String]: String] = [:], seenNames = Set<String>()
         for (name, fields) in table.indexes {
@@ -131,6 +139,10 @@ struct SchemaChanges: Sendable {
                     throw reject("`_creationTime` is automatically added to the end of each index. It should not be added explicitly in the index definition. See https://docs.convex.dev/using/indexes for more details.")
                 }
                 if field.hasPrefix("_") { throw reject("Reserved fields (starting with `_`) are not allowed in indexes.") }
+                let parts = field.split(separator: ".", omittingEmptySubsequences: false)
+                guard parts.allSatisfy({ !$0.isEmpty && Value.isValidFieldName(String($0)) }) else {
+                    throw reject("In index \"\(name)\": \"\(field)\" is not a valid field path.")
+                }
             }
             if let duplicate = fields.first(where: { field in fields.filter { $0 == field }.count > 1 }) {
                 throw reject("Duplicate field \(duplicate). Index fields must be unique within an index.")

@@ -54,7 +54,8 @@ struct HTTPAPI: Sendable {
             await respond {
                 guard try await authenticate(request).isAdmin else { throw HTTPError(status: .forbidden, code: "Forbidden", message: "logs need an admin key") }
                 let after = request.uri.queryParameters["after"].flatMap { UInt64($0) }
-                let wait = min(60, request.uri.queryParameters["wait"].flatMap { Double($0) } ?? 0)
+                let asked = request.uri.queryParameters["wait"].flatMap { Double($0) } ?? 0
+                let wait = asked.isFinite ? max(0, min(60, asked)) : 0
                 let log = coordinator.functionLog
                 // Without `after`, start at the newest entry: a new follower sees only what comes next.
                 let newest = await log.latestSequence

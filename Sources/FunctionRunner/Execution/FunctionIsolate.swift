@@ -83,7 +83,12 @@ public actor FunctionIsolate {
         _ = try? JS.call(context, freeze, [env])
         let process = JSObjectMake(context, nil, nil)!
         JS.setProperty(context, process, "env", env)
-        JS.setProperty(context, JSContextGetGlobalObject(context), "process", process)
+        _ = try? JS.call(context, freeze, [process])
+        // Read-only, so no call can leave a changed `process` behind in a pooled context.
+        let name = JS.string("process")
+        defer { JSStringRelease(name) }
+        JSObjectSetProperty(context, JSContextGetGlobalObject(context), name, process,
+                            JSPropertyAttributes(kJSPropertyAttributeReadOnly | kJSPropertyAttributeDontDelete), nil)
     }
 
     private func returnContext(_ context: JSGlobalContextRef, reusable: Bool) {

@@ -132,7 +132,10 @@ public final class RunnerService: Sendable {
         request.system = call.system
         switch (call.kind, configuration.pool) {
         case (.query, .db):
-            let result = try await FunctionExecutor(isolate: isolate, storage: storage!).runQuery(request, at: call.snapshotTs)
+            // The push-time schema check reads pages of whole documents: no user limit applies to it.
+            var limits = TransactionLimits()
+            if call.system != nil { limits.maxBytesRead = 256 << 20 }
+            let result = try await FunctionExecutor(isolate: isolate, storage: storage!, limits: limits).runQuery(request, at: call.snapshotTs)
             return FunctionResult(outcome: result.outcome, snapshotTs: result.ts, readSet: result.readSet)
         case (.mutation, .db):
             let result = try await FunctionExecutor(isolate: isolate, storage: storage!).runMutation(request, idempotencyKey: call.idempotencyKey, isRetry: call.isRetry)

@@ -36,17 +36,20 @@ struct ConnectionOptions: ParsableArguments {
         return DeploymentConnection(url: url.hasSuffix("/") ? String(url.dropLast()) : url, adminKey: key)
     }
 
-    /// `NAME=value` lines; `#` comments, blank lines and surrounding quotes are allowed.
+    /// `NAME=value` lines (optionally after `export`); `#` comments, blank lines and surrounding quotes are allowed.
     static func readDotenv(_ file: URL) -> [String: String]? {
         guard let text = try? String(contentsOf: file, encoding: .utf8) else { return nil }
         var values: [String: String] = [:]
         for line in text.split(whereSeparator: \.isNewline) {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            var trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix("export ") { trimmed = String(trimmed.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
             guard !trimmed.hasPrefix("#"), let equals = trimmed.firstIndex(of: "=") else { continue }
             let name = trimmed[..<equals].trimmingCharacters(in: .whitespaces)
             var value = trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: .whitespaces)
             if value.count >= 2, let first = value.first, first == value.last, first == "\"" || first == "'" {
                 value = String(value.dropFirst().dropLast())
+            } else if let comment = value.range(of: " #") {
+                value = value[..<comment.lowerBound].trimmingCharacters(in: .whitespaces)
             }
             values[name] = value
         }

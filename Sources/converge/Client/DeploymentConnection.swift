@@ -44,7 +44,8 @@ struct DeploymentConnection: Sendable {
         guard status == .ok else {
             let answer = try? ConvexJSONReader.decode(String(buffer: data))
             let code = answer?["code"].flatMap { if case .string(let c) = $0 { c } else { nil } }
-            let message = answer?["message"].flatMap { if case .string(let m) = $0 { m } else { nil } } ?? String(buffer: data)
+            let message = answer?["message"].flatMap { if case .string(let m) = $0 { m } else { nil } }
+                ?? "The deployment at \(url) answered \(status.code) \(status.reasonPhrase)."
             if code == "BadAdminKey" || code == "Forbidden" {
                 throw CLIError("The deployment at \(url) refused the admin key (\(code!)). Check --admin-key or CONVEX_SELF_HOSTED_ADMIN_KEY.")
             }

@@ -6,12 +6,24 @@ import NIOCore
 struct LogStream {
     let deployment: DeploymentConnection
 
-    /// Prints executions from now on until the task is cancelled.
+    /// Prints executions from now on until the task is cancelled. A deployment that goes away (a
+    /// coordinator restarting) is waited for, with a note, not given up on.
     func follow() async throws {
         var after: UInt64?
+        var unreachable = false
         while !Task.isCancelled {
             let query = after.map { "?after=\($0)&wait=30" } ?? ""
-            let body = try await deployment.request(.GET, "/api/converge/logs\(query)", timeout: .seconds(45))
+            let body: ByteBuffer
+            do {
+                body = try await deployment.request(.GET, "/api/converge/logs\(query)", timeout: .seconds(45))
+                if unreachable { emitLine("(reconnected to \(deployment.url))") }
+                unreachable = false
+            } catch {
+                if !unreachable { FileHandle.standardError.write(Data("(lost the log stream: \(error); retrying)\n".utf8)) }
+                unreachable = true
+                try await Task.sleep(for: .seconds(1))
+                continue
+            }
             guard let answer = try JSONSerialization.jsonObject(with: Data(String(buffer: body).utf8)) as? [String: Any] else { continue }
             for case let entry as [String: Any] in answer["entries"] as? [Any] ?? [] { emitLine(Self.format(entry)) }
             after = (answer["latest"] as? NSNumber)?.uint64Value ?? after

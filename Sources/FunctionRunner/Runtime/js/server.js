@@ -354,7 +354,7 @@ function userFields(document) {
 
 /** Why `document` may not be written to `table` under the schema, or null. */
 function schemaProblem(table, document) {
-  const definition = deploymentSchema?.schemaValidation ? deploymentSchema.tables[table] : undefined;
+  const definition = deploymentSchema?.schemaValidation && Object.hasOwn(deploymentSchema.tables, table) ? deploymentSchema.tables[table] : undefined;
   if (!definition) return null;
   return validateValue(definition.documentType, userFields(document), "", isTableId);
 }
@@ -366,7 +366,7 @@ function checkSchema(table, document) {
 
 /** One page of a table checked against the schema at push time: the first document that fails, if any. */
 async function checkTablePage({ table, cursor }) {
-  const page = await makeDatabaseReader().query(table).paginate({ numItems: 500, cursor });
+  const page = await makeDatabaseReader().query(table).paginate({ numItems: 200, cursor });
   for (const document of page.page) {
     const problem = schemaProblem(table, document);
     if (problem) return { failure: { id: document._id, message: problem }, isDone: true, continueCursor: page.continueCursor };
@@ -388,7 +388,7 @@ function makeDatabaseWriter() {
       checkIdTable(table, id);
       const unset = Object.keys(value ?? {}).filter((k) => value[k] === undefined);
       const tableName = callSync("tableName", { id });
-      if (tableName !== null && deploymentSchema?.schemaValidation && deploymentSchema.tables[tableName]) {
+      if (tableName !== null && deploymentSchema?.schemaValidation && Object.hasOwn(deploymentSchema.tables, tableName)) {
         // The document as it will be: what is there, with the patch on top.
         const current = await reader.get(id);
         if (current !== null) {
