@@ -303,7 +303,7 @@ final class DeployWorkflowTests: XCTestCase {
         XCTAssertTrue(missing.errors.contains("No deployment URL: pass --url, or set CONVEX_SELF_HOSTED_URL"), missing.errors)
 
         // .env.local beside convex/, in the older variable names.
-        try "CONVEX_SELF_HOST_URL=\(serve.url)\nCONVEX_SELF_HOST_ADMIN_KEY='\(serve.adminKey)'\n"
+        try "# written by hand\nexport CONVEX_SELF_HOST_URL=\(serve.url) # the local one\nCONVEX_SELF_HOST_ADMIN_KEY='\(serve.adminKey)'\n"
             .write(to: app.deletingLastPathComponent().appendingPathComponent(".env.local"), atomically: true, encoding: .utf8)
         let fromFile = try converge("deploy", app.path, environment: bare)
         XCTAssertEqual(fromFile.status, 0, fromFile.errors)
@@ -315,7 +315,10 @@ final class DeployWorkflowTests: XCTestCase {
         let noServer = try converge("deploy", app.path, "--url", "http://127.0.0.1:1", environment: bare)
         XCTAssertNotEqual(noServer.status, 0)
         XCTAssertTrue(noServer.errors.contains("Cannot reach the deployment at http://127.0.0.1:1"), noServer.errors)
-        for outcome in [missing, wrongKey, noServer] {
+        let malformed = try converge("deploy", app.path, "--url", "localhost:3210", environment: bare)
+        XCTAssertNotEqual(malformed.status, 0)
+        XCTAssertTrue(malformed.errors.contains("is not an http(s) URL"), malformed.errors)
+        for outcome in [missing, wrongKey, noServer, malformed] {
             XCTAssertEqual(outcome.errors.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count, 1, outcome.errors)
         }
     }

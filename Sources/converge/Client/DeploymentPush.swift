@@ -14,7 +14,17 @@ enum DeploymentPush {
         } catch let error as BundleError {
             throw CLIError("Bundling \(directory) failed: \(firstError(inEsbuildOutput: error.description))")
         }
-        // Index backfills happen before the answer, so a push onto a large table takes a while.
+        // Checking stored documents and backfilling new indexes happen before the answer, so a push
+        // onto large tables takes a while: say so now and then.
+        let started = ContinuousClock.now
+        let progress = Task {
+            while true {
+                try await Task.sleep(for: .seconds(5))
+                let waited = Int((ContinuousClock.now - started).components.seconds)
+                emitLine("Still pushing (\(waited) s): checking documents against the schema and backfilling indexes…")
+            }
+        }
+        defer { progress.cancel() }
         let report = try await deployment.request(.POST, "/api/converge/push", body: ByteBuffer(string: bundle), timeout: .hours(1))
         return summary(of: try ConvexJSONReader.decode(String(buffer: report)))
     }
