@@ -107,6 +107,7 @@ final class DeployWorkflowTests: XCTestCase {
         let badWrite = try converge("run", "notes:add", #"{"body": 7}"#)
         XCTAssertNotEqual(badWrite.status, 0)
         XCTAssertTrue(badWrite.errors.contains(#"Failed to insert or update a document in table "notes" because it does not match the schema"#), badWrite.errors)
+        XCTAssertTrue(badWrite.errors.contains("Path: .body\nValue: 7.0\nValidator: v.string()"), "Convex's way of showing values: \(badWrite.errors)")
         XCTAssertEqual(try converge("run", "notes:list").output.filter { !$0.isWhitespace }, #"["x"]"#)
 
         // The index leaves the schema: it is dropped.

@@ -254,8 +254,36 @@ export function asObjectValidator(obj) {
   return v.object(obj);
 }
 
+/** A value as Convex's error messages show it: `{body: "x", n: 1.0}`, floats always with a fraction. */
 function describeValue(value) {
-  try { return JSON.stringify(convexToJson(value)); } catch { return String(value); }
+  if (value === null) return "null";
+  if (value === undefined) return "undefined";
+  if (typeof value === "number") return Number.isInteger(value) ? value.toFixed(1) : String(value);
+  if (typeof value === "bigint") return `${value}`;
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "boolean") return String(value);
+  if (value instanceof ArrayBuffer) return `b"${[...new Uint8Array(value)].map((b) => b.toString(16).padStart(2, "0")).join("")}"`;
+  if (Array.isArray(value)) return `[${value.map(describeValue).join(", ")}]`;
+  if (typeof value === "object") {
+    return `{${Object.entries(value).filter(([, x]) => x !== undefined).map(([k, x]) => `${k}: ${describeValue(x)}`).join(", ")}}`;
+  }
+  return String(value);
+}
+
+/** A validator as Convex's error messages show it: `v.object({body: v.string(), n: v.optional(v.float64())})`. */
+export function describeValidator(validator) {
+  const inner = (() => {
+    switch (validator.kind) {
+      case "id": return `v.id(${JSON.stringify(validator.tableName)})`;
+      case "literal": return `v.literal(${describeValue(validator.value)})`;
+      case "array": return `v.array(${describeValidator(validator.element)})`;
+      case "record": return `v.record(${describeValidator(validator.key)}, ${describeValidator(validator.value)})`;
+      case "union": return `v.union(${validator.members.map(describeValidator).join(", ")})`;
+      case "object": return `v.object({${Object.entries(validator.fields).map(([k, f]) => `${k}: ${describeValidator(f)}`).join(", ")}})`;
+      default: return `v.${validator.kind}()`;
+    }
+  })();
+  return validator.isOptional === "optional" ? `v.optional(${inner})` : inner;
 }
 
 /**
@@ -267,18 +295,20 @@ export function validateValue(validator, value, path, isTableId) {
   const fail = (expected) => `Value does not match validator.\nPath: ${path ? "." + path : "."}\nValue: ${describeValue(value)}\nValidator: ${expected}`;
   switch (validator.kind) {
     case "any": return null;
-    case "null": return value === null ? null : fail("v.null()");
-    case "float64": return typeof value === "number" ? null : fail("v.float64()");
-    case "int64": return typeof value === "bigint" ? null : fail("v.int64()");
-    case "boolean": return typeof value === "boolean" ? null : fail("v.boolean()");
-    case "string": return typeof value === "string" ? null : fail("v.string()");
-    case "bytes": return value instanceof ArrayBuffer ? null : fail("v.bytes()");
-    case "literal": return compareValues(value, validator.value) === 0 && typeof value === typeof validator.value ? null : fail(`v.literal(${describeValue(validator.value)})`);
+    case "null": return value === null ? null : fail(describeValidator(validator));
+    case "float64": return typeof value === "number" ? null : fail(describeValidator(validator));
+    case "int64": return typeof value === "bigint" ? null : fail(describeValidator(validator));
+    case "boolean": return typeof value === "boolean" ? null : fail(describeValidator(validator));
+    case "string": return typeof value === "string" ? null : fail(describeValidator(validator));
+    case "bytes": return value instanceof ArrayBuffer ? null : fail(describeValidator(validator));
+    case "literal":
+      return compareValues(value, validator.value) === 0 && typeof value === typeof validator.value
+        ? null : `\`${describeValue(value)}\` does not match literal validator \`${describeValidator(validator)}\`.${at}`;
     case "id":
       if (typeof value !== "string") return fail(`v.id("${validator.tableName}")`);
       return isTableId(value, validator.tableName) ? null : fail(`v.id("${validator.tableName}")`);
     case "array": {
-      if (!Array.isArray(value)) return fail("v.array(...)");
+      if (!Array.isArray(value)) return fail(describeValidator(validator));
       for (let i = 0; i < value.length; i++) {
         const e = validateValue(validator.element, value[i], `${path}[${i}]`, isTableId);
         if (e) return e;
@@ -286,7 +316,7 @@ export function validateValue(validator, value, path, isTableId) {
       return null;
     }
     case "record": {
-      if (value === null || typeof value !== "object" || Array.isArray(value) || value instanceof ArrayBuffer) return fail("v.record(...)");
+      if (value === null || typeof value !== "object" || Array.isArray(value) || value instanceof ArrayBuffer) return fail(describeValidator(validator));
       for (const [k, item] of Object.entries(value)) {
         const ek = validateValue(validator.key, k, path ? `${path}.${k}` : k, isTableId);
         if (ek) return ek;
@@ -296,26 +326,26 @@ export function validateValue(validator, value, path, isTableId) {
       return null;
     }
     case "object": {
-      if (value === null || typeof value !== "object" || Array.isArray(value) || value instanceof ArrayBuffer) return fail("v.object(...)");
+      if (value === null || typeof value !== "object" || Array.isArray(value) || value instanceof ArrayBuffer) return fail(describeValidator(validator));
       for (const [k, fieldValidator] of Object.entries(validator.fields)) {
         const fieldPath = path ? `${path}.${k}` : k;
         if (value[k] === undefined) {
           if (fieldValidator.isOptional === "optional") continue;
-          return `Object is missing the required field \`${k}\`. Consider wrapping the field validator in \`v.optional(...)\` if this is expected.\n\nObject: ${describeValue(value)}\nValidator: v.object(...)${at}`;
+          return `Object is missing the required field \`${k}\`. Consider wrapping the field validator in \`v.optional(...)\` if this is expected.\n\nObject: ${describeValue(value)}\nValidator: ${describeValidator(validator)}${at}`;
         }
         const e = validateValue(fieldValidator, value[k], fieldPath, isTableId);
         if (e) return e;
       }
       for (const k of Object.keys(value)) {
         if (value[k] !== undefined && !Object.hasOwn(validator.fields, k)) {
-          return `Object contains extra field \`${k}\` that is not in the validator.\n\nObject: ${describeValue(value)}\nValidator: v.object(...)${at}`;
+          return `Object contains extra field \`${k}\` that is not in the validator.\n\nObject: ${describeValue(value)}\nValidator: ${describeValidator(validator)}${at}`;
         }
       }
       return null;
     }
     case "union": {
       for (const member of validator.members) if (!validateValue(member, value, path, isTableId)) return null;
-      return fail("v.union(...)");
+      return fail(describeValidator(validator));
     }
   }
   return `Unknown validator kind ${validator.kind}`;
