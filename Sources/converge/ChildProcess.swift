@@ -6,11 +6,14 @@ import Synchronization
 final class ChildProcess: Sendable {
     let name: String
     private let arguments: [String]
+    private let environment: [String: String]
     private let state = Mutex<(process: Process?, output: String, stopping: Bool)>((nil, "", false))
 
-    init(name: String, arguments: [String]) {
+    /// `environment` is added to this process's own (secrets go there, out of `ps`).
+    init(name: String, environment: [String: String] = [:], arguments: [String]) {
         self.name = name
         self.arguments = arguments
+        self.environment = environment
     }
 
     /// Starts the process now and keeps restarting it until `stop()`.
@@ -37,6 +40,7 @@ final class ChildProcess: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let pipe = Pipe()
         process.standardOutput = pipe
         pipe.fileHandleForReading.readabilityHandler = { [self] handle in

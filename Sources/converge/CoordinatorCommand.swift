@@ -35,8 +35,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: "The deployment's name, which admin keys carry.")
     var instanceName = "carnitas"
 
-    @Option(help: "The instance secret as hex.")
-    var instanceSecret: String
+    @Option(help: "The instance secret as hex (default: $INSTANCE_SECRET).")
+    var instanceSecret: String?
 
     @Option(help: "A file that keeps the live deployment's bundle across restarts.")
     var deploymentFile: String?
@@ -45,7 +45,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         guard let runnerEndpoint = Endpoint(runners) else { throw ValidationError("cannot parse --runners \(runners)") }
         guard let storageEndpoint = Endpoint(storage) else { throw ValidationError("cannot parse --storage \(storage)") }
-        let coordinator = Coordinator(instanceSecret: try InstanceSecret.parse(hex: instanceSecret),
+        let coordinator = Coordinator(instanceSecret: try InstanceSecret.required(instanceSecret),
                                       deploymentFile: deploymentFile.map { URL(fileURLWithPath: $0) })
         // Whatever reports through swift-metrics (the HTTP server does) appears in /metrics too.
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: coordinator.metrics.registry))

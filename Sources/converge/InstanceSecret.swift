@@ -3,6 +3,17 @@ import Foundation
 /// The instance secret: 32 random bytes written as 64 hex characters (spec §5). Every process of a
 /// cluster shares it; it keys the internal protocol's handshake.
 enum InstanceSecret {
+    /// `--instance-secret`, else `$INSTANCE_SECRET` (which keeps it out of `ps`), as bytes; nil if neither is set.
+    static func given(_ flag: String?) throws -> [UInt8]? {
+        try (flag ?? ProcessInfo.processInfo.environment["INSTANCE_SECRET"]).map(parse(hex:))
+    }
+
+    /// Like `given`, for roles that cannot work without one.
+    static func required(_ flag: String?) throws -> [UInt8] {
+        guard let secret = try given(flag) else { throw CLIError("No instance secret: pass --instance-secret or set INSTANCE_SECRET.") }
+        return secret
+    }
+
     static func parse(hex: String) throws -> [UInt8] {
         let text = hex.trimmingCharacters(in: .whitespacesAndNewlines)
         guard text.count % 2 == 0, !text.isEmpty else { throw InstanceSecretError.invalid }

@@ -28,8 +28,8 @@ struct RunnerCommand: AsyncParsableCommand {
     @Option(help: "Worker threads, each with its own JavaScript context group.")
     var workers = 2
 
-    @Option(help: "The instance secret as hex.")
-    var instanceSecret: String
+    @Option(help: "The instance secret as hex (default: $INSTANCE_SECRET).")
+    var instanceSecret: String?
 
     @Option(help: "A name for this runner in the coordinator's logs.")
     var name = ProcessInfo.processInfo.hostName + "-\(ProcessInfo.processInfo.processIdentifier)"
@@ -45,7 +45,7 @@ struct RunnerCommand: AsyncParsableCommand {
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
         let service = RunnerService(configuration: .init(
             coordinator: coordinatorEndpoint, storage: storageEndpoint, pool: runnerPool, workers: workers,
-            instanceSecret: try InstanceSecret.parse(hex: instanceSecret), name: name))
+            instanceSecret: try InstanceSecret.required(instanceSecret), name: name))
         try await service.run()
     }
 }

@@ -63,21 +63,23 @@ struct ServeCommand: AsyncParsableCommand {
         // A restarted coordinator must come back on the same port, or clients could not reconnect.
         let httpPort = port == 0 ? try Self.freePort(host: host) : port
         let siteHTTPPort = sitePort == 0 ? try Self.freePort(host: host) : sitePort
+        // Children get the secret in their environment, where `ps` does not show it.
+        let secretEnvironment = ["INSTANCE_SECRET": secretHex]
         let storageSocket = directory.appendingPathComponent("storage.sock").path
         let runnerSocket = directory.appendingPathComponent("runners.sock").path
-        let storage = ChildProcess(name: "storage", arguments: [
-            "storage", "--data-dir", directory.path, "--listen", "unix://\(storageSocket)", "--instance-secret", secretHex])
-        let coordinator = ChildProcess(name: "coordinator", arguments: [
+        let storage = ChildProcess(name: "storage", environment: secretEnvironment, arguments: [
+            "storage", "--data-dir", directory.path, "--listen", "unix://\(storageSocket)"])
+        let coordinator = ChildProcess(name: "coordinator", environment: secretEnvironment, arguments: [
             "coordinator", "--host", host, "--port", String(httpPort), "--site-port", String(siteHTTPPort), "--runners", "unix://\(runnerSocket)", "--storage", "unix://\(storageSocket)",
-            "--instance-name", name, "--instance-secret", secretHex,
+            "--instance-name", name,
             "--deployment-file", directory.appendingPathComponent("deployment.js").path])
         var children = [storage, coordinator]
         for (pool, count) in [("db", runners), ("action", actionRunners)] {
             for i in 0..<count {
                 var arguments = ["runner", "--coordinator", "unix://\(runnerSocket)", "--pool", pool,
-                                 "--instance-secret", secretHex, "--name", "\(pool)-\(i)"]
+                                 "--name", "\(pool)-\(i)"]
                 if pool == "db" { arguments += ["--storage", "unix://\(storageSocket)"] }
-                children.append(ChildProcess(name: "\(pool) runner \(i)", arguments: arguments))
+                children.append(ChildProcess(name: "\(pool) runner \(i)", environment: secretEnvironment, arguments: arguments))
             }
         }
         Self.stopOnSignals(children)

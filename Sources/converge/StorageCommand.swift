@@ -22,7 +22,7 @@ struct StorageCommand: AsyncParsableCommand {
     @Option(name: .customLong("listen"), help: "Where to listen: tcp://HOST:PORT or unix:///PATH. Repeatable.")
     var endpoints: [String] = ["tcp://127.0.0.1:7410"]
 
-    @Option(help: "The instance secret as hex. Default: read or create <data-dir>/instance_secret.")
+    @Option(help: "The instance secret as hex. Default: $INSTANCE_SECRET, else read or create <data-dir>/instance_secret.")
     var instanceSecret: String?
 
     @Option(help: "Hours that old document versions stay readable.")
@@ -46,7 +46,7 @@ struct StorageCommand: AsyncParsableCommand {
         }
         let directory = URL(fileURLWithPath: dataDir)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let secret = try instanceSecret.map(InstanceSecret.parse(hex:))
+        let secret = try InstanceSecret.given(instanceSecret)
             ?? InstanceSecret.loadOrCreate(at: directory.appendingPathComponent("instance_secret"))
 
         let persistence = try SQLitePersistence(path: directory.appendingPathComponent("converge.sqlite3").path, synchronous: mode)
