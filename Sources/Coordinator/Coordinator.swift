@@ -116,6 +116,7 @@ public final class Coordinator: Sendable {
             throw CoordinatorError.pushRejected("The storage node refused a change of the schema: \(error.message)")
         }
         await deployments.forgetStaged(except: [deployment.hash, previous?.hash].compactMap { $0 })
+        await (try? hub)?.invalidateAll()
         logger.info("deployment \(deployment.hash.prefix(12)) is live")
         return PushReport(hash: deployment.hash, functions: bundleAnalysis.functions, previousFunctions: previousAnalysis?.functions ?? [],
                           changes: changes)
@@ -163,7 +164,9 @@ public final class Coordinator: Sendable {
     /// modules that read them as they load are loaded again.
     @discardableResult
     public func changeEnvironmentVariables(_ changes: [(name: String, value: String?)]) async throws -> [String: String] {
-        try await deployments.changeEnvironment(changes).values
+        let values = try await deployments.changeEnvironment(changes).values
+        await (try? hub)?.invalidateAll()
+        return values
     }
 
     /// Every document of these tables already in the database, checked by a runner against the new

@@ -294,6 +294,27 @@ final class DeployWorkflowTests: XCTestCase {
         }
     }
 
+    /// A live query shows what the new code returns right after a push, and a new environment variable
+    /// right after `converge env set`, without any change of data.
+    func testLiveQueriesRunAgainAfterAPushAndAnEnvironmentChange() throws {
+        func version(_ text: String) -> String {
+            """
+            import { queryGeneric as query } from "convex/server";
+            export const current = query({ args: {}, handler: () => ["\(text)", process.env.SUFFIX ?? ""] });
+            """
+        }
+        try write(["app.ts": version("one")])
+        XCTAssertEqual(try converge("deploy", app.path).status, 0)
+        let watch = try BackgroundProcess(StorageProcess.binary, ["run", "app:current", "--watch"], environment: deploymentEnvironment)
+        defer { watch.stop() }
+        try watch.waitFor(#""one""#)
+        try write(["app.ts": version("two")])
+        XCTAssertEqual(try converge("deploy", app.path).status, 0)
+        try watch.waitFor(#""two""#)
+        XCTAssertEqual(try converge("env", "set", "SUFFIX", "changed").status, 0)
+        try watch.waitFor(#""changed""#)
+    }
+
     func testConnectionSettingsComeFromFlagsTheEnvironmentOrDotEnvLocal() throws {
         try write(["notes.ts": Self.notes])
         var bare = ProcessInfo.processInfo.environment

@@ -18,6 +18,18 @@ final class SubscriptionHub: Sendable {
         }
     }
 
+    /// Fires every watched subscription, as if its data had changed: after a push or a change of
+    /// environment variables every live query must run again, on the new code or with the new values.
+    /// The storage node still holds the read sets; they are dropped as their sessions re-watch.
+    func invalidateAll() async {
+        let fired = handlers.withLock { map in
+            defer { map.removeAll() }
+            return Array(map)
+        }
+        for (id, handler) in fired { handler(id) }
+        try? await storage.unsubscribe(fired.map(\.key))
+    }
+
     private func fire(_ invalidation: Invalidation) {
         let fired = handlers.withLock { map in invalidation.subscriptionIDs.compactMap { id in map.removeValue(forKey: id).map { (id, $0) } } }
         for (id, handler) in fired { handler(id) }
