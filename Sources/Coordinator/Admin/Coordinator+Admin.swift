@@ -1,0 +1,38 @@
+import Foundation
+import Protocol
+import StorageClient
+
+/// What the admin routes read and change: the data, and the environment variables.
+extension Coordinator {
+    /// The user tables, by name.
+    public func tableNames() async throws -> [String] {
+        try await hub.storage.catalog().tables.map(\.name).filter { !$0.hasPrefix("_") }.sorted()
+    }
+
+    /// Up to `limit` documents of a table by creation time, newest first unless `ascending`.
+    public func documents(of table: String, limit: Int, ascending: Bool) async throws -> [Value] {
+        let storage = try hub.storage
+        let catalog = try await storage.catalog()
+        guard !table.hasPrefix("_"), let info = catalog.table(named: table), let index = catalog.index(table: info.number, name: IndexInfo.byCreationTime) else {
+            throw CoordinatorError.runner("There is no table \"\(table)\".")
+        }
+        let page = try await storage.scan(ScanRequest(ts: try await storage.latestTimestamp(), index: index.id, interval: .all,
+                                                      order: ascending ? .ascending : .descending, limit: max(1, min(limit, 10_000))))
+        return page.entries.map(\.document.value)
+    }
+
+    /// The environment variables functions see as `process.env`.
+    public func environmentVariables() async -> [String: String] {
+        await deployments.environment.values
+    }
+
+    /// Sets (or with nil, removes) environment variables; calls from now on see the new values, and
+    /// modules that read them as they load are loaded again.
+    @discardableResult
+    public func changeEnvironmentVariables(_ changes: [(name: String, value: String?)]) async throws -> [String: String] {
+        let values = try await deployments.changeEnvironment(changes).values
+        await (try? hub)?.invalidateAll()
+        return values
+    }
+
+}
