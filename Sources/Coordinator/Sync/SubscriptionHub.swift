@@ -6,7 +6,7 @@ import Synchronization
 /// and the invalidations the node streams back routed to whoever registered each one.
 final class SubscriptionHub: Sendable {
     let storage: StorageClient
-    private let handlers = Mutex<[UInt64: @Sendable (UInt64) -> Void]>([:])
+    private let handlers = Mutex<[UInt64: @Sendable (UInt64, Timestamp?) -> Void]>([:])
     private let nextID = Atomic<UInt64>(1)
 
     /// `onDisconnect` runs once the storage connection is gone: without it no live query can update.
@@ -26,17 +26,18 @@ final class SubscriptionHub: Sendable {
             defer { map.removeAll() }
             return Array(map)
         }
-        for (id, handler) in fired { handler(id) }
+        for (id, handler) in fired { handler(id, nil) }
         try? await storage.unsubscribe(fired.map(\.key))
     }
 
     private func fire(_ invalidation: Invalidation) {
         let fired = handlers.withLock { map in invalidation.subscriptionIDs.compactMap { id in map.removeValue(forKey: id).map { (id, $0) } } }
-        for (id, handler) in fired { handler(id) }
+        for (id, handler) in fired { handler(id, invalidation.ts) }
     }
 
-    /// Watches a read set taken at `ts`; `onChange` runs once, with the subscription's ID, when a commit touches it.
-    func watch(_ readSet: ReadSet, at ts: Timestamp, onChange: @escaping @Sendable (UInt64) -> Void) async throws -> UInt64 {
+    /// Watches a read set taken at `ts`; `onChange` runs once, with the subscription's ID, when a commit
+    /// touches it, with a published timestamp at which the change can be read (nil: read the latest).
+    func watch(_ readSet: ReadSet, at ts: Timestamp, onChange: @escaping @Sendable (UInt64, Timestamp?) -> Void) async throws -> UInt64 {
         let id = nextID.add(1, ordering: .relaxed).oldValue
         handlers.withLock { $0[id] = onChange }
         do {

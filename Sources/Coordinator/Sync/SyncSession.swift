@@ -35,6 +35,9 @@ actor SyncSession {
     private var mutationWorker: Task<Void, Never>?
     private var closed = false
     private var rerunQueued = false
+    /// Where the queued re-run reads (see `invalidated`).
+    private var rerunSnapshot: Timestamp?
+    private var rerunNeedsLatest = false
     /// What this session has added to the live-queries gauge.
     private var countedQueries = 0
 
@@ -153,10 +156,18 @@ actor SyncSession {
     }
 
     /// A commit touched what `queryId` read: re-run it and tell the client if its result changed.
-    func invalidated(_ queryId: UInt32, subscription: UInt64) async {
+    /// A query's subscription fired. `changedAt` is a published timestamp that has the change: re-runs
+    /// read there, so the storage node is not asked for its latest timestamp once per session, and
+    /// every session invalidated by one commit meets the others in the shared result cache.
+    func invalidated(_ queryId: UInt32, subscription: UInt64, changedAt: Timestamp?) async {
         // Only the subscription the query holds now counts; an older one was already replaced.
         guard !closed, queries[queryId]?.subscription == subscription else { return }
         queries[queryId]?.subscription = nil
+        if let changedAt, !rerunNeedsLatest {
+            rerunSnapshot = max(rerunSnapshot ?? 0, changedAt)
+        } else {
+            rerunNeedsLatest = true
+        }
         rerunSoon(queryId)
     }
 
@@ -186,10 +197,15 @@ actor SyncSession {
 
     /// Re-runs `requested` and the dirty queries at one snapshot and sends one Transition. Call with
     /// the transition lock held.
-    private func transitionLocked(rerun requested: Set<UInt32>, removed: [UInt32], atLeast minimumTs: Timestamp? = nil) async throws {
+    /// `snapshot`, when given, is a published timestamp to read at instead of the latest.
+    private func transitionLocked(rerun requested: Set<UInt32>, removed: [UInt32], atLeast minimumTs: Timestamp? = nil,
+                                  at snapshot: Timestamp? = nil) async throws {
         guard !closed else { return }
-        var ts = try await coordinator.latestTimestamp()
+        var ts: Timestamp
+        if let snapshot { ts = snapshot } else { ts = try await coordinator.latestTimestamp() }
         if let minimumTs { ts = max(ts, minimumTs) }
+        // Never read before what the client was already sent: its results must not go back in time.
+        ts = max(ts, sent.ts)
         let rerun = requested.union(dirty)
         dirty.subtract(rerun)
         // Queries removed while we waited are gone from `queries`; run only those still there.
@@ -227,8 +243,8 @@ actor SyncSession {
                 await hub.unwatch([old])
             }
             guard let result, let readSet = result.readSet, let readAt = result.snapshotTs else { continue }
-            let subscription = try? await hub.watch(readSet, at: readAt) { [weak self] fired in
-                Task { await self?.invalidated(id, subscription: fired) }
+            let subscription = try? await hub.watch(readSet, at: readAt) { [weak self] fired, changedAt in
+                Task { await self?.invalidated(id, subscription: fired, changedAt: changedAt) }
             }
             guard let subscription else {
                 // Without a subscription the query would never update again: re-run it soon.
@@ -257,14 +273,21 @@ actor SyncSession {
         rerunQueued = true
         Task {
             await self.lockTransitions()
-            await self.clearRerunQueued()
-            try? await self.transitionLocked(rerun: [], removed: [])
+            let snapshot = await self.takeRerunSnapshot()
+            try? await self.transitionLocked(rerun: [], removed: [], at: snapshot)
             await self.unlockTransitions()
         }
     }
 
-    private func clearRerunQueued() {
+    /// Ends the wait for a queued re-run and says where it reads: the newest invalidation's timestamp,
+    /// or nil for the latest (when any invalidation came without one).
+    private func takeRerunSnapshot() -> Timestamp? {
         rerunQueued = false
+        defer {
+            rerunSnapshot = nil
+            rerunNeedsLatest = false
+        }
+        return rerunNeedsLatest ? nil : rerunSnapshot
     }
 
     private static func modification(_ id: UInt32, result: FunctionResult?, failure: String?) -> SyncServerMessage.QueryModification {
