@@ -12,7 +12,8 @@ actor SyncSession {
         let path: CanonicalFunctionPath?
         let udfPath: String
         let args: Value
-        var lastResult: String?
+        /// What the client was last sent for it (values are shared with the result cache, so this costs little).
+        var lastResult: SyncServerMessage.QueryModification?
         var subscription: UInt64?
     }
 
@@ -233,10 +234,9 @@ actor SyncSession {
             guard queries[id] != nil else { continue }
             let modification = Self.modification(id, result: result, failure: failure)
             // Skip a result the client already has (same value and logs); new queries always get one.
-            let fingerprint = "\(modification)"
-            if requested.contains(id) || queries[id]?.lastResult != fingerprint {
+            if requested.contains(id) || queries[id]?.lastResult != modification {
                 modifications.append(modification)
-                queries[id]?.lastResult = fingerprint
+                queries[id]?.lastResult = modification
             }
             if let old = queries[id]?.subscription {
                 queries[id]?.subscription = nil
