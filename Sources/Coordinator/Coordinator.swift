@@ -105,13 +105,19 @@ public final class Coordinator: Sendable {
     /// Runs a function of the live deployment on a runner of the right pool.
     public func run(_ path: CanonicalFunctionPath, kind: FunctionKind, args: Value, identity: Value? = nil,
                     allowInternal: Bool = false, snapshotTs: Timestamp? = nil) async throws -> FunctionResult {
+        try await runShared(path, kind: kind, args: args, identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs).result
+    }
+
+    /// `run`, with the result as the shared result cache holds it (its JSON written once for every caller).
+    func runShared(_ path: CanonicalFunctionPath, kind: FunctionKind, args: Value, identity: Value? = nil,
+                   allowInternal: Bool = false, snapshotTs: Timestamp? = nil) async throws -> SharedQueryResult {
         let start = ContinuousClock.now
         do {
-            let result = try await dispatch(path, kind: kind, args: args, identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs)
+            let shared = try await dispatch(path, kind: kind, args: args, identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs)
             let outcome: String
-            if case .success = result.status { outcome = "success" } else { outcome = "error" }
+            if case .success = shared.result.status { outcome = "success" } else { outcome = "error" }
             metrics.recordCall(path.displayName, kind: kind.rawValue, outcome: outcome, duration: ContinuousClock.now - start)
-            return result
+            return shared
         } catch {
             metrics.recordCall(path.displayName, kind: kind.rawValue, outcome: "failed", duration: ContinuousClock.now - start)
             throw error
@@ -144,7 +150,7 @@ public final class Coordinator: Sendable {
     }
 
     private func dispatch(_ path: CanonicalFunctionPath, kind: FunctionKind, args: Value, identity: Value?,
-                          allowInternal: Bool, snapshotTs: Timestamp?) async throws -> FunctionResult {
+                          allowInternal: Bool, snapshotTs: Timestamp?) async throws -> SharedQueryResult {
         guard let deployment = await deployments.live else { throw CoordinatorError.noDeployment }
         var call = RunFunction(deployment: deployment.hash, module: path.module, function: path.function, kind: kind, args: args,
                                identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs)
@@ -157,7 +163,7 @@ public final class Coordinator: Sendable {
                 try await execute(call, as: path.displayName, pool: .db)
             }
         }
-        return try await execute(call, as: path.displayName, pool: kind == .action ? .action : .db)
+        return SharedQueryResult(try await execute(call, as: path.displayName, pool: kind == .action ? .action : .db))
     }
 
     /// Runs a call on a runner and records the execution in the function log.

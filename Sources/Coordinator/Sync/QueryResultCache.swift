@@ -23,7 +23,7 @@ actor QueryResultCache {
         let identity: String
     }
 
-    private var runs: [Entry: Task<FunctionResult, Error>] = [:]
+    private var runs: [Entry: Task<SharedQueryResult, Error>] = [:]
     /// The identity of each key's first run, which serves every identity if it did not read auth.
     private var firstIdentity: [Key: String] = [:]
     private var order: [Entry] = []
@@ -38,20 +38,20 @@ actor QueryResultCache {
     }
 
     /// `identity` is the caller's identity in some canonical text form, "" when logged out.
-    func result(for key: Key, identity: String, run: @escaping @Sendable () async throws -> FunctionResult) async throws -> FunctionResult {
+    func result(for key: Key, identity: String, run: @escaping @Sendable () async throws -> FunctionResult) async throws -> SharedQueryResult {
         lookups += 1
         metrics.queryCacheLookups.increment()
         let mine = Entry(key: key, identity: identity)
         if let shared = runs[mine] { return try await shared.value }
         if let first = firstIdentity[key], let shared = runs[Entry(key: key, identity: first)],
-           let result = try? await shared.value, !result.readAuth {
+           let result = try? await shared.value, !result.result.readAuth {
             return result
         }
         // Another caller of this identity may have started a run while we waited.
         if let shared = runs[mine] { return try await shared.value }
         executions += 1
         metrics.queryCacheExecutions.increment()
-        let task = Task { try await run() }
+        let task = Task { SharedQueryResult(try await run()) }
         runs[mine] = task
         if firstIdentity[key] == nil { firstIdentity[key] = identity }
         order.append(mine)

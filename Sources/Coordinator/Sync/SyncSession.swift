@@ -213,20 +213,20 @@ actor SyncSession {
         let work = rerun.compactMap { id in queries[id].map { (id, $0) } }
         var modifications: [SyncServerMessage.QueryModification] = removed.map { .removed(queryId: $0) }
         let snapshot = ts
-        let results = await withTaskGroup(of: (UInt32, FunctionResult?, String?).self) { group in
+        let results = await withTaskGroup(of: (UInt32, SharedQueryResult?, String?).self) { group in
             for (id, query) in work {
                 group.addTask { [coordinator, caller, identity] in
                     guard let path = query.path else { return (id, nil, "Invalid function path: \(query.udfPath)") }
                     do {
-                        let result = try await coordinator.run(path, kind: .query, args: query.args, identity: identity,
-                                                               allowInternal: caller == .admin, snapshotTs: snapshot)
+                        let result = try await coordinator.runShared(path, kind: .query, args: query.args, identity: identity,
+                                                                     allowInternal: caller == .admin, snapshotTs: snapshot)
                         return (id, result, nil)
                     } catch {
                         return (id, nil, "\(error)")
                     }
                 }
             }
-            var collected: [(UInt32, FunctionResult?, String?)] = []
+            var collected: [(UInt32, SharedQueryResult?, String?)] = []
             for await result in group { collected.append(result) }
             return collected
         }
@@ -242,7 +242,7 @@ actor SyncSession {
                 queries[id]?.subscription = nil
                 await hub.unwatch([old])
             }
-            guard let result, let readSet = result.readSet, let readAt = result.snapshotTs else { continue }
+            guard let result = result?.result, let readSet = result.readSet, let readAt = result.snapshotTs else { continue }
             let subscription = try? await hub.watch(readSet, at: readAt) { [weak self] fired, changedAt in
                 Task { await self?.invalidated(id, subscription: fired, changedAt: changedAt) }
             }
@@ -290,10 +290,12 @@ actor SyncSession {
         return rerunNeedsLatest ? nil : rerunSnapshot
     }
 
-    private static func modification(_ id: UInt32, result: FunctionResult?, failure: String?) -> SyncServerMessage.QueryModification {
-        guard let result else { return .failed(queryId: id, message: failure ?? "Server Error", logLines: [], journal: nil, errorData: nil) }
+    private static func modification(_ id: UInt32, result shared: SharedQueryResult?, failure: String?) -> SyncServerMessage.QueryModification {
+        guard let shared else { return .failed(queryId: id, message: failure ?? "Server Error", logLines: [], journal: nil, errorData: nil) }
+        let result = shared.result
         switch result.status {
-        case .success(let value): return .updated(queryId: id, value: value, logLines: result.logLines, journal: nil)
+        case .success:
+            return .updatedEncoded(queryId: id, valueJSON: shared.encodedValue!, logLines: result.logLines, journal: nil)
         case let .failure(message, data, _):
             return .failed(queryId: id, message: data == nil ? HTTPAPI.serverError(message) : message, logLines: result.logLines, journal: nil, errorData: data)
         }
