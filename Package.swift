@@ -132,7 +132,8 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             ],
-            path: "bench/SyncBench"
+            path: "bench/SyncBench",
+            exclude: ["app"]
         ),
         .executableTarget(
             name: "RunnerBench",

@@ -37,6 +37,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Action runner processes.")
     var actionRunners = 1
 
+    @Option(help: "Worker threads per runner process (each runs one function at a time).")
+    var runnerWorkers = 2
+
     @Option(help: "A convex/ folder to bundle and deploy once the cluster is up.")
     var deploy: String?
 
@@ -77,7 +80,7 @@ struct ServeCommand: AsyncParsableCommand {
         for (pool, count) in [("db", runners), ("action", actionRunners)] {
             for i in 0..<count {
                 var arguments = ["runner", "--coordinator", "unix://\(runnerSocket)", "--pool", pool,
-                                 "--name", "\(pool)-\(i)"]
+                                 "--name", "\(pool)-\(i)", "--workers", String(runnerWorkers)]
                 if pool == "db" { arguments += ["--storage", "unix://\(storageSocket)"] }
                 children.append(ChildProcess(name: "\(pool) runner \(i)", environment: secretEnvironment, arguments: arguments))
             }

@@ -5,10 +5,10 @@ struct ServeProcess {
     let process: Process
     let url: String
 
-    static func start(data: URL, app: URL) throws -> ServeProcess {
+    static func start(data: URL, app: URL, runners: Int = 2, workers: Int = 2) throws -> ServeProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("converge")
-        process.arguments = ["serve", "--data", data.path, "--port", "0", "--site-port", "0", "--runners", "2", "--deploy", app.path]
+        process.arguments = ["serve", "--data", data.path, "--port", "0", "--site-port", "0", "--runners", String(runners), "--runner-workers", String(workers), "--deploy", app.path]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -24,6 +24,7 @@ struct ServeProcess {
     }
 
     func stop() {
+        guard process.isRunning else { return }
         process.terminate()
         process.waitUntilExit()
     }

@@ -37,6 +37,57 @@ struct SyncBench {
         for subscribers in [1, 100, 1000] {
             print(try await fanOut(url: serve.url, subscribers: subscribers, rounds: 5).line("\(subscribers) subscribers"))
         }
+        serve.stop()
+
+        // One worker thread per runner, so the second process is what adds a core's worth of JavaScript.
+        print("\n## CPU-bound queries (bench:spin, ~2 ms of JavaScript, distinct arguments), 8 clients, db runner processes of 1 worker each")
+        print(Row.header)
+        var rates: [Int: Double] = [:]
+        for runners in [1, 2] {
+            let scaleData = data.appendingPathComponent("scale-\(runners)")
+            let scaled = try ServeProcess.start(data: scaleData, app: root.appendingPathComponent("bench/SyncBench/app/convex"), runners: runners, workers: 1)
+            let row = try await cpuBoundQueries(url: scaled.url, clients: 8, seconds: seconds)
+            scaled.stop()
+            rates[runners] = row.rate
+            print(row.line("\(runners) db runner\(runners == 1 ? "" : "s")"))
+        }
+        print(String(format: "ratio 2 runners / 1 runner: %.2f", rates[2]! / rates[1]!))
+    }
+
+    /// Each client adds a query with arguments no one else used (so no shared result), waits for its
+    /// first result, removes it, and goes again.
+    static func cpuBoundQueries(url: String, clients: Int, seconds: Double) async throws -> Row {
+        let started = ContinuousClock.now
+        let deadline = started + .seconds(seconds)
+        let histograms = await withTaskGroup(of: Histogram<UInt64>.self) { group in
+            for client in 0..<clients {
+                group.addTask {
+                    var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000)
+                    let connection = SyncConnection(url: url)
+                    defer { connection.close() }
+                    var iterator = connection.messages.makeAsyncIterator()
+                    var version = 0, call = 0
+                    while ContinuousClock.now < deadline {
+                        let begin = ContinuousClock.now
+                        let n = client * 1_000_000 + call
+                        connection.send(#"{"type":"ModifyQuerySet","baseVersion":\#(version),"newVersion":\#(version + 1),"modifications":[{"type":"Add","queryId":\#(call),"udfPath":"bench:spin","args":[{"n":\#(n)}]}]}"#)
+                        while let message = await iterator.next() {
+                            if message["type"] == "Transition" { break }
+                        }
+                        _ = histogram.record(UInt64((ContinuousClock.now - begin).microseconds))
+                        connection.send(#"{"type":"ModifyQuerySet","baseVersion":\#(version + 1),"newVersion":\#(version + 2),"modifications":[{"type":"Remove","queryId":\#(call)}]}"#)
+                        while let message = await iterator.next() {
+                            if message["type"] == "Transition" { break }
+                        }
+                        version += 2
+                        call += 1
+                    }
+                    return histogram
+                }
+            }
+            return await group.reduce(into: [Histogram<UInt64>]()) { $0.append($1) }
+        }
+        return Row(merging: histograms, elapsed: (ContinuousClock.now - started).seconds)
     }
 
     static func mutations(url: String, clients: Int, seconds: Double) async throws -> Row {
