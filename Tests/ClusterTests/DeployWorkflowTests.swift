@@ -276,6 +276,23 @@ final class DeployWorkflowTests: XCTestCase {
         XCTAssertEqual(deployed.status, 0, deployed.errors)
         XCTAssertEqual(try converge("run", "tasks:summary").output.filter { !$0.isWhitespace }, #"{"doing":0,"done":0,"todo":0}"#)
 
+        // A module's export and a nested module of the same name: api.nest.inner is both.
+        try FileManager.default.createDirectory(at: app.appendingPathComponent("nest"), withIntermediateDirectories: true)
+        try write([
+            "nest.ts": #"import { queryGeneric as query } from "convex/server"; export const inner = query({ args: {}, handler: () => 1 });"#,
+            "nest/inner.ts": #"import { queryGeneric as query } from "convex/server"; export const deep = query({ args: {}, handler: () => 2 });"#,
+            "uses.ts": """
+                import type { FunctionReference } from "convex/server";
+                import { api } from "./_generated/api";
+                import { action } from "./_generated/server";
+                const inner: FunctionReference<"query", "public"> = api.nest.inner;
+                export const both = action({ args: {}, handler: async (ctx) => [await ctx.runQuery(api.nest.inner, {}), await ctx.runQuery(api.nest.inner.deep, {})] });
+                """,
+        ])
+        let nested = try converge("codegen", app.path, "--typecheck", "enable")
+        XCTAssertEqual(nested.status, 0, nested.output + nested.errors)
+        remove("uses.ts")
+
         try write(["typo.ts": """
             import { api } from "./_generated/api";
             import { action } from "./_generated/server";
@@ -334,10 +351,12 @@ final class DeployWorkflowTests: XCTestCase {
         XCTAssertNotEqual(wrongKey.status, 0)
         XCTAssertTrue(wrongKey.errors.contains("refused the admin key"), wrongKey.errors)
 
-        let noServer = try converge("deploy", app.path, "--url", "http://127.0.0.1:1", environment: bare)
+        let keyForOtherURL = try converge("deploy", app.path, "--url", "http://127.0.0.1:1", environment: bare)
+        XCTAssertTrue(keyForOtherURL.errors.contains("No admin key"), "the .env.local key is not sent elsewhere: \(keyForOtherURL.errors)")
+        let noServer = try converge("deploy", app.path, "--url", "http://127.0.0.1:1", "--admin-key", "x", environment: bare)
         XCTAssertNotEqual(noServer.status, 0)
         XCTAssertTrue(noServer.errors.contains("Cannot reach the deployment at http://127.0.0.1:1"), noServer.errors)
-        let malformed = try converge("deploy", app.path, "--url", "localhost:3210", environment: bare)
+        let malformed = try converge("deploy", app.path, "--url", "localhost:3210", "--admin-key", "x", environment: bare)
         XCTAssertNotEqual(malformed.status, 0)
         XCTAssertTrue(malformed.errors.contains("is not an http(s) URL"), malformed.errors)
         for outcome in [missing, wrongKey, noServer, malformed] {

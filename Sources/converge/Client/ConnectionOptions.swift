@@ -21,13 +21,14 @@ struct ConnectionOptions: ParsableArguments {
         if let appFolder { files.append(appFolder.standardizedFileURL.deletingLastPathComponent().appendingPathComponent(".env.local")) }
         files.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".env.local"))
         let dotenv = files.lazy.compactMap(Self.readDotenv).first ?? [:]
-        func setting(_ flag: String?, _ names: [String]) -> String? {
-            flag ?? names.lazy.compactMap { environment[$0] ?? dotenv[$0] }.first.map { $0 }
+        func setting(_ flag: String?, _ names: [String], fromFile: Bool = true) -> String? {
+            flag ?? names.lazy.compactMap { environment[$0] ?? (fromFile ? dotenv[$0] : nil) }.first.map { $0 }
         }
         guard let url = setting(url, Self.urlVariables), !url.isEmpty else {
             throw CLIError("No deployment URL: pass --url, or set CONVEX_SELF_HOSTED_URL (in the environment or .env.local); `converge serve` prints it.")
         }
-        guard let key = setting(adminKey, Self.keyVariables), !key.isEmpty else {
+        // The key in .env.local belongs to the URL there: it is not sent to a URL given with --url.
+        guard let key = setting(adminKey, Self.keyVariables, fromFile: self.url == nil), !key.isEmpty else {
             throw CLIError("No admin key: pass --admin-key, or set CONVEX_SELF_HOSTED_ADMIN_KEY (in the environment or .env.local); `converge serve` prints one.")
         }
         guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {

@@ -99,12 +99,13 @@ enum GeneratedCode {
             }
         }
 
+        /// A node that is a function and a module too (`a.ts` exporting `b`, and `a/b.ts`) is both.
         func typeText(indent: String) -> String {
-            if let reference { return reference }
-            guard !children.isEmpty else { return "{}" }
+            guard !children.isEmpty else { return reference ?? "{}" }
             let inner = indent + "  "
             let members = children.sorted { $0.key < $1.key }.map { "\(inner)\(ConvexJSONWriter.encodeString(.string($0.key))): \($0.value.typeText(indent: inner));" }
-            return "{\n" + members.joined(separator: "\n") + "\n\(indent)}"
+            let object = "{\n" + members.joined(separator: "\n") + "\n\(indent)}"
+            return reference.map { "\($0) & \(object)" } ?? object
         }
     }
 }
