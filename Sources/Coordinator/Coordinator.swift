@@ -69,7 +69,7 @@ public final class Coordinator: Sendable {
 
     /// The user identity a JWT stands for, checked against the live deployment's auth providers
     /// (`convex/auth.config.ts`, which a runner reads from the bundle the first time it is needed).
-    func verifyUserToken(_ token: String) async throws -> Value {
+    func verifyUserToken(_ token: String) async throws -> (identity: Value, expires: Date) {
         guard let deployment = await deployments.live else { throw AuthError("nothing has been deployed yet") }
         let providers = try await analysis(of: deployment).authProviders
         guard !providers.isEmpty else {

@@ -63,6 +63,7 @@ final class UserAuthCompatTests: XCTestCase {
             Self.token(ada.merging(["tokenIdentifier": "evil|victim", "subject": "victim"]) { $1 }, key: key, kid: "k1"),
             Self.token(ada.filter { $0.key != "exp" }, key: key, kid: "k1"),
             Self.token(ada, key: key, kid: "k1", headerAlg: "RS256"),
+            Self.token(ada.merging(["exp": now + 8]) { $1 }, key: key, kid: "k1"),
         ]
         let outcome = try CompatScript.run("user_auth.py", app: convex.path, arguments: [issuer] + tokens)
         XCTAssertEqual(outcome.status, 0, outcome.report + outcome.serveErrors)

@@ -1,7 +1,7 @@
 """User JWTs (`set_auth`) against `converge serve` with Tests/ClusterTests/Fixtures/auth, whose auth.config.ts
 names an OIDC issuer served by the test and a customJwt provider with an inline JWKS.
 
-Run as: python user_auth.py URL ADMIN_KEY ISSUER OIDC CUSTOM EXPIRED WRONG_AUDIENCE FORGED CLAIMS_OVERRIDE NO_EXP WRONG_ALG
+Run as: python user_auth.py URL ADMIN_KEY ISSUER OIDC CUSTOM EXPIRED WRONG_AUDIENCE FORGED CLAIMS_OVERRIDE NO_EXP WRONG_ALG SHORT_LIVED
 """
 import sys
 
@@ -9,7 +9,26 @@ from convex import ConvexClient
 from convex.http_client import ConvexHttpClient
 from review_ws import Closed, connect
 
-url, admin_key, issuer, oidc, custom, expired, wrong_audience, forged, claims_override, no_exp, wrong_alg = sys.argv[1:12]
+url, admin_key, issuer, oidc, custom, expired, wrong_audience, forged, claims_override, no_exp, wrong_alg, short_lived = sys.argv[1:13]
+
+# First, while it is still valid: a token that expires a few seconds from now. The session runs as
+# that user until then, and then gets an AuthError and is closed.
+expiring = connect(url)
+expiring.send({"type": "Authenticate", "baseVersion": 0, "tokenType": "User", "value": short_lived})
+expiring.send({"type": "ModifyQuerySet", "baseVersion": 0, "newVersion": 1, "modifications": [
+    {"type": "Add", "queryId": 0, "udfPath": "whoami:me", "args": [{}]}]})
+answered = expiring.recv_until(lambda m: m["type"] == "Transition" and m["modifications"])[-1]
+assert answered["modifications"][0]["value"]["name"] == "Ada", answered
+after_expiry = []
+try:
+    while True:
+        message = expiring.recv(timeout=12)
+        if message["type"] != "Ping":
+            after_expiry.append(message)
+except Closed:
+    pass
+assert [m["type"] for m in after_expiry] == ["AuthError"], after_expiry
+assert "expired" in after_expiry[0]["error"] and after_expiry[0]["authUpdateAttempted"] is False, after_expiry
 
 http = ConvexHttpClient(url)
 assert http.query("whoami:me") is None, "no token, no identity"

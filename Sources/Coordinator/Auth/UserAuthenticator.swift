@@ -34,7 +34,8 @@ actor UserAuthenticator {
         self.httpClient = httpClient
     }
 
-    func identity(token: String, providers: [AuthProvider]) async throws -> Value {
+    /// The identity, and when the token expires.
+    func identity(token: String, providers: [AuthProvider]) async throws -> (identity: Value, expires: Date) {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let header = Self.jsonPart(parts[0]), let claims = Self.jsonPart(parts[1]) else {
             throw AuthError("Could not parse JWT payload. Check that the token is a valid JWT format.")
@@ -51,7 +52,12 @@ actor UserAuthenticator {
         guard case .string(let algorithm)? = header["alg"], Self.supportedAlgorithms.contains(algorithm) else {
             throw AuthError("The JWT's algorithm must be one of \(Self.supportedAlgorithms.sorted()).")
         }
-        guard claims["exp"] != nil else { throw AuthError("The JWT has no `exp` claim; tokens must expire.") }
+        let expires: Date
+        switch claims["exp"] {
+        case .float64(let seconds)?: expires = Date(timeIntervalSince1970: seconds)
+        case .int64(let seconds)?: expires = Date(timeIntervalSince1970: Double(seconds))
+        default: throw AuthError("The JWT has no numeric `exp` claim; tokens must expire.")
+        }
         guard let provider = providers.first(where: { provider in
             Self.sameIssuer(provider.issuer, issuer)
                 && (provider.applicationID.map(audiences.contains) ?? true)
@@ -74,7 +80,7 @@ actor UserAuthenticator {
         } catch {
             throw AuthError("Could not verify token claim. Check that the token signature is valid and the token hasn't expired. (\(error))")
         }
-        return Self.identity(claims: claims, issuer: issuer, subject: subject)
+        return (Self.identity(claims: claims, issuer: issuer, subject: subject), expires)
     }
 
     // MARK: Keys

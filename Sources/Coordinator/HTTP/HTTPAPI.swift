@@ -81,7 +81,7 @@ struct HTTPAPI: Sendable {
         }
         if header.count > 7, header.prefix(7).lowercased() == "bearer " {
             do {
-                return Caller(identity: try await coordinator.verifyUserToken(String(header.dropFirst(7))))
+                return Caller(identity: try await coordinator.verifyUserToken(String(header.dropFirst(7))).identity)
             } catch {
                 throw HTTPError(status: .unauthorized, code: "Unauthenticated", message: "\(error)")
             }

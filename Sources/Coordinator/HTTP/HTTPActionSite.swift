@@ -23,7 +23,7 @@ struct HTTPActionSite: Sendable {
             var identity: Value?
             if let header = request.headers[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer " {
                 do {
-                    identity = try await coordinator.verifyUserToken(String(header.dropFirst(7)))
+                    identity = try await coordinator.verifyUserToken(String(header.dropFirst(7))).identity
                 } catch {
                     throw HTTPError(status: .unauthorized, code: "Unauthenticated", message: "\(error)")
                 }

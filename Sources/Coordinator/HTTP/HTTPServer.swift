@@ -18,9 +18,11 @@ extension Coordinator {
                 return .upgrade([:]) { inbound, outbound, _ in
                     metrics.syncSessions.increment()
                     defer { metrics.syncSessions.decrement() }
-                    let session = SyncSession(coordinator: self, hub: hub, instanceName: instanceName) { text in
+                    let session = SyncSession(coordinator: self, hub: hub, instanceName: instanceName, send: { text in
                         try await outbound.write(.text(text))
-                    }
+                    }, end: {
+                        try? await outbound.close(.normalClosure, reason: "TokenExpired")
+                    })
                     let pinger = Task {
                         while !Task.isCancelled {
                             try await Task.sleep(for: .seconds(10))

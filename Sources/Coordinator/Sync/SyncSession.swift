@@ -23,6 +23,9 @@ actor SyncSession {
     private let hub: SubscriptionHub
     private let instanceName: String
     private let send: @Sendable (String) async throws -> Void
+    private let end: @Sendable () async -> Void
+    /// Ends the session when the user token it authenticated with expires.
+    private var expiry: Task<Void, Never>?
     private var queries: [UInt32: LiveQuery] = [:]
     private var receivedQuerySet: UInt32 = 0
     private var receivedIdentity: UInt32 = 0
@@ -42,11 +45,14 @@ actor SyncSession {
     /// What this session has added to the live-queries gauge.
     private var countedQueries = 0
 
-    init(coordinator: Coordinator, hub: SubscriptionHub, instanceName: String, send: @escaping @Sendable (String) async throws -> Void) {
+    /// `end` closes the socket; the session calls it when a user token expires.
+    init(coordinator: Coordinator, hub: SubscriptionHub, instanceName: String, send: @escaping @Sendable (String) async throws -> Void,
+         end: @escaping @Sendable () async -> Void) {
         self.coordinator = coordinator
         self.hub = hub
         self.instanceName = instanceName
         self.send = send
+        self.end = end
     }
 
     /// Handles one client message. Throws `SyncProtocolError` (FatalError, then close) or
@@ -100,6 +106,7 @@ actor SyncSession {
         case .none:
             caller = .anonymous
             identity = nil
+            expiry?.cancel()
         case let .admin(key, actingAs):
             guard (try? AdminKey(verifying: key, instanceName: instanceName, instanceSecret: coordinator.instanceSecret)) != nil else {
                 try await send(SyncServerMessage.authError(error: "The provided admin key was invalid for this instance", baseVersion: base, authUpdateAttempted: true).json)
@@ -107,10 +114,13 @@ actor SyncSession {
             }
             caller = .admin
             identity = actingAs
+            expiry?.cancel()
         case .user(let token):
             do {
-                identity = try await coordinator.verifyUserToken(token)
+                let verified = try await coordinator.verifyUserToken(token)
+                identity = verified.identity
                 caller = .anonymous
+                expireSession(at: verified.expires, identityVersion: base + 1)
             } catch {
                 try await send(SyncServerMessage.authError(error: "\(error)", baseVersion: base, authUpdateAttempted: true).json)
                 throw SyncSessionEnd("invalid user token")
@@ -172,6 +182,24 @@ actor SyncSession {
         rerunSoon(queryId)
     }
 
+    /// At `date`, unless the client authenticated again by then: AuthError, then close, so the client
+    /// fetches a fresh token and reconnects instead of running on as someone it no longer proves to be.
+    private func expireSession(at date: Date, identityVersion: UInt32) {
+        expiry?.cancel()
+        expiry = Task { [weak self] in
+            try? await Task.sleep(for: .seconds(max(0, date.timeIntervalSinceNow)))
+            guard !Task.isCancelled else { return }
+            await self?.tokenExpired(identityVersion: identityVersion)
+        }
+    }
+
+    private func tokenExpired(identityVersion: UInt32) async {
+        guard !closed, receivedIdentity == identityVersion else { return }
+        try? await send(SyncServerMessage.authError(error: "The user token expired; authenticate again with a fresh one.",
+                                                    baseVersion: identityVersion, authUpdateAttempted: false).json)
+        await end()
+    }
+
     /// Keeps the client's inactivity timer from firing between changes.
     func ping() async throws {
         try await send(SyncServerMessage.ping.json)
@@ -179,6 +207,7 @@ actor SyncSession {
 
     func close() async {
         closed = true
+        expiry?.cancel()
         let subscriptions = queries.values.compactMap(\.subscription)
         queries = [:]
         countLiveQueries()
