@@ -19,27 +19,9 @@ final class DeployWorkflowTests: XCTestCase {
         try? FileManager.default.removeItem(at: app.deletingLastPathComponent())
     }
 
-    private struct Outcome {
-        let status: Int32
-        let output: String
-        let errors: String
-    }
-
     /// Runs `converge ARGS` with the deployment's settings in the environment.
-    private func converge(_ arguments: String..., environment: [String: String]? = nil) throws -> Outcome {
-        let process = Process()
-        process.executableURL = StorageProcess.binary
-        process.arguments = arguments
-        process.environment = environment ?? ProcessInfo.processInfo.environment.merging([
-            "CONVEX_SELF_HOSTED_URL": serve.url, "CONVEX_SELF_HOSTED_ADMIN_KEY": serve.adminKey,
-        ]) { $1 }
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile(), err = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), errors: String(decoding: err, as: UTF8.self))
+    private func converge(_ arguments: String..., environment: [String: String]? = nil) throws -> ConvergeCLI.Outcome {
+        try ConvergeCLI.run(arguments, environment: environment ?? deploymentEnvironment)
     }
 
     private func write(_ files: [String: String]) throws {

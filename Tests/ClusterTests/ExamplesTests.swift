@@ -19,17 +19,8 @@ final class ExamplesTests: XCTestCase {
         let environment = ProcessInfo.processInfo.environment.merging([
             "CONVEX_SELF_HOSTED_URL": serve.url, "CONVEX_SELF_HOSTED_ADMIN_KEY": serve.adminKey, "CONVERGE_BIN": StorageProcess.binary.path,
         ]) { $1 }
-        let deploy = Process()
-        deploy.executableURL = StorageProcess.binary
-        deploy.arguments = ["deploy", CompatScript.root.appendingPathComponent(app).path]
-        deploy.environment = environment
-        let deployOutput = Pipe()
-        deploy.standardOutput = deployOutput
-        deploy.standardError = deployOutput
-        try deploy.run()
-        let deployed = String(decoding: deployOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        deploy.waitUntilExit()
-        XCTAssertEqual(deploy.terminationStatus, 0, deployed)
+        let deployed = try ConvergeCLI.run(["deploy", CompatScript.root.appendingPathComponent(app).path], environment: environment)
+        XCTAssertEqual(deployed.status, 0, deployed.output + deployed.errors)
 
         let outcome = try CompatScript.runScript(script, url: serve.url, adminKey: serve.adminKey, environment: environment)
         XCTAssertEqual(outcome.status, 0, outcome.report + serve.errorOutput)

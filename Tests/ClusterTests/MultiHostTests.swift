@@ -84,19 +84,6 @@ final class MultiHostTests: XCTestCase {
         }
     }
 
-    private func converge(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = StorageProcess.binary
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
-    }
-
     func testACompatClientKeepsWorkingWhileRunnersOnOtherHostsAreKilledAndAdded() throws {
         let storage = "tcp://\(ip("storage")):7400", runnersAt = "tcp://\(ip("coord")):7420", url = "http://\(ip("coord")):3210"
         try start("storage", on: "storage", ["storage", "--data-dir", data.appendingPathComponent("db").path, "--listen", storage, "--instance-secret", secret])
@@ -117,10 +104,10 @@ final class MultiHostTests: XCTestCase {
         XCTAssertNotEqual(stranger.terminationStatus, 0, "a runner with the wrong secret ran: \(log("bad"))")
         XCTAssertEqual(try runners("db", url: url), 2)
 
-        let key = try converge(["keys", "admin-key", "--instance-name", "carnitas", "--instance-secret", secret]).output
-            .split(separator: "\n").last.map(String.init) ?? ""
-        let deployed = try converge(["deploy", CompatScript.root.appendingPathComponent("examples/chat/convex").path, "--url", url, "--admin-key", key])
-        XCTAssertEqual(deployed.status, 0, deployed.output)
+        let key = try ConvergeCLI.run(["keys", "admin-key", "--instance-name", "carnitas", "--instance-secret", secret]).output
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let deployed = try ConvergeCLI.run(["deploy", CompatScript.root.appendingPathComponent("examples/chat/convex").path, "--url", url, "--admin-key", key])
+        XCTAssertEqual(deployed.status, 0, deployed.output + deployed.errors)
 
         let environment = ProcessInfo.processInfo.environment
         for script in ["http_client.py", "sync_client.py"] {

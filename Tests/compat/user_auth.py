@@ -9,6 +9,18 @@ from convex import ConvexClient
 from convex.http_client import ConvexHttpClient
 from review_ws import Closed, connect
 
+
+def until_closed(ws, timeout):
+    """Every message but pings, until the server closes the socket."""
+    seen = []
+    try:
+        while True:
+            message = ws.recv(timeout=timeout)
+            if message["type"] != "Ping":
+                seen.append(message)
+    except Closed:
+        return seen
+
 url, admin_key, issuer, oidc, custom, expired, wrong_audience, forged, claims_override, no_exp, wrong_alg, short_lived = sys.argv[1:13]
 
 # First, while it is still valid: a token that expires a few seconds from now. The session runs as
@@ -19,14 +31,7 @@ expiring.send({"type": "ModifyQuerySet", "baseVersion": 0, "newVersion": 1, "mod
     {"type": "Add", "queryId": 0, "udfPath": "whoami:me", "args": [{}]}]})
 answered = expiring.recv_until(lambda m: m["type"] == "Transition" and m["modifications"])[-1]
 assert answered["modifications"][0]["value"]["name"] == "Ada", answered
-after_expiry = []
-try:
-    while True:
-        message = expiring.recv(timeout=12)
-        if message["type"] != "Ping":
-            after_expiry.append(message)
-except Closed:
-    pass
+after_expiry = until_closed(expiring, timeout=12)
 assert [m["type"] for m in after_expiry] == ["AuthError"], after_expiry
 assert "expired" in after_expiry[0]["error"] and after_expiry[0]["authUpdateAttempted"] is False, after_expiry
 
@@ -78,14 +83,7 @@ assert live.query("whoami:me") is None
 # A bad token on the socket: AuthError (not FatalError), then the socket closes.
 ws = connect(url)
 ws.send({"type": "Authenticate", "baseVersion": 0, "tokenType": "User", "value": forged})
-messages = []
-try:
-    while True:
-        message = ws.recv(timeout=10)
-        if message["type"] != "Ping":
-            messages.append(message)
-except Closed:
-    pass
+messages = until_closed(ws, timeout=10)
 assert [m["type"] for m in messages] == ["AuthError"], messages
 assert messages[0]["authUpdateAttempted"] is True and messages[0]["baseVersion"] == 0, messages
 
