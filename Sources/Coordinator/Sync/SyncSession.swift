@@ -167,9 +167,9 @@ actor SyncSession {
     }
 
     /// A commit touched what `queryId` read: re-run it and tell the client if its result changed.
-    /// A query's subscription fired. `changedAt` is a published timestamp that has the change: re-runs
-    /// read there, so the storage node is not asked for its latest timestamp once per session, and
-    /// every session invalidated by one commit meets the others in the shared result cache.
+    /// `changedAt` is a published timestamp that has the change: re-runs read there, so the storage
+    /// node is not asked for its latest timestamp once per session, and every session invalidated by
+    /// one commit meets the others in the shared result cache.
     func invalidated(_ queryId: UInt32, subscription: UInt64, changedAt: Timestamp?) async {
         // Only the subscription the query holds now counts; an older one was already replaced.
         guard !closed, queries[queryId]?.subscription == subscription else { return }
