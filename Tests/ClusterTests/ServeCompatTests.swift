@@ -34,6 +34,10 @@ final class ServeCompatTests: XCTestCase {
         try runCompatScript("shared_subscriptions.py")
     }
 
+    func testAWriteReRunsOnlyTheSubscriptionsThatReadIt() throws {
+        try runCompatScript("disjoint.py")
+    }
+
     private func runCompatScript(_ script: String, _ arguments: String...) throws {
         let outcome = try CompatScript.run(script, arguments: arguments)
         XCTAssertEqual(outcome.status, 0, outcome.report)
