@@ -111,15 +111,23 @@ public final class Coordinator: Sendable {
     /// `run`, with the result as the shared result cache holds it (its JSON written once for every caller).
     func runShared(_ path: CanonicalFunctionPath, kind: FunctionKind, args: Value, identity: Value? = nil,
                    allowInternal: Bool = false, snapshotTs: Timestamp? = nil) async throws -> SharedQueryResult {
+        try await measured(path.displayName, kind: kind.rawValue, status: \.result.status) {
+            try await dispatch(path, kind: kind, args: args, identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs)
+        }
+    }
+
+    /// Times a call into the metrics: `success`, `error` (the function threw) or `failed` (it could not run).
+    private func measured<T>(_ function: String, kind: String, status: (T) -> FunctionResult.Status,
+                             _ call: () async throws -> T) async throws -> T {
         let start = ContinuousClock.now
         do {
-            let shared = try await dispatch(path, kind: kind, args: args, identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs)
+            let value = try await call()
             let outcome: String
-            if case .success = shared.result.status { outcome = "success" } else { outcome = "error" }
-            metrics.recordCall(path.displayName, kind: kind.rawValue, outcome: outcome, duration: ContinuousClock.now - start)
-            return shared
+            if case .success = status(value) { outcome = "success" } else { outcome = "error" }
+            metrics.recordCall(function, kind: kind, outcome: outcome, duration: .now - start)
+            return value
         } catch {
-            metrics.recordCall(path.displayName, kind: kind.rawValue, outcome: "failed", duration: ContinuousClock.now - start)
+            metrics.recordCall(function, kind: kind, outcome: "failed", duration: .now - start)
             throw error
         }
     }
@@ -127,9 +135,10 @@ public final class Coordinator: Sendable {
     /// Runs an HTTP action of the live deployment on an action runner; `http` is the request as
     /// `RunFunction.http` describes it. The result's value is `{status, headers, body}`.
     func runHTTPAction(_ http: Value, identity: Value?) async throws -> FunctionResult {
-        let start = ContinuousClock.now
-        var outcome = "failed"
-        defer { metrics.recordCall("http", kind: "httpAction", outcome: outcome, duration: ContinuousClock.now - start) }
+        try await measured("http", kind: "httpAction", status: \.status) { try await dispatchHTTPAction(http, identity: identity) }
+    }
+
+    private func dispatchHTTPAction(_ http: Value, identity: Value?) async throws -> FunctionResult {
         guard let deployment = await deployments.live else { throw CoordinatorError.noDeployment }
         var call = RunFunction(deployment: deployment.hash, module: "http.js", function: "default", kind: .action, args: .object([:]),
                                identity: identity, http: http)
@@ -138,9 +147,7 @@ public final class Coordinator: Sendable {
         if case .string(let method)? = http["method"], case .string(let url)? = http["url"] {
             route = "\(method) \(URL(string: url)?.path ?? url)"
         }
-        let result = try await execute(call, as: route, pool: .action)
-        if case .success = result.status { outcome = "success" } else { outcome = "error" }
-        return result
+        return try await execute(call, as: route, pool: .action)
     }
 
     /// The Prometheus text of `GET /metrics`.

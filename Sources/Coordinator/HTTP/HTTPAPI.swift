@@ -28,9 +28,7 @@ struct HTTPAPI: Sendable {
         // Any kind of function; admins only, as on the real server.
         router.post("/api/function") { request, _ in
             await respond {
-                guard try await authenticate(request).isAdmin else {
-                    throw HTTPError(status: .forbidden, code: "Forbidden", message: "/api/function needs an admin key")
-                }
+                try await requireAdmin(request, for: "/api/function")
                 return try await call(request, kind: nil, pathInURL: nil)
             }
         }

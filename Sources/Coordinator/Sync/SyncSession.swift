@@ -324,7 +324,7 @@ actor SyncSession {
         let result = shared.result
         switch result.status {
         case .success:
-            return .updatedEncoded(queryId: id, valueJSON: shared.encodedValue!, logLines: result.logLines, journal: nil)
+            return .updated(queryId: id, valueJSON: shared.encodedValue!, logLines: result.logLines, journal: nil)
         case let .failure(message, data, _):
             return .failed(queryId: id, message: data == nil ? HTTPAPI.serverError(message) : message, logLines: result.logLines, journal: nil, errorData: data)
         }

@@ -8,10 +8,9 @@ public enum SyncServerMessage: Hashable, Sendable {
     case ping
 
     public enum QueryModification: Hashable, Sendable {
-        case updated(queryId: UInt32, value: Value, logLines: [String], journal: String?)
-        /// `updated` with the value already written as convex_encoded_json: one encoding of a result
-        /// serves every session that sends it.
-        case updatedEncoded(queryId: UInt32, valueJSON: String, logLines: [String], journal: String?)
+        /// The value already written as convex_encoded_json: one encoding of a result serves every
+        /// session that sends it.
+        case updated(queryId: UInt32, valueJSON: String, logLines: [String], journal: String?)
         /// `errorData` only for a ConvexError: the Rust client treats the key's presence, even as null, as one.
         case failed(queryId: UInt32, message: String, logLines: [String], journal: String?, errorData: Value?)
         case removed(queryId: UInt32)
@@ -80,13 +79,7 @@ public enum SyncServerMessage: Hashable, Sendable {
     private static func modification(_ m: QueryModification) -> String {
         var object = JSONObject()
         switch m {
-        case let .updated(queryId, value, logLines, journal):
-            object.string("type", "QueryUpdated")
-            object.integer("queryId", Int64(queryId))
-            object.value("value", value)
-            object.strings("logLines", logLines)
-            object.raw("journal", journal.map(JSONObject.quoted) ?? "null")
-        case let .updatedEncoded(queryId, valueJSON, logLines, journal):
+        case let .updated(queryId, valueJSON, logLines, journal):
             object.string("type", "QueryUpdated")
             object.integer("queryId", Int64(queryId))
             object.raw("value", valueJSON)
