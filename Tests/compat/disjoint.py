@@ -3,22 +3,14 @@ only that socket hears of it.
 
 Run as: python disjoint.py URL ADMIN_KEY   (against examples/chat)
 """
-import re
 import sys
 import time
-import urllib.request
 
 from convex.http_client import ConvexHttpClient
-from review_ws import connect
+from review_ws import connect, query_executions
 
 url, admin_key = sys.argv[1], sys.argv[2]
 SOCKETS = 100
-
-
-def executions():
-    with urllib.request.urlopen(url + "/metrics", timeout=10) as response:
-        text = response.read().decode()
-    return float(re.search(r"^converge_query_cache_executions_total ([0-9.e+]+)$", text, re.MULTILINE).group(1))
 
 
 http = ConvexHttpClient(url)
@@ -34,12 +26,12 @@ for ws in sockets:
     first = ws.recv_until(lambda m: m["type"] == "Transition" and m["modifications"])[-1]
     assert first["modifications"][0]["value"] == [], first
 
-before = executions()
+before = query_executions(url)
 http.mutation("messages:send", {"body": "only for 7", "author": "author7"})
 update = sockets[7].recv_until(lambda m: m["type"] == "Transition" and m["modifications"])[-1]
 assert update["modifications"][0]["value"] == ["only for 7"], update
 time.sleep(1)
-assert executions() - before == 1, f"one write re-ran {executions() - before} queries"
+assert query_executions(url) - before == 1, f"one write re-ran {query_executions(url) - before} queries"
 for i, ws in enumerate(sockets):
     if i == 7:
         continue

@@ -145,3 +145,12 @@ class Tracker:
         if ts(message["endVersion"]["ts"]) < ts(self.version["ts"]):
             self.errors.append(f"ts went backwards {message}")
         self.version = message["endVersion"]
+
+
+def query_executions(url):
+    """How many query executions the deployment's shared result cache has started (from /metrics)."""
+    import re
+    import urllib.request
+    with urllib.request.urlopen(url + "/metrics", timeout=10) as response:
+        text = response.read().decode()
+    return float(re.search(r"^converge_query_cache_executions_total ([0-9.e+]+)$", text, re.MULTILINE).group(1))

@@ -2,21 +2,13 @@
 
 Run as: python shared_subscriptions.py URL ADMIN_KEY   (against examples/chat)
 """
-import re
 import sys
-import urllib.request
 
 from convex.http_client import ConvexHttpClient
-from review_ws import connect
+from review_ws import connect, query_executions
 
 url, admin_key = sys.argv[1], sys.argv[2]
 SOCKETS = 200
-
-
-def executions():
-    with urllib.request.urlopen(url + "/metrics", timeout=10) as response:
-        text = response.read().decode()
-    return float(re.search(r"^converge_query_cache_executions_total ([0-9.e+]+)$", text, re.MULTILINE).group(1))
 
 
 def first_result(ws):
@@ -38,11 +30,11 @@ for _ in range(SOCKETS):
 for ws in sockets:
     assert first_result(ws) == first, "every subscriber starts with the first message"
 
-before = executions()
+before = query_executions(url)
 http.mutation("messages:post", {"body": "fan out"})
 for ws in sockets:
     assert first_result(ws) == first + [{"body": "fan out", "author": "anonymous"}], "every subscriber sees the new message"
-after = executions()
+after = query_executions(url)
 assert after - before == 1, f"{SOCKETS} subscribers re-ran the query {after - before} times for one change"
 
 print(f"shared subscriptions: all checks passed ({SOCKETS} sockets, one execution)")

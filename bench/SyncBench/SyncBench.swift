@@ -57,6 +57,31 @@ struct SyncBench {
     /// Each client adds a query with arguments no one else used (so no shared result), waits for its
     /// first result, removes it, and goes again.
     static func cpuBoundQueries(url: String, clients: Int, seconds: Double) async throws -> Row {
+        await closedLoop(url: url, clients: clients, seconds: seconds, timed: { client, call, connection, iterator in
+            connection.send(#"{"type":"ModifyQuerySet","baseVersion":\#(2 * call),"newVersion":\#(2 * call + 1),"modifications":[{"type":"Add","queryId":\#(call),"udfPath":"bench:spin","args":[{"n":\#(client * 1_000_000 + call)}]}]}"#)
+            while let message = await iterator.next(), message["type"] != "Transition" {}
+        }, untimed: { _, call, connection, iterator in
+            connection.send(#"{"type":"ModifyQuerySet","baseVersion":\#(2 * call + 1),"newVersion":\#(2 * call + 2),"modifications":[{"type":"Remove","queryId":\#(call)}]}"#)
+            while let message = await iterator.next(), message["type"] != "Transition" {}
+        })
+    }
+
+    static func mutations(url: String, clients: Int, seconds: Double) async throws -> Row {
+        await closedLoop(url: url, clients: clients, seconds: seconds, timed: { _, call, connection, iterator in
+            connection.send(#"{"type":"Mutation","requestId":\#(call),"udfPath":"messages:post","args":[{"body":"bench"}]}"#)
+            var responded = false
+            while let message = await iterator.next() {
+                if message["type"] == "MutationResponse" { responded = true }
+                if responded && message["type"] == "Transition" { break }
+            }
+        })
+    }
+
+    typealias Step = @Sendable (_ client: Int, _ call: Int, SyncConnection, inout AsyncStream<Value>.Iterator) async -> Void
+
+    /// `clients` sockets, each doing `timed` (and then `untimed`, if given) again and again until
+    /// `seconds` are up; each `timed` step is one latency sample.
+    static func closedLoop(url: String, clients: Int, seconds: Double, timed: @escaping Step, untimed: Step? = nil) async -> Row {
         let started = ContinuousClock.now
         let deadline = started + .seconds(seconds)
         let histograms = await withTaskGroup(of: Histogram<UInt64>.self) { group in
@@ -66,51 +91,13 @@ struct SyncBench {
                     let connection = SyncConnection(url: url)
                     defer { connection.close() }
                     var iterator = connection.messages.makeAsyncIterator()
-                    var version = 0, call = 0
+                    var call = 0
                     while ContinuousClock.now < deadline {
                         let begin = ContinuousClock.now
-                        let n = client * 1_000_000 + call
-                        connection.send(#"{"type":"ModifyQuerySet","baseVersion":\#(version),"newVersion":\#(version + 1),"modifications":[{"type":"Add","queryId":\#(call),"udfPath":"bench:spin","args":[{"n":\#(n)}]}]}"#)
-                        while let message = await iterator.next() {
-                            if message["type"] == "Transition" { break }
-                        }
+                        await timed(client, call, connection, &iterator)
                         _ = histogram.record(UInt64((ContinuousClock.now - begin).microseconds))
-                        connection.send(#"{"type":"ModifyQuerySet","baseVersion":\#(version + 1),"newVersion":\#(version + 2),"modifications":[{"type":"Remove","queryId":\#(call)}]}"#)
-                        while let message = await iterator.next() {
-                            if message["type"] == "Transition" { break }
-                        }
-                        version += 2
+                        await untimed?(client, call, connection, &iterator)
                         call += 1
-                    }
-                    return histogram
-                }
-            }
-            return await group.reduce(into: [Histogram<UInt64>]()) { $0.append($1) }
-        }
-        return Row(merging: histograms, elapsed: (ContinuousClock.now - started).seconds)
-    }
-
-    static func mutations(url: String, clients: Int, seconds: Double) async throws -> Row {
-        let started = ContinuousClock.now
-        let deadline = started + .seconds(seconds)
-        let histograms = await withTaskGroup(of: Histogram<UInt64>.self) { group in
-            for _ in 0..<clients {
-                group.addTask {
-                    var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000)
-                    let connection = SyncConnection(url: url)
-                    defer { connection.close() }
-                    var iterator = connection.messages.makeAsyncIterator()
-                    var requestId = 0
-                    while ContinuousClock.now < deadline {
-                        let begin = ContinuousClock.now
-                        connection.send(#"{"type":"Mutation","requestId":\#(requestId),"udfPath":"messages:post","args":[{"body":"bench"}]}"#)
-                        var responded = false
-                        while let message = await iterator.next() {
-                            if message["type"] == "MutationResponse" { responded = true }
-                            if responded && message["type"] == "Transition" { break }
-                        }
-                        _ = histogram.record(UInt64((ContinuousClock.now - begin).microseconds))
-                        requestId += 1
                     }
                     return histogram
                 }
