@@ -8,7 +8,6 @@ let package = Package(
         .executable(name: "converge", targets: ["converge"]),
         .executable(name: "converge-storage-bench", targets: ["StorageBench"]),
         .executable(name: "converge-runner-bench", targets: ["RunnerBench"]),
-        .executable(name: "converge-sync-bench", targets: ["SyncBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -107,33 +106,36 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                "BenchHarness",
             ]
         ),
         .target(
             name: "BenchSupport",
-            dependencies: ["Protocol", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            dependencies: ["Protocol", "CSQLite", .product(name: "Histogram", package: "hdrhistogram-swift")],
             path: "bench/Support"
         ),
-        .executableTarget(
-            name: "StorageBench",
-            dependencies: [
-                "StorageClient",
-                "CSQLite",
-                "BenchSupport",
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
-            ],
-            path: "bench/StorageBench"
-        ),
-        .executableTarget(
-            name: "SyncBench",
+        // `converge bench`: the workloads, the bench app they call, and the report they write.
+        .target(
+            name: "BenchHarness",
             dependencies: [
                 "Protocol",
                 "BenchSupport",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
-            path: "bench/SyncBench",
-            exclude: ["app"]
+            path: "bench/Harness",
+            resources: [.copy("app")]
+        ),
+        .executableTarget(
+            name: "StorageBench",
+            dependencies: [
+                "StorageClient",
+                "BenchSupport",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "bench/StorageBench"
         ),
         .executableTarget(
             name: "RunnerBench",

@@ -111,9 +111,11 @@ public final class Coordinator: Sendable {
     /// `run`, with the result as the shared result cache holds it (its JSON written once for every caller).
     func runShared(_ path: CanonicalFunctionPath, kind: FunctionKind, args: Value, identity: Value? = nil,
                    allowInternal: Bool = false, snapshotTs: Timestamp? = nil) async throws -> SharedQueryResult {
-        try await measured(path.displayName, kind: kind.rawValue, status: \.result.status) {
+        let shared = try await measured(path.displayName, kind: kind.rawValue, status: \.result.status) {
             try await dispatch(path, kind: kind, args: args, identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs)
         }
+        if shared.result.conflictRetries > 0 { metrics.conflictRetries.increment(by: Int64(shared.result.conflictRetries)) }
+        return shared
     }
 
     /// Times a call into the metrics: `success`, `error` (the function threw) or `failed` (it could not run).

@@ -234,6 +234,9 @@ final class DeployWorkflowTests: XCTestCase {
         try watch.waitFor(#""watched""#)
         XCTAssertEqual(try converge("run", "notes:add", #"{"body": "again"}"#).status, 0)
         try watch.waitFor(#""again""#)
+        // A result bigger than a WebSocket client's default frame limit (16 KB) still arrives.
+        XCTAssertEqual(try converge("run", "notes:add", #"{"body": "\#(String(repeating: "x", count: 40_000))big"}"#).status, 0)
+        try watch.waitFor(#"xbig""#)
     }
 
     /// An app without `_generated/` cannot be bundled; codegen writes it from the app alone, the build

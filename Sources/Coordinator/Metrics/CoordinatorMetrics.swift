@@ -4,7 +4,7 @@ import Synchronization
 
 /// What `GET /metrics` reports, in Prometheus' text format: calls and their latencies per function,
 /// runner pool sizes, sync sessions and their live queries, subscriptions at the storage node,
-/// the query cache, and calls retried after a runner was lost.
+/// the query cache, calls retried after a runner was lost, and mutations re-run after a conflict.
 ///
 /// The registry is this coordinator's own (not a process-wide default), so tests can read it; the
 /// `converge coordinator` process also routes swift-metrics into it.
@@ -19,6 +19,7 @@ public final class CoordinatorMetrics: Sendable {
     let runnerRetries: Counter
     let queryCacheLookups: Counter
     let queryCacheExecutions: Counter
+    let conflictRetries: Counter
 
     static let durationBuckets: [Duration] = [
         .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
@@ -34,6 +35,8 @@ public final class CoordinatorMetrics: Sendable {
             "query_cache_lookups", unit: "total", help: "Query calls at a snapshot, answered by the shared result cache or run."))
         queryCacheExecutions = registry.makeCounter(descriptor: Self.name(
             "query_cache_executions", unit: "total", help: "Query executions the shared result cache started."))
+        conflictRetries = registry.makeCounter(descriptor: Self.name(
+            "mutation_conflict_retries", unit: "total", help: "Mutation runs repeated because their commit conflicted with another."))
     }
 
     private static func name(_ metric: String, unit: String, help: String) -> MetricNameDescriptor {

@@ -28,6 +28,7 @@ public final class FunctionExecutor: Sendable {
     public struct MutationResult: Sendable {
         public var outcome: FunctionOutcome
         public var commitTs: Timestamp?
+        public var conflictRetries = 0
     }
 
     public func runQuery(_ request: FunctionRequest, at ts: Timestamp? = nil) async throws -> QueryResult {
@@ -70,13 +71,14 @@ public final class FunctionExecutor: Sendable {
                 let receipt = try idempotencyKey.map { CommitReceipt(key: $0, outcome: try outcome.receiptBytes()) }
                 switch try await host.transaction.commit(receipt: receipt) {
                 case .committed(let ts):
-                    return MutationResult(outcome: outcome, commitTs: ts)
+                    return MutationResult(outcome: outcome, commitTs: ts, conflictRetries: conflicts)
                 case let .alreadyCommitted(ts, earlier):
-                    return MutationResult(outcome: try FunctionOutcome(receiptBytes: earlier), commitTs: ts)
+                    return MutationResult(outcome: try FunctionOutcome(receiptBytes: earlier), commitTs: ts, conflictRetries: conflicts)
                 case .conflict(let table):
                     conflicts += 1
                     guard conflicts <= retryPolicy.maxRetries else {
-                        return MutationResult(outcome: FunctionOutcome(result: .failure(FunctionError(message: Self.conflictMessage(table))), logLines: outcome.logLines), commitTs: nil)
+                        return MutationResult(outcome: FunctionOutcome(result: .failure(FunctionError(message: Self.conflictMessage(table))), logLines: outcome.logLines),
+                                              commitTs: nil, conflictRetries: conflicts - 1)
                     }
                     try await Task.sleep(for: retryPolicy.backoff(attempt: conflicts))
                 }

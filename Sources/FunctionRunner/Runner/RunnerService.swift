@@ -139,7 +139,7 @@ public final class RunnerService: Sendable {
             return FunctionResult(outcome: result.outcome, snapshotTs: result.ts, readSet: result.readSet)
         case (.mutation, .db):
             let result = try await FunctionExecutor(isolate: isolate, storage: storage!).runMutation(request, idempotencyKey: call.idempotencyKey, isRetry: call.isRetry)
-            return FunctionResult(outcome: result.outcome, commitTs: result.commitTs)
+            return FunctionResult(outcome: result.outcome, commitTs: result.commitTs, conflictRetries: result.conflictRetries)
         case (.action, .action):
             var request = request
             request.nowMillis = Date().timeIntervalSince1970 * 1000
@@ -160,13 +160,13 @@ private final class PeerBox: @unchecked Sendable {
 }
 
 extension FunctionResult {
-    init(outcome: FunctionOutcome, snapshotTs: Timestamp? = nil, readSet: ReadSet? = nil, commitTs: Timestamp? = nil) {
+    init(outcome: FunctionOutcome, snapshotTs: Timestamp? = nil, readSet: ReadSet? = nil, commitTs: Timestamp? = nil, conflictRetries: Int = 0) {
         let status: Status
         switch outcome.result {
         case .success(let value): status = .success(value)
         case .failure(let error): status = .failure(message: error.message, data: error.data, stack: error.stack)
         }
         self.init(status: status, logLines: outcome.logLines, snapshotTs: snapshotTs, readSet: readSet, commitTs: commitTs,
-                  readAuth: outcome.readAuth)
+                  readAuth: outcome.readAuth, conflictRetries: conflictRetries)
     }
 }

@@ -70,15 +70,18 @@ public struct FunctionResult: Hashable, Sendable {
     public var commitTs: Timestamp?
     /// Whether the function read its caller's identity; a query that did not may share its result.
     public var readAuth: Bool
+    /// Mutations: how many times a commit conflicted and the mutation ran again.
+    public var conflictRetries: Int
 
     public init(status: Status, logLines: [String], snapshotTs: Timestamp? = nil, readSet: ReadSet? = nil, commitTs: Timestamp? = nil,
-                readAuth: Bool = false) {
+                readAuth: Bool = false, conflictRetries: Int = 0) {
         self.status = status
         self.logLines = logLines
         self.snapshotTs = snapshotTs
         self.readSet = readSet
         self.commitTs = commitTs
         self.readAuth = readAuth
+        self.conflictRetries = conflictRetries
     }
 }
 
@@ -177,6 +180,7 @@ public enum RunnerMessage: Hashable, Sendable {
             if let readSet = result.readSet { body.writeReadSet(readSet) }
             body.writeOptionalTimestamp(result.commitTs)
             body.writeBool(result.readAuth)
+            body.writeVarUInt(UInt64(result.conflictRetries))
         case .bundle(let source):
             body.writeLengthPrefixedString(source)
         case let .analyze(hash, environment):
@@ -245,7 +249,7 @@ public enum RunnerMessage: Hashable, Sendable {
             let readSet = try body.readBool() ? try body.readReadSet() : nil
             let commitTs = try body.readOptionalTimestamp()
             self = .result(FunctionResult(status: status, logLines: lines, snapshotTs: snapshotTs, readSet: readSet,
-                                          commitTs: commitTs, readAuth: try body.readBool()))
+                                          commitTs: commitTs, readAuth: try body.readBool(), conflictRetries: Int(min(try body.readVarUInt(), 1_000))))
         case .bundleSource:
             self = .bundle(source: try body.readLengthPrefixedString())
         case .analyzeBundle:

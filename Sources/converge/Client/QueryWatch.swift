@@ -18,7 +18,7 @@ struct QueryWatch {
             #"{"type":"ModifyQuerySet","baseVersion":0,"newVersion":1,"modifications":[{"type":"Add","queryId":0,"udfPath":\#(ConvexJSONWriter.encodeString(.string(function))),"args":[\#(args)]}]}"#,
         ]
         do {
-            _ = try await WebSocketClient.connect(url: url, logger: Logger(label: "converge.watch")) { inbound, outbound, _ in
+            _ = try await WebSocketClient.connect(url: url, configuration: .init(maxFrameSize: 64 << 20), logger: Logger(label: "converge.watch")) { inbound, outbound, _ in
                 for message in messages { try await outbound.write(.text(message)) }
                 for try await message in inbound.messages(maxSize: 64 << 20) {
                     guard case .text(let text) = message, let value = try? ConvexJSONReader.decode(text) else { continue }

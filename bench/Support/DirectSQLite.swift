@@ -1,12 +1,12 @@
-import BenchSupport
 import CSQLite
 import Foundation
 import Histogram
 
 /// The baseline: the rows one single-document insert writes (a document version and its `by_id` and
 /// `by_creation_time` entries), inserted straight into SQLite with the node's schema and durability.
-enum DirectSQLite {
-    static func run(path: String, batchSize: Int, seconds: Double) throws -> Row {
+public enum DirectSQLite {
+    /// `batchSize` inserts per transaction, for `seconds`; latency is per transaction.
+    public static func run(path: String, batchSize: Int, seconds: Double) throws -> Row {
         var db: OpaquePointer?
         guard sqlite3_open(path, &db) == SQLITE_OK else { throw BenchError("cannot open \(path)") }
         defer { sqlite3_close(db) }

@@ -1,0 +1,43 @@
+import Foundation
+import Protocol
+
+/// The client messages the workloads send, as JSON text, and the little they read of the server's.
+enum SyncMessage {
+    static func connect() -> String {
+        #"{"type":"Connect","sessionId":"\#(UUID().uuidString.lowercased())","connectionCount":0,"lastCloseReason":"InitialConnect","clientTs":0}"#
+    }
+
+    static func mutation(requestId: Int, path: String, args: String) -> String {
+        #"{"type":"Mutation","requestId":\#(requestId),"udfPath":"\#(path)","args":[\#(args)]}"#
+    }
+
+    /// Adds queries (`queryId`, path, args JSON) in one set change from `version` to `version + 1`.
+    static func addQueries(version: Int, _ queries: [(id: Int, path: String, args: String)]) -> String {
+        let adds = queries.map { #"{"type":"Add","queryId":\#($0.id),"udfPath":"\#($0.path)","args":[\#($0.args)]}"# }
+        return #"{"type":"ModifyQuerySet","baseVersion":\#(version),"newVersion":\#(version + 1),"modifications":[\#(adds.joined(separator: ","))]}"#
+    }
+
+    static func removeQuery(version: Int, id: Int) -> String {
+        #"{"type":"ModifyQuerySet","baseVersion":\#(version),"newVersion":\#(version + 1),"modifications":[{"type":"Remove","queryId":\#(id)}]}"#
+    }
+
+    /// The message's top-level `type`. Converge writes it as the first key, so the first `"type":"`
+    /// in the text is the top-level one; this keeps the harness from parsing every Transition.
+    static func type(of message: String) -> Substring? {
+        guard let start = message.range(of: #""type":""#)?.upperBound,
+              let end = message[start...].firstIndex(of: "\"") else { return nil }
+        return message[start..<end]
+    }
+
+    /// A MutationResponse's outcome, parsed.
+    static func mutationOutcome(_ response: String) -> (requestId: Int, success: Bool, result: Value?) {
+        guard let value = try? ConvexJSONReader.decode(response) else { return (-1, false, nil) }
+        let requestId: Int
+        switch value["requestId"] {
+        case .float64(let id)?: requestId = Int(id)
+        case .int64(let id)?: requestId = Int(id)
+        default: requestId = -1
+        }
+        return (requestId, value["success"] == .boolean(true), value["result"])
+    }
+}

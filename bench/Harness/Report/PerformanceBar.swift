@@ -1,0 +1,44 @@
+import Foundation
+
+/// The performance bar, judged from one report's own figures (ratios within one run, since
+/// absolute numbers on a shared machine drift between runs).
+enum PerformanceBar {
+    static func judge(_ report: BenchReport) -> [BarCheck] {
+        var checks: [BarCheck] = []
+        func workload(_ name: String) -> WorkloadResult? { report.workloads.first { $0.name == name } }
+        func run(_ workload: WorkloadResult?, _ label: String) -> RunResult? { workload?.runs.first { $0.label == label } }
+
+        if let commit = run(workload("commit"), "16 clients"), let batched = run(workload("baseline"), "16 rows per transaction"), batched.perSecond > 0 {
+            let ratio = commit.perSecond / batched.perSecond
+            checks.append(BarCheck(requirement: "commit at 16 clients ≥ 20% of baseline batched rows/s",
+                                   measured: String(format: "%.0f / %.0f = %.0f%%", commit.perSecond, batched.perSecond, 100 * ratio), passed: ratio >= 0.2))
+        }
+        if let fanout = run(workload("fanout"), "1000 subscribers") {
+            checks.append(BarCheck(requirement: "fanout, 1,000 subscribers: p99 < 25 ms",
+                                   measured: "p99 \(TerminalTable.milliseconds(fanout.latency.p99)) ms", passed: fanout.latency.p99 < 25_000 && fanout.errors == 0))
+        }
+        if let disjoint = workload("disjoint"), disjoint.runs.count == 2 {
+            let without = Double(disjoint.runs[0].latency.p50), with = Double(disjoint.runs[1].latency.p50)
+            let perWrite = disjoint.runs[1].figure("queries re-executed per write") ?? 0
+            checks.append(BarCheck(requirement: "disjoint: exactly the touched subscription re-executes",
+                                   measured: String(format: "%.2f queries per write", perWrite), passed: disjoint.problems.isEmpty))
+            checks.append(BarCheck(requirement: "disjoint: commit p50 with subscriptions ≤ 1.5× without",
+                                   measured: String(format: "%@ / %@ ms = %.2f×", TerminalTable.milliseconds(UInt64(with)),
+                                                    TerminalTable.milliseconds(UInt64(without)), with / max(1, without)),
+                                   passed: with <= 1.5 * without))
+        }
+        if let mixed = workload("mixed") {
+            let drift = mixed.figures.first { $0.name == "write p99 drift (last / first)" }?.value
+            checks.append(BarCheck(requirement: "mixed: no error, no lost write", measured: mixed.problems.isEmpty ? "none" : mixed.problems.joined(separator: "; "),
+                                   passed: mixed.problems.isEmpty))
+            checks.append(BarCheck(requirement: "mixed: write p99 at the end ≤ 1.5× at the start",
+                                   measured: drift.map { String(format: "%.2f×", $0) } ?? "not measured", passed: (drift ?? .infinity) <= 1.5))
+            if let first = mixed.samples.first, let last = mixed.samples.last {
+                let growth = last.coordinatorMiB / max(1, first.coordinatorMiB)
+                checks.append(BarCheck(requirement: "mixed: coordinator memory flat (last sample ≤ 1.25× first)",
+                                       measured: String(format: "%.1f → %.1f MiB", first.coordinatorMiB, last.coordinatorMiB), passed: growth <= 1.25))
+            }
+        }
+        return checks
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+import Synchronization
+
+/// Counts a run's completed operations and prints how far it is every few seconds, so a person
+/// watching a long run sees it moving.
+final class ProgressLine: Sendable {
+    private final class Counts: Sendable {
+        let completed = Atomic<Int>(0)
+        let failed = Atomic<Int>(0)
+    }
+
+    private let counts: Counts
+    private let printer: Task<Void, Never>
+
+    init(_ label: String, seconds: Double?, every period: Duration = .seconds(2)) {
+        let counts = Counts()
+        self.counts = counts
+        let started = ContinuousClock.now
+        printer = Task {
+            while (try? await Task.sleep(for: period)) != nil {
+                let elapsed = (ContinuousClock.now - started).seconds
+                let of = seconds.map { String(format: " of %.0f", $0) } ?? ""
+                let errors = counts.failed.load(ordering: .relaxed)
+                print(String(format: "  … %@: %.0f%@ s, %d done%@", label, elapsed, of, counts.completed.load(ordering: .relaxed),
+                             errors > 0 ? ", \(errors) failed" : ""))
+            }
+        }
+    }
+
+    func done(_ count: Int = 1) { counts.completed.add(count, ordering: .relaxed) }
+    func failure() { counts.failed.add(1, ordering: .relaxed) }
+    var completedCount: Int { counts.completed.load(ordering: .relaxed) }
+    var failedCount: Int { counts.failed.load(ordering: .relaxed) }
+
+    func finish() { printer.cancel() }
+}

@@ -1,0 +1,61 @@
+import BenchSupport
+import Foundation
+
+/// Closed-loop load: `clients` sync sockets, each sending its next request when the last one is
+/// done. Latency is per request; there is no schedule to fall behind, so no omission to correct.
+enum ClosedLoop {
+    /// One request and its wait. Returns whether it succeeded.
+    typealias Step = @Sendable (_ client: Int, _ call: Int, SyncConnection, inout SyncInbox) async -> Bool
+
+    /// Opens every socket first (an empty query set change each, answered once the session is up),
+    /// then runs `step` on all of them until `seconds` are up.
+    static func run(_ label: String, url: String, clients: Int, seconds: Double, step: @escaping Step) async -> RunResult {
+        let connections = await open(clients, url: url)
+        defer { for connection in connections { connection.close() } }
+        let progress = ProgressLine(label, seconds: seconds)
+        defer { progress.finish() }
+        let started = ContinuousClock.now
+        let deadline = started + .seconds(seconds)
+        let recorders = await withTaskGroup(of: LatencyRecorder.self) { group in
+            for (client, connection) in connections.enumerated() {
+                group.addTask {
+                    var inbox = SyncInbox(connection)
+                    var recorder = LatencyRecorder(start: started)
+                    var call = 0
+                    while ContinuousClock.now < deadline {
+                        let begin = ContinuousClock.now
+                        if await step(client, call, connection, &inbox) {
+                            let end = ContinuousClock.now
+                            recorder.record(end - begin, endingAt: end)
+                            progress.done()
+                        } else {
+                            progress.failure()
+                        }
+                        call += 1
+                    }
+                    return recorder
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        let merged = LatencyRecorder.merged(recorders, start: started)
+        return RunResult(label: label, operations: progress.completedCount, errors: progress.failedCount,
+                         seconds: (ContinuousClock.now - started).seconds, recorder: merged)
+    }
+
+    /// `count` sockets whose sessions are up. Their query sets are at version 1.
+    static func open(_ count: Int, url: String) async -> [SyncConnection] {
+        await withTaskGroup(of: SyncConnection.self) { group in
+            for _ in 0..<count {
+                group.addTask {
+                    let connection = SyncConnection(url: url)
+                    var inbox = SyncInbox(connection)
+                    connection.send(SyncMessage.addQueries(version: 0, []))
+                    _ = await inbox.next(ofType: "Transition")
+                    return connection
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+    }
+}

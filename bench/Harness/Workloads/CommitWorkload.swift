@@ -1,0 +1,19 @@
+/// `commit`: single-document insert mutations from 1, 4, 16 and 64 clients over the sync protocol,
+/// each timed until the Transition that follows its response, as the official clients wait.
+struct CommitWorkload {
+    var clientCounts = [1, 4, 16, 64]
+    var seconds: Double
+
+    func run(_ deployment: Deployment) async -> WorkloadResult {
+        var result = WorkloadResult(name: "commit", description: "bench:insert (one document) per mutation, closed loop over the sync WebSocket")
+        for clients in clientCounts {
+            let run = await ClosedLoop.run("\(clients) clients", url: deployment.url, clients: clients, seconds: seconds) { client, call, connection, inbox in
+                connection.send(SyncMessage.mutation(requestId: call, path: "bench:insert", args: #"{"client":\#(client),"seq":\#(call)}"#))
+                guard let response = await inbox.mutationSettled() else { return false }
+                return SyncMessage.mutationOutcome(response).success
+            }
+            result.runs.append(run)
+        }
+        return result
+    }
+}
