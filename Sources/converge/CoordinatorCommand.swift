@@ -41,12 +41,15 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: "A file that keeps the live deployment's bundle across restarts.")
     var deploymentFile: String?
 
+    @Option(help: "Calls that may wait for a free runner of one pool; past this, calls fail as overloaded.")
+    var maxQueuedCalls = 10_000
+
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         guard let runnerEndpoint = Endpoint(runners) else { throw ValidationError("cannot parse --runners \(runners)") }
         guard let storageEndpoint = Endpoint(storage) else { throw ValidationError("cannot parse --storage \(storage)") }
         let coordinator = Coordinator(instanceSecret: try InstanceSecret.required(instanceSecret),
-                                      deploymentFile: deploymentFile.map { URL(fileURLWithPath: $0) })
+                                      deploymentFile: deploymentFile.map { URL(fileURLWithPath: $0) }, maxQueuedCalls: maxQueuedCalls)
         // Whatever reports through swift-metrics (the HTTP server does) appears in /metrics too.
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: coordinator.metrics.registry))
         try await coordinator.connectStorage(storageEndpoint) {

@@ -40,6 +40,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Worker threads per runner process (each runs one function at a time).")
     var runnerWorkers = 2
 
+    @Option(help: "Calls that may wait for a free runner of one pool; past this, calls fail as overloaded.")
+    var maxQueuedCalls = 10_000
+
     @Option(help: "A convex/ folder to bundle and deploy once the cluster is up.")
     var deploy: String?
 
@@ -74,7 +77,7 @@ struct ServeCommand: AsyncParsableCommand {
             "storage", "--data-dir", directory.path, "--listen", "unix://\(storageSocket)"])
         let coordinator = ChildProcess(name: "coordinator", environment: secretEnvironment, arguments: [
             "coordinator", "--host", host, "--port", String(httpPort), "--site-port", String(siteHTTPPort), "--runners", "unix://\(runnerSocket)", "--storage", "unix://\(storageSocket)",
-            "--instance-name", name,
+            "--instance-name", name, "--max-queued-calls", String(maxQueuedCalls),
             "--deployment-file", directory.appendingPathComponent("deployment.js").path])
         var children = [storage, coordinator]
         for (pool, count) in [("db", runners), ("action", actionRunners)] {

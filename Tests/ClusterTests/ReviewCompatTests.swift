@@ -41,8 +41,15 @@ final class ReviewCompatTests: XCTestCase {
         try runScript("review_http.py", app: Self.reviewApp)
     }
 
-    private func runScript(_ script: String, app: String, timeout: Double = 90) throws {
-        let outcome = try CompatScript.run(script, app: app, timeout: timeout)
+    /// Queries that fail because every runner is busy and the queue is full are run again by the
+    /// session after a backoff, not left failed with nothing watching them.
+    func testQueriesThatCouldNotRunBecauseOfOverloadRunAgainByThemselves() throws {
+        try runScript("overload_retry.py", app: Self.reviewApp,
+                      serveArguments: ["--max-queued-calls", "2", "--runners", "1", "--runner-workers", "1"])
+    }
+
+    private func runScript(_ script: String, app: String, serveArguments: [String] = [], timeout: Double = 90) throws {
+        let outcome = try CompatScript.run(script, app: app, serveArguments: serveArguments, timeout: timeout)
         let crash = outcome.serveErrors.split(separator: "\n").filter { $0.contains("Fatal error") || $0.contains("exited; restarting") }
         XCTAssertTrue(crash.isEmpty, "a converge process crashed: \(crash.joined(separator: "\n"))")
         XCTAssertEqual(outcome.status, 0, outcome.report)

@@ -15,6 +15,8 @@ actor SyncSession {
         /// What the client was last sent for it (values are shared with the result cache, so this costs little).
         var lastResult: SyncServerMessage.QueryModification?
         var subscription: UInt64?
+        /// Runs in a row that could not happen (overloaded, no runner, runner lost), for the backoff.
+        var failedRuns = 0
     }
 
     enum Caller: Sendable { case anonymous, admin }
@@ -261,6 +263,13 @@ actor SyncSession {
         }
         for (id, result, failure) in results {
             guard queries[id] != nil else { continue }
+            // A query that could not run at all has no read set to watch: the client hears of the
+            // failure, and the query runs again after a backoff until it does run.
+            if result == nil, queries[id]?.path != nil {
+                retryAfterBackoff(id)
+            } else {
+                queries[id]?.failedRuns = 0
+            }
             let modification = Self.modification(id, result: result, failure: failure)
             // Skip a result the client already has (same value and logs); new queries always get one.
             if requested.contains(id) || queries[id]?.lastResult != modification {
@@ -306,6 +315,24 @@ actor SyncSession {
             try? await self.transitionLocked(rerun: [], removed: [], at: snapshot)
             await self.unlockTransitions()
         }
+    }
+
+    /// Re-runs a query that could not run, after 50 ms doubling up to 5 s (with jitter), unless it has
+    /// been removed or has run since.
+    private func retryAfterBackoff(_ queryId: UInt32) {
+        let attempt = (queries[queryId]?.failedRuns ?? 0) + 1
+        queries[queryId]?.failedRuns = attempt
+        let delay = Duration.milliseconds(min(5_000, 50 << min(attempt - 1, 7))) * Double.random(in: 0.5...1)
+        Task { [weak self] in
+            try? await Task.sleep(for: delay)
+            await self?.retry(queryId, attempt: attempt)
+        }
+    }
+
+    private func retry(_ queryId: UInt32, attempt: Int) {
+        guard !closed, let query = queries[queryId], query.failedRuns == attempt, query.subscription == nil else { return }
+        rerunNeedsLatest = true
+        rerunSoon(queryId)
     }
 
     /// Ends the wait for a queued re-run and says where it reads: the newest invalidation's timestamp,

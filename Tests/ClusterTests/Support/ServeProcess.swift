@@ -13,12 +13,12 @@ final class ServeProcess {
     private let data: URL
     private let errors: URL
 
-    init(deploy app: String? = nil) throws {
+    init(deploy app: String? = nil, arguments: [String] = []) throws {
         data = FileManager.default.temporaryDirectory.appendingPathComponent("converge-serve-\(UUID().uuidString.prefix(8))")
         errors = data.deletingLastPathComponent().appendingPathComponent(data.lastPathComponent + ".stderr")
         _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
         process.executableURL = StorageProcess.binary
-        process.arguments = ["serve", "--data", data.path, "--port", "0", "--site-port", "0"] + (app.map { ["--deploy", $0] } ?? [])
+        process.arguments = ["serve", "--data", data.path, "--port", "0", "--site-port", "0"] + (app.map { ["--deploy", $0] } ?? []) + arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = try FileHandle(forWritingTo: errors)
