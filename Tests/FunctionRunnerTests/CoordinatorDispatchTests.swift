@@ -209,8 +209,9 @@ final class CoordinatorDispatchTests: XCTestCase {
         XCTAssertEqual(afterWhoami.executions - afterList.executions, 3, "one run per identity, shared by its repeat")
     }
 
-    /// One runner with room for two calls and a queue of three: of ten slow calls at once, five fail
-    /// at once as overloaded instead of waiting without bound, and the other five run.
+    /// One runner with room for eight calls (two workers of four contexts) and a queue of three: of
+    /// sixteen slow calls at once, five fail at once as overloaded instead of waiting without bound,
+    /// and the other eleven run.
     func testCallsBeyondTheQueueFailAsOverloaded() async throws {
         let bounded = Coordinator(instanceSecret: StorageProcess.secret, maxQueuedCalls: 3)
         defer { Task { await bounded.shutdown() } }
@@ -221,7 +222,7 @@ final class CoordinatorDispatchTests: XCTestCase {
         try await deploy(to: bounded)
         let spin = try path("messages:spin")
         let outcomes = await withTaskGroup(of: String.self) { group in
-            for _ in 0..<10 {
+            for _ in 0..<16 {
                 group.addTask {
                     do {
                         _ = try await bounded.run(spin, kind: .query, args: [:])
@@ -235,7 +236,7 @@ final class CoordinatorDispatchTests: XCTestCase {
             }
             return await group.reduce(into: [String: Int]()) { $0[$1, default: 0] += 1 }
         }
-        XCTAssertEqual(outcomes, ["ran": 5, "overloaded": 5])
+        XCTAssertEqual(outcomes, ["ran": 11, "overloaded": 5])
     }
 
     func testLoadSpreadsOverTwoRunners() async throws {

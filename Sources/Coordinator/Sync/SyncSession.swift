@@ -146,7 +146,9 @@ actor SyncSession {
             await lockTransitions()
             do {
                 try await send(SyncServerMessage.mutationResponse(requestId: requestId, outcome: outcome, ts: ts, logLines: logLines).json)
-                try await transitionLocked(rerun: Set(queries.keys), removed: [], atLeast: ts)
+                // A committed mutation is published before it is acknowledged: read at its timestamp
+                // rather than asking the storage node for its latest.
+                try await transitionLocked(rerun: Set(queries.keys), removed: [], at: ts)
             } catch {
                 closed = true
             }
@@ -230,12 +232,10 @@ actor SyncSession {
     /// Re-runs `requested` and the dirty queries at one snapshot and sends one Transition. Call with
     /// the transition lock held.
     /// `snapshot`, when given, is a published timestamp to read at instead of the latest.
-    private func transitionLocked(rerun requested: Set<UInt32>, removed: [UInt32], atLeast minimumTs: Timestamp? = nil,
-                                  at snapshot: Timestamp? = nil) async throws {
+    private func transitionLocked(rerun requested: Set<UInt32>, removed: [UInt32], at snapshot: Timestamp? = nil) async throws {
         guard !closed else { return }
         var ts: Timestamp
         if let snapshot { ts = snapshot } else { ts = try await coordinator.latestTimestamp() }
-        if let minimumTs { ts = max(ts, minimumTs) }
         // Never read before what the client was already sent: its results must not go back in time.
         ts = max(ts, sent.ts)
         let rerun = requested.union(dirty)

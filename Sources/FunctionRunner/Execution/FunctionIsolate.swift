@@ -18,10 +18,13 @@ public actor FunctionIsolate {
     private let watchdog = Watchdog()
     /// Contexts kept for reuse; more are created when busy and released past this.
     private let poolSize: Int
+    /// How many calls an isolate interleaves without creating contexts: while one waits for the
+    /// storage node, another runs.
+    public static let defaultPoolSize = 4
 
     /// `environment` is what `process.env` holds, from before the bundle's modules load.
     public init(bundle: String, environment: [String: String] = [:], limits: ExecutionLimits = ExecutionLimits(),
-                name: String = "converge-js", poolSize: Int = 4) {
+                name: String = "converge-js", poolSize: Int = defaultPoolSize) {
         self.bundle = bundle
         self.environment = environment
         self.limits = limits

@@ -13,7 +13,7 @@ public final class RunnerService: Sendable {
         public var coordinator: Endpoint
         public var storage: Endpoint?
         public var pool: RunnerPool
-        /// Worker threads, each with its own JavaScriptCore context group; also the concurrency announced.
+        /// Worker threads, each with its own JavaScriptCore context group.
         public var workers: Int
         public var instanceSecret: [UInt8]
         public var name: String
@@ -27,6 +27,11 @@ public final class RunnerService: Sendable {
             self.instanceSecret = instanceSecret
             self.name = name
         }
+
+        /// The calls announced to the coordinator: each worker interleaves as many as its isolate pools
+        /// contexts, so mutations waiting on a commit leave their thread to others, and the storage
+        /// node's group commit sees more of them at once.
+        public var capacity: Int { workers * FunctionIsolate.defaultPoolSize }
     }
 
     private let configuration: Configuration
@@ -84,7 +89,7 @@ public final class RunnerService: Sendable {
         }
         try await peer.ready.futureResult.get()
         let answer = try RunnerMessage(frame: try await peer.ask {
-            RunnerMessage.register(pool: self.configuration.pool, capacity: self.configuration.workers, name: self.configuration.name).frame(requestID: $0)
+            RunnerMessage.register(pool: self.configuration.pool, capacity: self.configuration.capacity, name: self.configuration.name).frame(requestID: $0)
         })
         guard case .registered = answer else { throw HostError("the coordinator refused the runner: \(answer)") }
         logger.info("runner \(configuration.name) registered with \(configuration.coordinator) as a \(configuration.pool) runner")

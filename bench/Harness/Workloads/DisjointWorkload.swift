@@ -8,6 +8,7 @@ struct DisjointWorkload {
     var subscriptions = 20_000
     var queriesPerSocket = 100
     var seconds: Double
+    private static let socketsPerWave = 20
 
     func run(_ deployment: Deployment) async throws -> WorkloadResult {
         var result = WorkloadResult(name: "disjoint", description: "\(subscriptions) subscriptions to bench:doc of distinct documents; one writer sets random ones")
@@ -24,14 +25,21 @@ struct DisjointWorkload {
         let subscribing = ProgressLine("subscribing", seconds: nil)
         let opened = await ClosedLoop.open(sockets, url: deployment.url)
         defer { for connection in opened { connection.close() } }
-        await withTaskGroup(of: Void.self) { group in
-            for (index, connection) in opened.enumerated() {
-                let keys = (index * queriesPerSocket)..<min(subscriptions, (index + 1) * queriesPerSocket)
-                group.addTask {
-                    var inbox = SyncInbox(connection)
-                    connection.send(SyncMessage.addQueries(version: 1, keys.map { ($0, "bench:doc", #"{"key":\#($0)}"#) }))
-                    _ = await inbox.next(ofType: "Transition")
-                    subscribing.done(keys.count)
+        // A wave of sockets at a time, so that the initial runs stay within the coordinator's queue.
+        for waveStart in stride(from: 0, to: opened.count, by: Self.socketsPerWave) {
+            await withTaskGroup(of: Void.self) { group in
+                for index in waveStart..<min(opened.count, waveStart + Self.socketsPerWave) {
+                    let connection = opened[index]
+                    let keys = (index * queriesPerSocket)..<min(subscriptions, (index + 1) * queriesPerSocket)
+                    group.addTask {
+                        var inbox = SyncInbox(connection)
+                        connection.send(SyncMessage.addQueries(version: 1, keys.map { ($0, "bench:doc", #"{"key":\#($0)}"#) }))
+                        var results = 0
+                        while results < keys.count, let message = await inbox.next(ofType: "Transition") {
+                            results += message.ranges(of: #""type":"QueryUpdated""#).count
+                        }
+                        subscribing.done(keys.count)
+                    }
                 }
             }
         }
