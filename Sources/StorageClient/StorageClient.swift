@@ -11,6 +11,8 @@ public final class StorageClient: Sendable {
     private let channel: Channel
     private let handler: StorageClientHandler
     private let nextRequestID = Atomic<UInt64>(1)
+    /// The catalog last fetched, with the change timestamp the node reported just before.
+    private let cachedCatalog = Mutex<(changeTs: Timestamp, catalog: Catalog)?>(nil)
     public let invalidations: AsyncStream<Invalidation>
 
     private init(channel: Channel, handler: StorageClientHandler, invalidations: AsyncStream<Invalidation>) {
@@ -73,8 +75,19 @@ public final class StorageClient: Sendable {
     // MARK: Typed calls
 
     public func latestTimestamp() async throws -> Timestamp {
-        guard case .timestamp(let ts) = try await request(.latestTimestamp) else { throw unexpected("latestTimestamp") }
-        return ts
+        try await snapshot().ts
+    }
+
+    /// The latest published timestamp and the catalog to read there: the one this client fetched last,
+    /// unless the node says the catalog changed since (one round trip instead of two).
+    public func snapshot() async throws -> (ts: Timestamp, catalog: Catalog) {
+        guard case let .timestamp(ts, catalogTs) = try await request(.latestTimestamp) else { throw unexpected("latestTimestamp") }
+        if let cached = cachedCatalog.withLock({ $0 }), cached.changeTs == catalogTs { return (ts, cached.catalog) }
+        let catalog = try await catalog()
+        // Fetched after the answer above, so it has at least that change (maybe a newer one, which
+        // only makes the next comparison miss).
+        cachedCatalog.withLock { $0 = (catalogTs, catalog) }
+        return (ts, catalog)
     }
 
     public func catalog() async throws -> Catalog {

@@ -18,9 +18,9 @@ public struct StorageTransaction {
     private var nextCreationTime: Double
 
     public static func begin(_ client: StorageClient, catalog: Catalog? = nil, limits: TransactionLimits = .init()) async throws -> StorageTransaction {
-        let ts = try await client.latestTimestamp()
-        if let catalog { return StorageTransaction(client: client, beginTs: ts, catalog: catalog, limits: limits) }
-        return StorageTransaction(client: client, beginTs: ts, catalog: try await client.catalog(), limits: limits)
+        if let catalog { return StorageTransaction(client: client, beginTs: try await client.latestTimestamp(), catalog: catalog, limits: limits) }
+        let (ts, current) = try await client.snapshot()
+        return StorageTransaction(client: client, beginTs: ts, catalog: current, limits: limits)
     }
 
     public init(client: StorageClient, beginTs: Timestamp, catalog: Catalog, limits: TransactionLimits = .init()) {
@@ -186,7 +186,7 @@ public struct StorageTransaction {
     }
 
     public var pendingWrites: [DocumentWrite] {
-        writeOrder.map { DocumentWrite(id: $0, value: writes[$0]!) }
+        writeOrder.map { DocumentWrite(id: $0, value: writes[$0]!, isInsert: inserted.contains($0)) }
     }
 
     /// Commits the writes. With a receipt, a commit under the same key that happened already is

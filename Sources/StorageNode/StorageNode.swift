@@ -80,7 +80,7 @@ public final class StorageNode: Sendable {
     private func respond(to request: StorageRequest, connection: UInt64) async throws -> StorageResponse {
         switch request {
         case .latestTimestamp:
-            return .timestamp(committer.bounds.publishedTs)
+            return .timestamp(committer.bounds.publishedTs, catalogTs: await committer.catalogChangeTs)
         case .catalog:
             return .catalog(try await committer.durableCatalog())
         case .createTable(let name):
@@ -177,7 +177,11 @@ public final class StorageNode: Sendable {
             throw StorageError(.limitExceeded, "\(bytes) bytes written, over the limit of \(limits.maxWriteBytes)")
         }
         try committer.bounds.check(request.beginTs)
-        let previous = try await persistence.documents(request.writes.map(\.id), at: request.beginTs)
+        // New documents have fresh random IDs: only the others can have an earlier version to read.
+        let updated = request.writes.filter { !$0.isInsert }.map(\.id)
+        var stored = try await updated.isEmpty ? [] : persistence.documents(updated, at: request.beginTs)
+        stored.reverse()
+        let previous = request.writes.map { $0.isInsert ? nil : stored.popLast()! }
         try committer.bounds.check(request.beginTs)
         return try await committer.commit(request, previous: previous)
     }

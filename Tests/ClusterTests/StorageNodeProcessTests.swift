@@ -26,6 +26,29 @@ final class StorageNodeProcessTests: XCTestCase {
         await client.close()
     }
 
+    /// A client reuses the catalog it fetched while the node reports no change to it, and fetches it
+    /// again once another client has created a table.
+    func testATransactionSeesATableAnotherClientCreatedAfterTheCatalogWasCached() async throws {
+        let node = StorageProcess()
+        defer { node.stop(); node.removeData() }
+        try node.start()
+        let reader = try await node.connect()
+        let creator = try await node.connect()
+        _ = try await creator.createTable("early")
+        let first = try await StorageTransaction.begin(reader)
+        XCTAssertNotNil(first.catalog.table(named: "early"))
+        XCTAssertNil(first.catalog.table(named: "late"))
+        _ = try await creator.createTable("late")
+        _ = try await creator.createIndex(table: "late", name: "by_n", fields: ["n"])
+        var second = try await StorageTransaction.begin(reader)
+        XCTAssertNotNil(second.catalog.table(named: "late"))
+        XCTAssertNoThrow(try second.index("late", "by_n"))
+        _ = try second.insert(into: "late", ["n": 1.0])
+        guard case .committed = try await second.commit() else { return XCTFail("the insert into the new table did not commit") }
+        await reader.close()
+        await creator.close()
+    }
+
     func testClientsConnectOverUnixSocketAndTCPToTheSameNode() async throws {
         let socketPath = FileManager.default.temporaryDirectory.appendingPathComponent("converge-\(UUID().uuidString.prefix(8)).sock").path
         let node = StorageProcess(extraArguments: ["--listen", "unix://\(socketPath)"])

@@ -56,11 +56,13 @@ final class StorageMessageCodecTests: XCTestCase {
             .commit(CommitRequest(beginTs: 99, readSet: sampleReadSet, writes: [
                 DocumentWrite(id: ids[0], value: sampleDocument(0).value),
                 DocumentWrite(id: ids[1], value: nil),
-                DocumentWrite(id: ids[2], value: .object([:])),
+                DocumentWrite(id: ids[2], value: .object([:]), isInsert: true),
             ])),
             .commit(CommitRequest(beginTs: 0, readSet: ReadSet(), writes: [])),
             .commit(CommitRequest(beginTs: 5, readSet: ReadSet(), writes: [],
                                   receipt: CommitReceipt(key: IdempotencyKey(bytes: Array(0..<16)), outcome: [1, 2]))),
+            .commit(CommitRequest(beginTs: 6, readSet: ReadSet(), writes: [],
+                                  receipt: CommitReceipt(key: IdempotencyKey(bytes: Array(0..<16)), outcome: [], isRetry: true))),
             .subscribe(SubscribeRequest(id: 7, ts: 1234, readSet: sampleReadSet)),
             .subscribe(SubscribeRequest(id: .max, ts: 0, readSet: ReadSet())),
             .unsubscribe(ids: [1, 2, 300, .max, 0]),
@@ -77,8 +79,8 @@ final class StorageMessageCodecTests: XCTestCase {
             IndexInfo(id: 0, tableNumber: 0, name: "", fields: [], state: .ready),
         ]
         var responses: [StorageResponse] = [
-            .timestamp(0),
-            .timestamp(.max),
+            .timestamp(0, catalogTs: 0),
+            .timestamp(.max, catalogTs: 7),
             .catalog(Catalog(tables: [], indexes: [])),
             .catalog(Catalog(tables: tables, indexes: indexes)),
             .table(tables[0]),

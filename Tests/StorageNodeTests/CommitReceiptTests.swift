@@ -52,7 +52,7 @@ final class CommitReceiptTests: XCTestCase {
         let ts = try await insertOnce(table, key: key, outcome: [7])
         try await t.reopen()
         let (id, again) = insertWrite(table, ["n": 1.0], begin: ts)
-        let retry = try await t.commit(begin: ts, writes: again, receipt: CommitReceipt(key: key, outcome: [8]))
+        let retry = try await t.commit(begin: ts, writes: again, receipt: CommitReceipt(key: key, outcome: [8], isRetry: true))
         XCTAssertEqual(retry, .alreadyCommitted(ts: ts, outcome: [7]))
         let absent = try await t.get(id)
         XCTAssertNil(absent)
@@ -91,7 +91,7 @@ final class CommitReceiptTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(deleted, 1)
         try await t.reopen()
         let (id, again) = insertWrite(table, ["n": 1.0], begin: ts)
-        let retry = try await t.commit(begin: ts, writes: again, receipt: CommitReceipt(key: key, outcome: [8]))
+        let retry = try await t.commit(begin: ts, writes: again, receipt: CommitReceipt(key: key, outcome: [8], isRetry: true))
         guard case .committed = retry else { return XCTFail("a forgotten receipt cannot stop a commit: \(retry)") }
         let inserted = try await t.get(id)
         XCTAssertNotNil(inserted)
@@ -110,7 +110,7 @@ final class CommitReceiptTests: XCTestCase {
         let node = try await StorageNode.open(persistence: persistence)
         defer { Task { try? await node.close() } }
         guard case .table(let table) = await node.handle(.createTable(name: "notes"), connection: 1),
-              case .timestamp(let begin) = await node.handle(.latestTimestamp, connection: 1)
+              case .timestamp(let begin, _) = await node.handle(.latestTimestamp, connection: 1)
         else { return XCTFail() }
         let key = IdempotencyKey.random()
         let (_, firstWrites) = insertWrite(table, ["n": 1.0], begin: begin)

@@ -20,7 +20,7 @@ final class PersistenceFailureTests: XCTestCase {
         let node = try await StorageNode.open(persistence: persistence, configuration: configuration)
 
         guard case .table(let table) = await node.handle(.createTable(name: "notes"), connection: 1),
-              case .timestamp(let begin) = await node.handle(.latestTimestamp, connection: 1)
+              case .timestamp(let begin, _) = await node.handle(.latestTimestamp, connection: 1)
         else { return XCTFail("setup failed") }
         failWrites.store(true, ordering: .relaxed)
         let (id, doc) = TestNode.document(table, ["n": 1.0], creationTs: begin)
@@ -39,7 +39,7 @@ final class PersistenceFailureTests: XCTestCase {
 
         // A restart recovers from what is durable: the failed commit is not there.
         let restarted = try await StorageNode.open(persistence: try SQLitePersistence(path: path))
-        guard case .timestamp(let ts) = await restarted.handle(.latestTimestamp, connection: 1),
+        guard case .timestamp(let ts, _) = await restarted.handle(.latestTimestamp, connection: 1),
               case .documents(let docs) = await restarted.handle(.get(ts: ts, ids: [id]), connection: 1)
         else { return XCTFail("reads after restart failed") }
         XCTAssertEqual(docs, [nil])

@@ -89,7 +89,7 @@ final class RaceAndRecoveryTests: XCTestCase {
         })
         let node = try await StorageNode.open(persistence: persistence, configuration: configuration)
         guard case .table(let table) = try expect(await node.handle(.createTable(name: "notes"), connection: 1)),
-              case .timestamp(let begin) = try expect(await node.handle(.latestTimestamp, connection: 1))
+              case .timestamp(let begin, _) = try expect(await node.handle(.latestTimestamp, connection: 1))
         else { return XCTFail() }
         let (id, v1) = TestNode.document(table, ["n": 1.0], creationTs: begin)
         guard case .commit(.committed(let ts1)) = try expect(await node.handle(.commit(CommitRequest(
@@ -177,7 +177,7 @@ final class RaceAndRecoveryTests: XCTestCase {
         let node = try await StorageNode.open(persistence: persistence)
         defer { Task { try? await node.close() } }
         guard case .table(let table) = try expect(await node.handle(.createTable(name: "people"), connection: 1)),
-              case .timestamp(let begin) = try expect(await node.handle(.latestTimestamp, connection: 1))
+              case .timestamp(let begin, _) = try expect(await node.handle(.latestTimestamp, connection: 1))
         else { return XCTFail() }
         let (late, lateDoc) = TestNode.document(table, ["age": 7.0], creationTs: begin)
         heldID.withLock { $0 = late }
@@ -199,7 +199,7 @@ final class RaceAndRecoveryTests: XCTestCase {
 
         guard case .index(let index) = try expect(await second.value) else { return XCTFail() }
         XCTAssertEqual(index.state, .ready)
-        guard case .timestamp(let now) = await node.handle(.latestTimestamp, connection: 1) else { return XCTFail() }
+        guard case .timestamp(let now, _) = await node.handle(.latestTimestamp, connection: 1) else { return XCTFail() }
         let scan = ScanRequest(ts: now, index: index.id, interval: .all, order: .ascending, limit: 100)
         guard case .scanPage(let page) = try expect(await node.handle(.scan(scan), connection: 1)) else { return XCTFail() }
         XCTAssertEqual(page.entries.map(\.document.id), [late], "createIndex returned a ready index that misses a committed document")

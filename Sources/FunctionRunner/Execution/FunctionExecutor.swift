@@ -68,7 +68,7 @@ public final class FunctionExecutor: Sendable {
             // A failed mutation writes nothing.
             guard case .success = outcome.result else { return MutationResult(outcome: outcome, commitTs: nil) }
             do {
-                let receipt = try idempotencyKey.map { CommitReceipt(key: $0, outcome: try outcome.receiptBytes()) }
+                let receipt = try idempotencyKey.map { CommitReceipt(key: $0, outcome: try outcome.receiptBytes(), isRetry: isRetry) }
                 switch try await host.transaction.commit(receipt: receipt) {
                 case .committed(let ts):
                     return MutationResult(outcome: outcome, commitTs: ts, conflictRetries: conflicts)

@@ -67,17 +67,19 @@ public enum StorageRequest: Hashable, Sendable {
             body.writeVarUInt(UInt64(commit.writes.count))
             for write in commit.writes {
                 body.writeDocumentID(write.id)
+                // 0: delete, 1: a new version of a stored document, 2: a new document.
                 if let value = write.value {
-                    body.writeBool(true)
+                    body.writeInteger(UInt8(write.isInsert ? 2 : 1))
                     body.writeValue(value)
                 } else {
-                    body.writeBool(false)
+                    body.writeInteger(UInt8(0))
                 }
             }
             body.writeBool(commit.receipt != nil)
             if let receipt = commit.receipt {
                 body.writeIdempotencyKey(receipt.key)
                 body.writeLengthPrefixed(receipt.outcome)
+                body.writeBool(receipt.isRetry)
             }
         case .receipt(let key):
             body.writeIdempotencyKey(key)
@@ -131,10 +133,13 @@ public enum StorageRequest: Hashable, Sendable {
             writes.reserveCapacity(n)
             for _ in 0..<n {
                 let id = try body.readDocumentID()
-                let value = try body.readBool() ? try body.readValue() : nil
-                writes.append(DocumentWrite(id: id, value: value))
+                let kind = try body.readUInt8()
+                guard kind <= 2 else { throw ProtocolError.malformed("write kind \(kind)") }
+                writes.append(DocumentWrite(id: id, value: kind == 0 ? nil : try body.readValue(), isInsert: kind == 2))
             }
-            let receipt = try body.readBool() ? CommitReceipt(key: try body.readIdempotencyKey(), outcome: try body.readLengthPrefixedBytes()) : nil
+            let receipt = try body.readBool()
+                ? CommitReceipt(key: try body.readIdempotencyKey(), outcome: try body.readLengthPrefixedBytes(), isRetry: try body.readBool())
+                : nil
             self = .commit(CommitRequest(beginTs: beginTs, readSet: readSet, writes: writes, receipt: receipt))
         case .receipt:
             self = .receipt(try body.readIdempotencyKey())

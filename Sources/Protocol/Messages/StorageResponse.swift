@@ -2,7 +2,9 @@ import NIOCore
 
 /// An answer from the storage node, or a push (`invalidated`).
 public enum StorageResponse: Hashable, Sendable {
-    case timestamp(Timestamp)
+    /// The latest published timestamp, and the timestamp of the newest change to the catalog, so a
+    /// client that has that catalog need not ask for it again.
+    case timestamp(Timestamp, catalogTs: Timestamp)
     case catalog(Catalog)
     case table(TableInfo)
     case index(IndexInfo)
@@ -31,8 +33,9 @@ public enum StorageResponse: Hashable, Sendable {
     public func frame(requestID: UInt64) -> Frame {
         var body = ByteBuffer()
         switch self {
-        case .timestamp(let ts):
+        case let .timestamp(ts, catalogTs):
             body.writeInteger(ts)
+            body.writeInteger(catalogTs)
         case .catalog(let catalog):
             body.writeVarUInt(UInt64(catalog.tables.count))
             for t in catalog.tables { body.writeTableInfo(t) }
@@ -83,7 +86,7 @@ public enum StorageResponse: Hashable, Sendable {
         var body = frame.body
         switch kind {
         case .timestampResult:
-            self = .timestamp(try body.readUInt64())
+            self = .timestamp(try body.readUInt64(), catalogTs: try body.readUInt64())
         case .catalogResult:
             var tables: [TableInfo] = []
             for _ in 0..<(try body.readCount()) { tables.append(try body.readTableInfo()) }

@@ -86,10 +86,14 @@ public struct ReadSet: Hashable, Sendable {
 public struct DocumentWrite: Hashable, Sendable {
     public var id: DocumentID
     public var value: Value?
+    /// A document the transaction created under a fresh random ID: the node writes it without
+    /// looking for an earlier version.
+    public var isInsert: Bool
 
-    public init(id: DocumentID, value: Value?) {
+    public init(id: DocumentID, value: Value?, isInsert: Bool = false) {
         self.id = id
         self.value = value
+        self.isInsert = isInsert && value != nil
     }
 }
 
@@ -170,10 +174,14 @@ public struct IdempotencyKey: Hashable, Sendable {
 public struct CommitReceipt: Hashable, Sendable {
     public var key: IdempotencyKey
     public var outcome: [UInt8]
+    /// An earlier attempt under this key may have committed, even before the node last restarted: it
+    /// looks on disk too, not only among its recent commits.
+    public var isRetry: Bool
 
-    public init(key: IdempotencyKey, outcome: [UInt8]) {
+    public init(key: IdempotencyKey, outcome: [UInt8], isRetry: Bool = false) {
         self.key = key
         self.outcome = outcome
+        self.isRetry = isRetry
     }
 }
 

@@ -65,7 +65,7 @@ actor Committer {
     /// the conflict check makes that the latest version, because every written ID counts as read.
     func commit(_ request: CommitRequest, previous: [StoredDocument?]) async throws -> CommitResult {
         try checkHealthy()
-        if let receipt = request.receipt, let earlier = try await earlierCommit(receipt.key) { return earlier }
+        if let receipt = request.receipt, let earlier = try await earlierCommit(receipt.key, lookOnDisk: receipt.isRetry) { return earlier }
         // From here to the enqueue nothing suspends, so no second commit under the same key can slip in.
         try checkBeginTimestamp(request.beginTs)
         // A read of an index dropped since cannot be validated: writes no longer maintain it.
@@ -95,11 +95,12 @@ actor Committer {
     }
 
     /// What an earlier commit under `key` left, if there was one: among recent commits (some maybe not
-    /// yet durable), else on disk.
-    func earlierCommit(_ key: IdempotencyKey) async throws -> CommitResult? {
+    /// yet durable), else, with `lookOnDisk`, on disk. A first attempt's fresh random key can only be
+    /// among recent commits (a concurrent repeat), so it skips the disk read.
+    func earlierCommit(_ key: IdempotencyKey, lookOnDisk: Bool = true) async throws -> CommitResult? {
         recentReceipts.evict(now: TimestampOracle.now())
         if let ts = recentReceipts[key.bytes] { return try await storedReceipt(key.bytes, committedAt: ts) }
-        if let stored = try await persistence.receipt(key: key.bytes) {
+        if lookOnDisk, let stored = try await persistence.receipt(key: key.bytes) {
             // It may be on disk in a batch not yet published; answer only once it is.
             try await waitUntilPublished(stored.ts)
             return .alreadyCommitted(ts: stored.ts, outcome: stored.outcome)
@@ -256,6 +257,9 @@ actor Committer {
     // MARK: Catalog
 
     /// The catalog with every change in it durable.
+    /// When the catalog last changed (the change may not be durable yet).
+    var catalogChangeTs: Timestamp { catalogTs }
+
     func durableCatalog() async throws -> Catalog {
         let snapshot = catalog.snapshot
         try await waitUntilPublished(catalogTs)

@@ -36,7 +36,7 @@ final class TestNode {
     }
 
     func latest() async throws -> Timestamp {
-        guard case .timestamp(let ts) = try await request(.latestTimestamp) else { throw TestError.unexpected }
+        guard case .timestamp(let ts, _) = try await request(.latestTimestamp) else { throw TestError.unexpected }
         return ts
     }
 
