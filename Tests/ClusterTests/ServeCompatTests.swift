@@ -30,7 +30,7 @@ final class ServeCompatTests: XCTestCase {
         try runCompatScript("http_actions.py")
     }
 
-    func testManySubscribersOfOneQueryCostOneExecutionPerChange() throws {
+    func testManySubscribersOfOneQueryCostOneExecutionAndOneStorageSubscriptionPerChange() throws {
         try runCompatScript("shared_subscriptions.py")
     }
 

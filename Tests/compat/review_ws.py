@@ -147,10 +147,15 @@ class Tracker:
         self.version = message["endVersion"]
 
 
-def query_executions(url):
-    """How many query executions the deployment's shared result cache has started (from /metrics)."""
+def metric(url, name):
+    """One unlabelled metric of the deployment's /metrics."""
     import re
     import urllib.request
     with urllib.request.urlopen(url + "/metrics", timeout=10) as response:
         text = response.read().decode()
-    return float(re.search(r"^converge_query_cache_executions_total ([0-9.e+]+)$", text, re.MULTILINE).group(1))
+    return float(re.search(rf"^{name} ([0-9.e+]+)$", text, re.MULTILINE).group(1))
+
+
+def query_executions(url):
+    """How many query executions the deployment's shared result cache has started (from /metrics)."""
+    return metric(url, "converge_query_cache_executions_total")

@@ -2,11 +2,42 @@ import Protocol
 import StorageClient
 import Synchronization
 
-/// The coordinator's subscriptions at the storage node: one connection, a read set per live query,
-/// and the invalidations the node streams back routed to whoever registered each one.
+/// The coordinator's subscriptions at the storage node: one connection, and the invalidations the
+/// node streams back routed to whoever is watching.
+///
+/// Watchers of the same read set at the same timestamp (every session subscribed to a query re-runs
+/// it at the same snapshot, and the result cache hands them one result) share one subscription at
+/// the node: a thousand subscribers of a query cost one subscribe per commit, not a thousand.
 final class SubscriptionHub: Sendable {
+    typealias Handler = @Sendable (_ watcher: UInt64, _ changedAt: Timestamp?) -> Void
+
+    private struct WatchKey: Hashable {
+        let readSet: ReadSet
+        let ts: Timestamp
+    }
+
+    /// One subscription at the storage node and who watches it.
+    private struct Shared {
+        let key: WatchKey
+        var watchers: [UInt64: Handler]
+    }
+
+    private struct State {
+        var shared: [UInt64: Shared] = [:]
+        var byKey: [WatchKey: UInt64] = [:]
+        var subscriptionOf: [UInt64: UInt64] = [:]
+
+        /// Forgets a subscription at the node; returns its watchers.
+        mutating func remove(subscription id: UInt64) -> [UInt64: Handler] {
+            guard let removed = shared.removeValue(forKey: id) else { return [:] }
+            if byKey[removed.key] == id { byKey[removed.key] = nil }
+            for watcher in removed.watchers.keys { subscriptionOf[watcher] = nil }
+            return removed.watchers
+        }
+    }
+
     let storage: StorageClient
-    private let handlers = Mutex<[UInt64: @Sendable (UInt64, Timestamp?) -> Void]>([:])
+    private let state = Mutex(State())
     private let nextID = Atomic<UInt64>(1)
 
     /// `onDisconnect` runs once the storage connection is gone: without it no live query can update.
@@ -18,50 +49,79 @@ final class SubscriptionHub: Sendable {
         }
     }
 
-    /// Fires every watched subscription, as if its data had changed: after a push or a change of
-    /// environment variables every live query must run again, on the new code or with the new values.
-    /// The storage node still holds the read sets; they are dropped as their sessions re-watch.
+    /// Fires every watcher, as if its data had changed: after a push or a change of environment
+    /// variables every live query must run again, on the new code or with the new values.
     func invalidateAll() async {
-        let fired = handlers.withLock { map in
-            defer { map.removeAll() }
-            return Array(map)
+        let fired = state.withLock { state in
+            defer { state = State() }
+            return state.shared
         }
-        for (id, handler) in fired { handler(id, nil) }
-        try? await storage.unsubscribe(fired.map(\.key))
+        for (_, shared) in fired {
+            for (watcher, handler) in shared.watchers { handler(watcher, nil) }
+        }
+        try? await storage.unsubscribe(Array(fired.keys))
     }
 
     private func fire(_ invalidation: Invalidation) {
-        let fired = handlers.withLock { map in invalidation.subscriptionIDs.compactMap { id in map.removeValue(forKey: id).map { (id, $0) } } }
-        for (id, handler) in fired { handler(id, invalidation.ts) }
+        let fired = state.withLock { state in invalidation.subscriptionIDs.flatMap { state.remove(subscription: $0) } }
+        for (watcher, handler) in fired { handler(watcher, invalidation.ts) }
     }
 
-    /// Watches a read set taken at `ts`; `onChange` runs once, with the subscription's ID, when a commit
-    /// touches it, with a published timestamp at which the change can be read (nil: read the latest).
-    func watch(_ readSet: ReadSet, at ts: Timestamp, onChange: @escaping @Sendable (UInt64, Timestamp?) -> Void) async throws -> UInt64 {
-        let id = nextID.add(1, ordering: .relaxed).oldValue
-        handlers.withLock { $0[id] = onChange }
+    /// Watches a read set taken at `ts`; `onChange` runs once, with the returned watcher ID, when a
+    /// commit touches it, with a published timestamp at which the change can be read (nil: read the
+    /// latest). Joins the subscription of an identical watch if there is one.
+    func watch(_ readSet: ReadSet, at ts: Timestamp, onChange: @escaping Handler) async throws -> UInt64 {
+        let key = WatchKey(readSet: readSet, ts: ts)
+        let watcher = nextID.add(1, ordering: .relaxed).oldValue
+        let newSubscription: UInt64? = state.withLock { state in
+            if let existing = state.byKey[key] {
+                state.shared[existing]?.watchers[watcher] = onChange
+                state.subscriptionOf[watcher] = existing
+                return nil
+            }
+            let id = nextID.add(1, ordering: .relaxed).oldValue
+            state.shared[id] = Shared(key: key, watchers: [watcher: onChange])
+            state.byKey[key] = id
+            state.subscriptionOf[watcher] = id
+            return id
+        }
+        guard let newSubscription else { return watcher }
         do {
-            try await storage.subscribe(SubscribeRequest(id: id, ts: ts, readSet: readSet))
+            try await storage.subscribe(SubscribeRequest(id: newSubscription, ts: ts, readSet: readSet))
         } catch {
-            handlers.withLock { $0[id] = nil }
+            // Those who joined meanwhile learn of it as a change, and re-run and watch again.
+            let joined = state.withLock { $0.remove(subscription: newSubscription) }.filter { $0.key != watcher }
+            for (other, handler) in joined { handler(other, nil) }
             throw error
         }
-        return id
+        return watcher
     }
 
-    /// Read sets watched now.
+    /// Subscriptions held at the storage node now.
     var watchedCount: Int {
-        handlers.withLock { $0.count }
+        state.withLock { $0.shared.count }
     }
 
-    /// Whether the subscription is still waiting for a change (it has not fired nor been removed).
-    func isWatching(_ id: UInt64) -> Bool {
-        handlers.withLock { $0[id] != nil }
+    /// Whether the watcher is still waiting for a change (it has not fired nor been removed).
+    func isWatching(_ watcher: UInt64) -> Bool {
+        state.withLock { $0.subscriptionOf[watcher] != nil }
     }
 
-    func unwatch(_ ids: [UInt64]) async {
-        guard !ids.isEmpty else { return }
-        handlers.withLock { map in for id in ids { map[id] = nil } }
-        try? await storage.unsubscribe(ids)
+    func unwatch(_ watchers: [UInt64]) async {
+        guard !watchers.isEmpty else { return }
+        let unused: [UInt64] = state.withLock { state in
+            var unused: [UInt64] = []
+            for watcher in watchers {
+                guard let id = state.subscriptionOf.removeValue(forKey: watcher) else { continue }
+                state.shared[id]?.watchers[watcher] = nil
+                if state.shared[id]?.watchers.isEmpty == true {
+                    _ = state.remove(subscription: id)
+                    unused.append(id)
+                }
+            }
+            return unused
+        }
+        guard !unused.isEmpty else { return }
+        try? await storage.unsubscribe(unused)
     }
 }

@@ -261,6 +261,8 @@ actor SyncSession {
             for await result in group { collected.append(result) }
             return collected
         }
+        var replaced: [UInt64] = []
+        var toWatch: [(id: UInt32, readSet: ReadSet, ts: Timestamp)] = []
         for (id, result, failure) in results {
             guard queries[id] != nil else { continue }
             // A query that could not run at all has no read set to watch: the client hears of the
@@ -278,15 +280,40 @@ actor SyncSession {
             }
             if let old = queries[id]?.subscription {
                 queries[id]?.subscription = nil
-                await hub.unwatch([old])
+                replaced.append(old)
             }
             guard let result = result?.result, let readSet = result.readSet, let readAt = result.snapshotTs else { continue }
-            let subscription = try? await hub.watch(readSet, at: readAt) { [weak self] fired, changedAt in
-                Task { await self?.invalidated(id, subscription: fired, changedAt: changedAt) }
+            toWatch.append((id, readSet, readAt))
+        }
+        let end = StateVersion(querySet: receivedQuerySet, identity: receivedIdentity, ts: max(ts, sent.ts))
+        let message = SyncServerMessage.transition(start: sent, end: end, modifications: modifications, serverTs: Timestamp(Date().timeIntervalSince1970 * 1e9))
+        sent = end
+        try await send(message.json)
+        // Watched after the send, so the client does not wait for the storage round trips: a read set
+        // watched from its snapshot's timestamp fires at once for any commit since, so none is missed.
+        await hub.unwatch(replaced)
+        await watch(toWatch)
+    }
+
+    /// Subscribes to each query's read set (concurrently) and keeps the subscriptions of the queries
+    /// still there.
+    private func watch(_ reads: [(id: UInt32, readSet: ReadSet, ts: Timestamp)]) async {
+        let subscriptions = await withTaskGroup(of: (UInt32, UInt64?).self) { group in
+            for (id, readSet, ts) in reads {
+                let onChange: @Sendable (UInt64, Timestamp?) -> Void = { [weak self] fired, changedAt in
+                    Task { await self?.invalidated(id, subscription: fired, changedAt: changedAt) }
+                }
+                group.addTask { [hub] in (id, try? await hub.watch(readSet, at: ts, onChange: onChange)) }
             }
+            var collected: [(UInt32, UInt64?)] = []
+            for await subscription in group { collected.append(subscription) }
+            return collected
+        }
+        var orphaned: [UInt64] = []
+        for (id, subscription) in subscriptions {
             guard let subscription else {
                 // Without a subscription the query would never update again: re-run it soon.
-                rerunSoon(id)
+                if queries[id] != nil { rerunSoon(id) }
                 continue
             }
             if queries[id] != nil, !closed {
@@ -294,13 +321,10 @@ actor SyncSession {
                 // It may have fired before it was stored, when its callback could not match it.
                 if !hub.isWatching(subscription) { rerunSoon(id) }
             } else {
-                await hub.unwatch([subscription])
+                orphaned.append(subscription)
             }
         }
-        let end = StateVersion(querySet: receivedQuerySet, identity: receivedIdentity, ts: max(ts, sent.ts))
-        let message = SyncServerMessage.transition(start: sent, end: end, modifications: modifications, serverTs: Timestamp(Date().timeIntervalSince1970 * 1e9))
-        sent = end
-        try await send(message.json)
+        await hub.unwatch(orphaned)
     }
 
     /// Marks a query for a re-run and sends a Transition once the current one is done. Invalidations

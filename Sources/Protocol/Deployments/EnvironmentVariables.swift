@@ -4,7 +4,11 @@ import Foundation
 /// A deployment's environment variables (`process.env` in functions), with Convex's rules for names
 /// and sizes. Runners fetch them by the hash of their canonical JSON, as they fetch bundles.
 public struct EnvironmentVariables: Hashable, Sendable {
-    public private(set) var values: [String: String]
+    public private(set) var values: [String: String] {
+        didSet { hash = Self.hash(of: values) }
+    }
+    /// Hex SHA-256 of `json`, kept with the values: the coordinator names the environment in every call.
+    public private(set) var hash: String
 
     public static let maxCount = 512
     public static let maxNameBytes = 256
@@ -13,19 +17,21 @@ public struct EnvironmentVariables: Hashable, Sendable {
 
     public init(_ values: [String: String] = [:]) {
         self.values = values
+        hash = Self.hash(of: values)
     }
 
     /// The hash of no variables at all.
     public static let none = EnvironmentVariables().hash
 
     /// The canonical JSON object: keys sorted, no whitespace.
-    public var json: String {
+    public var json: String { Self.json(of: values) }
+
+    private static func json(of values: [String: String]) -> String {
         ConvexJSONWriter.encodeString(.object(values.mapValues(Value.string)))
     }
 
-    /// Hex SHA-256 of `json`.
-    public var hash: String {
-        SHA256.hash(data: Data(json.utf8)).map { String(format: "%02x", $0) }.joined()
+    private static func hash(of values: [String: String]) -> String {
+        SHA256.hash(data: Data(json(of: values).utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
     public init(json: String) throws {
@@ -36,6 +42,7 @@ public struct EnvironmentVariables: Hashable, Sendable {
             values[name] = text
         }
         self.values = values
+        hash = Self.hash(of: values)
     }
 
     /// These variables with `changes` applied (a nil value removes the variable), checked against Convex's limits.
