@@ -46,13 +46,28 @@ public final class CoordinatorMetrics: Sendable {
     /// One call of a function: `outcome` is `success`, `error` (the function threw) or `failed`
     /// (it could not run: no runner, overloaded, lost).
     func recordCall(_ function: String, kind: String, outcome: String, duration: Duration) {
-        let function = label(for: function)
-        registry.makeCounter(descriptor: Self.name("function_calls", unit: "total", help: "Function calls by function, kind and outcome."),
-                             labels: [("function", function), ("kind", kind), ("outcome", outcome)]).increment()
-        registry.makeDurationHistogram(descriptor: Self.name("function_duration", unit: "seconds", help: "Function call latency at the coordinator."),
-                                       labels: [("function", function), ("kind", kind)], buckets: Self.durationBuckets)
-            .record(duration)
+        let key = CallKey(function: function, kind: kind, outcome: outcome)
+        // The registry finds a metric by building its name and labels; a fan-out records a call per
+        // subscriber, so the handles are kept.
+        let handles = callHandles.withLock { $0[key] } ?? {
+            let function = label(for: function)
+            let handles = (registry.makeCounter(descriptor: Self.name("function_calls", unit: "total", help: "Function calls by function, kind and outcome."),
+                                                labels: [("function", function), ("kind", kind), ("outcome", outcome)]),
+                           registry.makeDurationHistogram(descriptor: Self.name("function_duration", unit: "seconds", help: "Function call latency at the coordinator."),
+                                                          labels: [("function", function), ("kind", kind)], buckets: Self.durationBuckets))
+            callHandles.withLock { if $0.count < 4 * Self.maxFunctionLabels { $0[key] = handles } }
+            return handles
+        }()
+        handles.0.increment()
+        handles.1.record(duration)
     }
+
+    private struct CallKey: Hashable {
+        let function: String
+        let kind: String
+        let outcome: String
+    }
+    private let callHandles = Mutex<[CallKey: (Counter, DurationHistogram)]>([:])
 
     private func label(for name: String) -> String {
         functionLabels.withLock { seen in

@@ -244,22 +244,27 @@ actor SyncSession {
         let work = rerun.compactMap { id in queries[id].map { (id, $0) } }
         var modifications: [SyncServerMessage.QueryModification] = removed.map { .removed(queryId: $0) }
         let snapshot = ts
-        let results = await withTaskGroup(of: (UInt32, SharedQueryResult?, String?).self) { group in
-            for (id, query) in work {
-                group.addTask { [coordinator, caller, identity] in
-                    guard let path = query.path else { return (id, nil, "Invalid function path: \(query.udfPath)") }
-                    do {
-                        let result = try await coordinator.runShared(path, kind: .query, args: query.args, identity: identity,
-                                                                     allowInternal: caller == .admin, snapshotTs: snapshot)
-                        return (id, result, nil)
-                    } catch {
-                        return (id, nil, "\(error)")
-                    }
-                }
+        let run: @Sendable (UInt32, LiveQuery) async -> (UInt32, SharedQueryResult?, String?) = { [coordinator, caller, identity] id, query in
+            guard let path = query.path else { return (id, nil, "Invalid function path: \(query.udfPath)") }
+            do {
+                let result = try await coordinator.runShared(path, kind: .query, args: query.args, identity: identity,
+                                                             allowInternal: caller == .admin, snapshotTs: snapshot)
+                return (id, result, nil)
+            } catch {
+                return (id, nil, "\(error)")
             }
-            var collected: [(UInt32, SharedQueryResult?, String?)] = []
-            for await result in group { collected.append(result) }
-            return collected
+        }
+        let results: [(UInt32, SharedQueryResult?, String?)]
+        if work.count == 1 {
+            // The common re-run after an invalidation: one query, no child task needed.
+            results = [await run(work[0].0, work[0].1)]
+        } else {
+            results = await withTaskGroup(of: (UInt32, SharedQueryResult?, String?).self) { group in
+                for (id, query) in work { group.addTask { await run(id, query) } }
+                var collected: [(UInt32, SharedQueryResult?, String?)] = []
+                for await result in group { collected.append(result) }
+                return collected
+            }
         }
         var replaced: [UInt64] = []
         var toWatch: [(id: UInt32, readSet: ReadSet, ts: Timestamp)] = []
@@ -298,16 +303,23 @@ actor SyncSession {
     /// Subscribes to each query's read set (concurrently) and keeps the subscriptions of the queries
     /// still there.
     private func watch(_ reads: [(id: UInt32, readSet: ReadSet, ts: Timestamp)]) async {
-        let subscriptions = await withTaskGroup(of: (UInt32, UInt64?).self) { group in
-            for (id, readSet, ts) in reads {
-                let onChange: @Sendable (UInt64, Timestamp?) -> Void = { [weak self] fired, changedAt in
-                    Task { await self?.invalidated(id, subscription: fired, changedAt: changedAt) }
-                }
-                group.addTask { [hub] in (id, try? await hub.watch(readSet, at: ts, onChange: onChange)) }
+        let watchOne: @Sendable (UInt32, ReadSet, Timestamp) async -> (UInt32, UInt64?) = { [hub, weak self] id, readSet, ts in
+            let session = self
+            let subscription = try? await hub.watch(readSet, at: ts) { [weak session] fired, changedAt in
+                Task { await session?.invalidated(id, subscription: fired, changedAt: changedAt) }
             }
-            var collected: [(UInt32, UInt64?)] = []
-            for await subscription in group { collected.append(subscription) }
-            return collected
+            return (id, subscription)
+        }
+        let subscriptions: [(UInt32, UInt64?)]
+        if reads.count == 1 {
+            subscriptions = [await watchOne(reads[0].id, reads[0].readSet, reads[0].ts)]
+        } else {
+            subscriptions = await withTaskGroup(of: (UInt32, UInt64?).self) { group in
+                for (id, readSet, ts) in reads { group.addTask { await watchOne(id, readSet, ts) } }
+                var collected: [(UInt32, UInt64?)] = []
+                for await subscription in group { collected.append(subscription) }
+                return collected
+            }
         }
         var orphaned: [UInt64] = []
         for (id, subscription) in subscriptions {

@@ -103,12 +103,19 @@ public enum SyncServerMessage: Hashable, Sendable {
 /// Writes one JSON object field by field: protocol integers as JSON integers (never `1.0`, which the
 /// Rust client's u32 fields refuse), values in `convex_encoded_json`.
 public struct JSONObject {
-    private var fields: [String] = []
+    private var json = "{"
+    private var isEmpty = true
 
     public init() {}
 
+    /// `key` is one of the protocol's field names, which need no escaping.
     public mutating func raw(_ key: String, _ json: String) {
-        fields.append(Self.quoted(key) + ":" + json)
+        if !isEmpty { self.json += "," }
+        isEmpty = false
+        self.json += "\""
+        self.json += key
+        self.json += "\":"
+        self.json += json
     }
 
     public mutating func string(_ key: String, _ value: String) { raw(key, Self.quoted(value)) }
@@ -116,7 +123,7 @@ public struct JSONObject {
     public mutating func value(_ key: String, _ value: Value) { raw(key, ConvexJSONWriter.encodeString(value)) }
     public mutating func strings(_ key: String, _ values: [String]) { raw(key, "[" + values.map(Self.quoted).joined(separator: ",") + "]") }
 
-    public var text: String { "{" + fields.joined(separator: ",") + "}" }
+    public var text: String { json + "}" }
 
     public static func quoted(_ s: String) -> String {
         var writer = ConvexJSONWriter()
