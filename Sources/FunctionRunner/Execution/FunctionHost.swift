@@ -5,7 +5,9 @@ import Protocol
 /// An isolate calls a host from one invocation at a time, never concurrently.
 public protocol FunctionHost: AnyObject, Sendable {
     /// An asynchronous operation (`get`, `insert`, `queryPage`, …); its result resolves the JS promise.
-    func call(_ operation: String, _ arguments: Value) async throws -> Value
+    /// It runs on the caller's executor (the isolate's JavaScript thread) until it waits for I/O, so an
+    /// operation answered from the transaction's buffers (an insert, say) costs no thread hop.
+    nonisolated(nonsending) func call(_ operation: String, _ arguments: Value) async throws -> Value
     /// A synchronous operation (`normalizeId`), answered without leaving JavaScript.
     func callSync(_ operation: String, _ arguments: Value) throws -> Value
 }

@@ -16,7 +16,7 @@ public final class TransactionHost: FunctionHost, @unchecked Sendable {
         self.writable = writable
     }
 
-    public func call(_ operation: String, _ arguments: Value) async throws -> Value {
+    public nonisolated(nonsending) func call(_ operation: String, _ arguments: Value) async throws -> Value {
         switch operation {
         case "get": return try await get(arguments)
         case "queryPage": return try await queryPage(arguments)

@@ -29,6 +29,22 @@ enum SyncMessage {
         return message[start..<end]
     }
 
+    /// Whether `message` contains `needle`, by bytes: Foundation's `contains` goes through NSString,
+    /// which a thousand subscribers calling it per Transition make a visible part of the harness's CPU.
+    static func contains(_ message: String, _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first else { return true }
+        var message = message
+        return message.withUTF8 { haystack in
+            guard haystack.count >= needle.count else { return false }
+            var start = 0
+            while start <= haystack.count - needle.count {
+                if haystack[start] == first, needle.indices.allSatisfy({ haystack[start + $0] == needle[$0] }) { return true }
+                start += 1
+            }
+            return false
+        }
+    }
+
     /// A MutationResponse's outcome, parsed.
     static func mutationOutcome(_ response: String) -> (requestId: Int, success: Bool, result: Value?) {
         guard let value = try? ConvexJSONReader.decode(response) else { return (-1, false, nil) }

@@ -40,13 +40,14 @@ struct FanoutWorkload {
                 connections.append(connection)
                 connection.send(SyncMessage.addQueries(version: 0, [(0, "bench:doc", #"{"key":\#(Self.key)}"#)]))
                 listeners.append(Task { [rounds] in
+                    let markers = (0..<rounds).map { Array(#""\#(Self.marker(subscribers, $0))""#.utf8) }
                     var inbox = SyncInbox(connection)
                     guard await inbox.next(ofType: "Transition") != nil else { return }
                     ready.withLock { $0 += 1 }
                     var round = 0
                     while round < rounds, let message = await inbox.next() {
                         // A subscriber that missed a round (it timed out) still counts the later ones.
-                        guard let seen = (round..<rounds).first(where: { message.contains(#""\#(Self.marker(subscribers, $0))""#) }) else { continue }
+                        guard let seen = (round..<rounds).first(where: { SyncMessage.contains(message, markers[$0]) }) else { continue }
                         let now = ContinuousClock.now
                         arrivals.withLock { $0[seen].append(now) }
                         round = seen + 1
