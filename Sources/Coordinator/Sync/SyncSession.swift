@@ -8,15 +8,26 @@ import Protocol
 /// Mutations run one after another in arrival order, actions concurrently, both off the receive loop
 /// so it keeps reading (and answering pings) while they run.
 actor SyncSession {
-    private struct LiveQuery: Sendable {
-        let path: CanonicalFunctionPath?
-        let udfPath: String
-        let args: Value
+    /// A class, not a struct: the session reads and updates its fields often, and a struct in a
+    /// dictionary is copied whole (every field retained) on each read through `queries[id]?`.
+    private final class LiveQuery {
+        let call: QueryCall
         /// What the client was last sent for it (values are shared with the result cache, so this costs little).
         var lastResult: SyncServerMessage.QueryModification?
         var subscription: UInt64?
         /// Runs in a row that could not happen (overloaded, no runner, runner lost), for the backoff.
         var failedRuns = 0
+
+        init(_ call: QueryCall) {
+            self.call = call
+        }
+    }
+
+    /// What a query runs: its function and arguments.
+    private struct QueryCall: Sendable {
+        let path: CanonicalFunctionPath?
+        let udfPath: String
+        let args: Value
     }
 
     enum Caller: Sendable { case anonymous, admin }
@@ -86,7 +97,7 @@ actor SyncSession {
             switch modification {
             case let .add(queryId, udfPath, args, _, _):
                 guard queries[queryId] == nil else { throw SyncSessionEnd("query \(queryId) added twice") }
-                queries[queryId] = LiveQuery(path: CanonicalFunctionPath(udfPath), udfPath: udfPath, args: args.first ?? .object([:]))
+                queries[queryId] = LiveQuery(QueryCall(path: CanonicalFunctionPath(udfPath), udfPath: udfPath, args: args.first ?? .object([:])))
                 added.insert(queryId)
             case .remove(let queryId):
                 guard let query = queries.removeValue(forKey: queryId) else { throw SyncSessionEnd("query \(queryId) removed but never added") }
@@ -183,7 +194,9 @@ actor SyncSession {
         } else {
             rerunNeedsLatest = true
         }
-        rerunSoon(queryId)
+        // Already in a task of its own (the subscription's callback started it): run the re-run here
+        // rather than starting another.
+        if markDirty(queryId) { await rerunDirty() }
     }
 
     /// At `date`, unless the client authenticated again by then: AuthError, then close, so the client
@@ -241,10 +254,10 @@ actor SyncSession {
         let rerun = requested.union(dirty)
         dirty.subtract(rerun)
         // Queries removed while we waited are gone from `queries`; run only those still there.
-        let work = rerun.compactMap { id in queries[id].map { (id, $0) } }
+        let work = rerun.compactMap { id in queries[id].map { (id, $0.call) } }
         var modifications: [SyncServerMessage.QueryModification] = removed.map { .removed(queryId: $0) }
         let snapshot = ts
-        let run: @Sendable (UInt32, LiveQuery) async -> (UInt32, SharedQueryResult?, String?) = { [coordinator, caller, identity] id, query in
+        let run: @Sendable (UInt32, QueryCall) async -> (UInt32, SharedQueryResult?, String?) = { [coordinator, caller, identity] id, query in
             guard let path = query.path else { return (id, nil, "Invalid function path: \(query.udfPath)") }
             do {
                 let result = try await coordinator.runShared(path, kind: .query, args: query.args, identity: identity,
@@ -272,7 +285,7 @@ actor SyncSession {
             guard queries[id] != nil else { continue }
             // A query that could not run at all has no read set to watch: the client hears of the
             // failure, and the query runs again after a backoff until it does run.
-            if result == nil, queries[id]?.path != nil {
+            if result == nil, queries[id]?.call.path != nil {
                 retryAfterBackoff(id)
             } else {
                 queries[id]?.failedRuns = 0
@@ -342,15 +355,23 @@ actor SyncSession {
     /// Marks a query for a re-run and sends a Transition once the current one is done. Invalidations
     /// that arrive while one such Transition is waiting join it instead of queueing their own.
     private func rerunSoon(_ queryId: UInt32) {
+        guard markDirty(queryId) else { return }
+        Task { await self.rerunDirty() }
+    }
+
+    /// Marks a query for the next re-run; true if the caller is to start that re-run (none is queued).
+    private func markDirty(_ queryId: UInt32) -> Bool {
         dirty.insert(queryId)
-        guard !rerunQueued else { return }
+        guard !rerunQueued else { return false }
         rerunQueued = true
-        Task {
-            await self.lockTransitions()
-            let snapshot = await self.takeRerunSnapshot()
-            try? await self.transitionLocked(rerun: [], removed: [], at: snapshot)
-            await self.unlockTransitions()
-        }
+        return true
+    }
+
+    private func rerunDirty() async {
+        await lockTransitions()
+        let snapshot = takeRerunSnapshot()
+        try? await transitionLocked(rerun: [], removed: [], at: snapshot)
+        unlockTransitions()
     }
 
     /// Re-runs a query that could not run, after 50 ms doubling up to 5 s (with jitter), unless it has
