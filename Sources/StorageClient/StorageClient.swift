@@ -10,6 +10,7 @@ import Synchronization
 public final class StorageClient: Sendable {
     private let channel: Channel
     private let handler: StorageClientHandler
+    private let writer: FrameWriter
     private let nextRequestID = Atomic<UInt64>(1)
     /// The catalog last fetched, with the change timestamp the node reported just before.
     private let cachedCatalog = Mutex<(changeTs: Timestamp, catalog: Catalog)?>(nil)
@@ -17,6 +18,7 @@ public final class StorageClient: Sendable {
 
     private init(channel: Channel, handler: StorageClientHandler, invalidations: AsyncStream<Invalidation>) {
         self.channel = channel
+        writer = FrameWriter(channel: channel)
         self.handler = handler
         self.invalidations = invalidations
     }
@@ -60,8 +62,8 @@ public final class StorageClient: Sendable {
         let id = nextRequestID.add(1, ordering: .relaxed).oldValue
         let promise = channel.eventLoop.makePromise(of: StorageResponse.self)
         let frame = request.frame(requestID: id)
-        channel.eventLoop.execute { [handler, channel] in
-            handler.send(frame, promise: promise, context: channel)
+        channel.eventLoop.execute { [handler, writer] in
+            handler.send(frame, promise: promise, writer: writer)
         }
         let response = try await promise.futureResult.get()
         if case .error(let error) = response { throw error }

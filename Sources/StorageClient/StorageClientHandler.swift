@@ -24,13 +24,13 @@ final class StorageClientHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     /// Sends a request; call on the event loop.
-    func send(_ frame: Frame, promise: EventLoopPromise<StorageResponse>, context channel: Channel) {
+    func send(_ frame: Frame, promise: EventLoopPromise<StorageResponse>, writer: FrameWriter) {
         if let closedError {
             promise.fail(closedError)
             return
         }
         pending[frame.requestID] = promise
-        channel.writeAndFlush(frame, promise: nil)
+        writer.write(frame)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -27,6 +27,7 @@ public final class FramePeer: ChannelInboundHandler, @unchecked Sendable {
     public let ready: EventLoopPromise<Void>
     private var state = State.handshaking(nil)
     private var channel: Channel?
+    private var writer: FrameWriter?
     private var nextID: UInt64 = 1
     private var waiting: [UInt64: EventLoopPromise<Frame>] = [:]
     private var closeError: Error?
@@ -43,6 +44,7 @@ public final class FramePeer: ChannelInboundHandler, @unchecked Sendable {
 
     public func handlerAdded(context: ChannelHandlerContext) {
         channel = context.channel
+        writer = FrameWriter(channel: context.channel)
         if context.channel.isActive { start(context: context) }
     }
 
@@ -109,14 +111,14 @@ public final class FramePeer: ChannelInboundHandler, @unchecked Sendable {
             let id = self.nextID
             self.nextID += 1
             self.waiting[id] = promise
-            channel.writeAndFlush(build(id), promise: nil)
+            self.writer?.write(build(id))
         }
         return try await promise.futureResult.get()
     }
 
     /// Sends an answer (or any frame that expects none).
     public func send(_ frame: Frame) {
-        channel?.writeAndFlush(frame, promise: nil)
+        writer?.write(frame)
     }
 
     public func errorCaught(context: ChannelHandlerContext, error: Error) {

@@ -23,6 +23,8 @@ final class StorageConnectionHandler: ChannelInboundHandler, @unchecked Sendable
     private let logger: Logger
     // Touched only on the channel's event loop.
     private var state: State = .closed
+    /// Answers and invalidations, batched; set once the handshake is done.
+    private var writer: FrameWriter?
 
     init(node: StorageNode, key: SymmetricKey, connectionID: UInt64, logger: Logger) {
         self.node = node
@@ -50,9 +52,10 @@ final class StorageConnectionHandler: ChannelInboundHandler, @unchecked Sendable
             }
             state = .ready
             context.writeAndFlush(wrapOutboundOut(Frame(kind: MessageKind.welcome.rawValue, requestID: 0, body: ByteBuffer())), promise: nil)
-            let channel = context.channel
+            let writer = FrameWriter(channel: context.channel)
+            self.writer = writer
             node.attach(connection: connectionID) { invalidation in
-                channel.writeAndFlush(StorageResponse.invalidated(invalidation).frame(requestID: 0), promise: nil)
+                writer.write(StorageResponse.invalidated(invalidation).frame(requestID: 0))
             }
         case .ready:
             let request: StorageRequest
@@ -62,11 +65,10 @@ final class StorageConnectionHandler: ChannelInboundHandler, @unchecked Sendable
                 fail(context: context, error, requestID: frame.requestID)
                 return
             }
-            let channel = context.channel
-            let node = self.node, connectionID = self.connectionID, requestID = frame.requestID
+            let node = self.node, connectionID = self.connectionID, requestID = frame.requestID, writer = self.writer
             Task {
                 let response = await node.handle(request, connection: connectionID)
-                channel.writeAndFlush(response.frame(requestID: requestID), promise: nil)
+                writer?.write(response.frame(requestID: requestID))
             }
         case .closed:
             break
