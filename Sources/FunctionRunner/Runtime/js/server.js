@@ -469,8 +469,12 @@ const MAX_LOG_LINES = 256;
 // Spec §7.1: lines of at most 32,768 characters (the issue said 4 KiB; the spec, checked against Convex, wins).
 const MAX_LOG_LINE_LENGTH = 32768;
 
-function installConsole(lines) {
+// A context runs one invocation at a time, so the console, the clock and the random source are made
+// once per context and each invocation only points them at its own state.
+let currentLines = [];
+const convergeConsole = (() => {
   const log = (level) => (...args) => {
+    const lines = currentLines;
     if (lines.length >= MAX_LOG_LINES) {
       if (lines.length === MAX_LOG_LINES) lines.push(`[ERROR] Log overflow (maximum ${MAX_LOG_LINES}). Remaining log lines will be omitted.`);
       return;
@@ -479,45 +483,54 @@ function installConsole(lines) {
     if (line.length > MAX_LOG_LINE_LENGTH) line = line.slice(0, MAX_LOG_LINE_LENGTH) + " (truncated due to length exceeding limit)";
     lines.push(line);
   };
-  globalThis.console = {
+  return {
     log: log("LOG"), info: log("INFO"), warn: log("WARN"), error: log("ERROR"), debug: log("DEBUG"),
     trace: log("LOG"), time() {}, timeEnd() {},
   };
+})();
+
+function installConsole(lines) {
+  currentLines = lines;
+  globalThis.console = convergeConsole;
 }
 
 // Queries and mutations are deterministic: seeded randomness and a clock fixed at the transaction time.
 const RealDate = Date;
+const realRandom = Math.random;
+let fixedNow = 0;
+let randomState = 0n;
+class FixedDate extends RealDate {
+  constructor(...args) { if (args.length === 0) super(fixedNow); else super(...args); }
+  static now() { return fixedNow; }
+}
+function seededRandom() {
+  randomState = BigInt.asUintN(64, randomState + 0x9e3779b97f4a7c15n);
+  let z = randomState;
+  z = BigInt.asUintN(64, (z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n);
+  z = BigInt.asUintN(64, (z ^ (z >> 27n)) * 0x94d049bb133111ebn);
+  z = z ^ (z >> 31n);
+  return Number(z >> 11n) / 2 ** 53;
+}
 function installDeterminism(request) {
   if (request.kind === "action") {
     globalThis.Date = RealDate;
     Math.random = realRandom;
     return;
   }
-  let state = BigInt.asUintN(64, BigInt(request.seed));
-  Math.random = () => {
-    state = BigInt.asUintN(64, state + 0x9e3779b97f4a7c15n);
-    let z = state;
-    z = BigInt.asUintN(64, (z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n);
-    z = BigInt.asUintN(64, (z ^ (z >> 27n)) * 0x94d049bb133111ebn);
-    z = z ^ (z >> 31n);
-    return Number(z >> 11n) / 2 ** 53;
-  };
-  const now = request.now;
-  class FixedDate extends RealDate {
-    constructor(...args) { if (args.length === 0) super(now); else super(...args); }
-    static now() { return now; }
-  }
+  randomState = BigInt.asUintN(64, BigInt(request.seed));
+  Math.random = seededRandom;
+  fixedNow = request.now;
   globalThis.Date = FixedDate;
 }
-const realRandom = Math.random;
 
 // Actions may wait and talk to the network; queries and mutations may not, so they stay deterministic.
+const refuse = (what) => () => { throw new Error(`Can't use ${what} in queries and mutations. Please consider using an action.`); };
+const refused = { fetch: refuse("fetch()"), setTimeout: refuse("setTimeout"), setInterval: refuse("setInterval") };
 function installEffects(request) {
   if (request.kind !== "action") {
-    const refuse = (what) => () => { throw new Error(`Can't use ${what} in queries and mutations. Please consider using an action.`); };
-    globalThis.fetch = refuse("fetch()");
-    globalThis.setTimeout = refuse("setTimeout");
-    globalThis.setInterval = refuse("setInterval");
+    globalThis.fetch = refused.fetch;
+    globalThis.setTimeout = refused.setTimeout;
+    globalThis.setInterval = refused.setInterval;
     globalThis.clearTimeout = () => {};
     globalThis.clearInterval = () => {};
     return;

@@ -20,12 +20,16 @@ public final class SQLitePersistence: Persistence, @unchecked Sendable {
         let writer = try SQLiteConnection(path: path)
         try writer.execute("PRAGMA journal_mode=WAL")
         try writer.execute("PRAGMA synchronous=\(synchronous.rawValue)")
+        // SQLite's default page cache is 2 MiB: past that, every insert re-reads index pages through
+        // system calls. The writer touches the most pages; readers keep less.
+        try writer.execute("PRAGMA cache_size=-65536")
         try Self.createSchema(writer)
         self.writer = NIOLockedValueBox(writer)
         var readers: [SQLiteConnection] = []
         for _ in 0..<readerCount {
             let reader = try SQLiteConnection(path: path)
             try reader.execute("PRAGMA query_only=1")
+            try reader.execute("PRAGMA cache_size=-16384")
             readers.append(reader)
         }
         self.readers = NIOLockedValueBox(readers)
