@@ -160,13 +160,13 @@ public final class Coordinator: Sendable {
 
     private func dispatch(_ path: CanonicalFunctionPath, kind: FunctionKind, args: Value, identity: Value?,
                           allowInternal: Bool, snapshotTs: Timestamp?) async throws -> SharedQueryResult {
-        guard let deployment = await deployments.live else { throw CoordinatorError.noDeployment }
-        var call = RunFunction(deployment: deployment.hash, module: path.module, function: path.function, kind: kind, args: args,
+        guard let target = deployments.liveCallTarget else { throw CoordinatorError.noDeployment }
+        var call = RunFunction(deployment: target.deployment, module: path.module, function: path.function, kind: kind, args: args,
                                identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs)
-        call.environment = await deployments.environment.hash
+        call.environment = target.environment
         // A query at a fixed snapshot is deterministic: one execution serves every caller of it.
         if kind == .query, let snapshotTs {
-            let key = QueryResultCache.Key(deployment: deployment.hash, environment: call.environment, path: path, args: ConvexJSONWriter.encodeString(args),
+            let key = QueryResultCache.Key(deployment: target.deployment, environment: call.environment, path: path, args: ConvexJSONWriter.encodeString(args),
                                            allowInternal: allowInternal, snapshotTs: snapshotTs)
             return try await queryCache.result(for: key, identity: identity.map(ConvexJSONWriter.encodeString) ?? "") { [self, call] in
                 try await execute(call, as: path.displayName, pool: .db)

@@ -64,6 +64,13 @@ public final class StorageNode: Sendable {
     // MARK: Requests
 
     /// Answers one request from `connection`. Errors become `.error` responses; nothing here throws.
+    /// The answer to a request that needs no waiting (the latest timestamp), or nil: the connection
+    /// answers these on its event loop instead of starting a task.
+    public func answerAtOnce(_ request: StorageRequest) -> StorageResponse? {
+        guard case .latestTimestamp = request else { return nil }
+        return .timestamp(committer.bounds.publishedTs, catalogTs: committer.catalogChangeTs)
+    }
+
     public func handle(_ request: StorageRequest, connection: UInt64) async -> StorageResponse {
         do {
             return try await respond(to: request, connection: connection)
@@ -80,7 +87,7 @@ public final class StorageNode: Sendable {
     private func respond(to request: StorageRequest, connection: UInt64) async throws -> StorageResponse {
         switch request {
         case .latestTimestamp:
-            return .timestamp(committer.bounds.publishedTs, catalogTs: await committer.catalogChangeTs)
+            return answerAtOnce(request)!
         case .catalog:
             return .catalog(try await committer.durableCatalog())
         case .createTable(let name):

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Protocol
+import Synchronization
 
 /// A pushed app: its bundle (what runners evaluate) and the hash runners fetch it by.
 public struct Deployment: Sendable {
@@ -19,8 +20,14 @@ public struct Deployment: Sendable {
 /// version, calls after use the new one. With a file, the live bundle is kept there and the variables
 /// in `environment.json` beside it, so a restarted coordinator serves what was last pushed and set.
 actor DeploymentRegistry {
-    private(set) var live: Deployment?
-    private(set) var environment: EnvironmentVariables
+    private(set) var live: Deployment? {
+        didSet { callTarget.withLock { $0.deployment = live?.hash } }
+    }
+    private(set) var environment: EnvironmentVariables {
+        didSet { callTarget.withLock { $0.environment = environment.hash } }
+    }
+    /// The hashes every call names, readable without waiting for the actor.
+    private nonisolated let callTarget = Mutex<(deployment: String?, environment: String)>((nil, EnvironmentVariables.none))
     private var byHash: [String: Deployment] = [:]
     private var environments: [String: EnvironmentVariables] = [:]
     /// What a runner said each bundle defines (`FunctionIsolate.analyze`), by bundle and environment.
@@ -32,15 +39,23 @@ actor DeploymentRegistry {
         self.file = file
         let environmentFile = file?.deletingLastPathComponent().appendingPathComponent("environment.json")
         self.environmentFile = environmentFile
+        var restored: Deployment?
         if let file, let bundle = try? String(contentsOf: file, encoding: .utf8) {
             let deployment = Deployment(bundle: bundle)
             byHash[deployment.hash] = deployment
             live = deployment
+            restored = deployment
         }
         let saved = environmentFile.flatMap { try? String(contentsOf: $0, encoding: .utf8) }.flatMap { try? EnvironmentVariables(json: $0) }
         let environment = saved ?? EnvironmentVariables()
         self.environment = environment
         environments = [environment.hash: environment]
+        callTarget.withLock { $0 = (restored?.hash, environment.hash) }
+    }
+
+    /// The live deployment's hash and the environment's, as a call names them; nil before any push.
+    nonisolated var liveCallTarget: (deployment: String, environment: String)? {
+        callTarget.withLock { target in target.deployment.map { ($0, target.environment) } }
     }
 
     /// Applies changes to the variables (nil removes one); all or none, checked against Convex's limits.

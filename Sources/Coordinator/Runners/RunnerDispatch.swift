@@ -104,7 +104,9 @@ actor RunnerDispatch {
     private func reserve(_ pool: RunnerPool) async throws -> Runner {
         while true {
             let candidates = runners.values.filter { $0.pool == pool && $0.inFlight < $0.capacity }
-            if let best = candidates.min(by: { Double($0.inFlight) / Double($0.capacity) < Double($1.inFlight) / Double($1.capacity) }) {
+            // The least loaded; among equals, the one given fewest calls so far, so that short calls,
+            // which leave every runner idle between them, still spread.
+            if let best = candidates.min(by: { (Double($0.inFlight) / Double($0.capacity), $0.calls) < (Double($1.inFlight) / Double($1.capacity), $1.calls) }) {
                 runners[best.id]?.inFlight += 1
                 runners[best.id]?.calls += 1
                 return best

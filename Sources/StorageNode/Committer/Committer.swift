@@ -1,5 +1,6 @@
 import Logging
 import Protocol
+import Synchronization
 
 /// The single writer. Validates transactions one at a time against the write log (optimistic
 /// concurrency control), assigns commit timestamps, writes many validated commits to persistence in
@@ -15,7 +16,11 @@ actor Committer {
     /// The catalog as of the newest validated commit, possibly not yet durable; see `durableCatalog()`.
     private(set) var catalog: CatalogState
     /// The timestamp of the newest catalog change.
-    private var catalogTs: Timestamp
+    private var catalogTs: Timestamp {
+        didSet { catalogChange.store(catalogTs, ordering: .releasing) }
+    }
+    /// `catalogTs`, readable without waiting for the actor: every transaction's begin asks for it.
+    private nonisolated let catalogChange: Atomic<Timestamp>
     private var writeLog: WriteLog
     private var oracle: TimestampOracle
     nonisolated let bounds: ReadBounds
@@ -50,6 +55,7 @@ actor Committer {
         self.onPersistenceFailure = configuration.onPersistenceFailure
         self.catalog = catalog
         self.catalogTs = catalogTs
+        catalogChange = Atomic(catalogTs)
         self.logger = logger
         self.maxIndexID = maxIndexID
         oracle = TimestampOracle(after: lastTs)
@@ -258,7 +264,7 @@ actor Committer {
 
     /// The catalog with every change in it durable.
     /// When the catalog last changed (the change may not be durable yet).
-    var catalogChangeTs: Timestamp { catalogTs }
+    nonisolated var catalogChangeTs: Timestamp { catalogChange.load(ordering: .acquiring) }
 
     func durableCatalog() async throws -> Catalog {
         let snapshot = catalog.snapshot

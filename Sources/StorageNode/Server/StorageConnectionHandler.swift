@@ -66,6 +66,10 @@ final class StorageConnectionHandler: ChannelInboundHandler, @unchecked Sendable
                 return
             }
             let node = self.node, connectionID = self.connectionID, requestID = frame.requestID, writer = self.writer
+            if let answer = node.answerAtOnce(request) {
+                writer?.write(answer.frame(requestID: requestID))
+                return
+            }
             Task {
                 let response = await node.handle(request, connection: connectionID)
                 writer?.write(response.frame(requestID: requestID))
