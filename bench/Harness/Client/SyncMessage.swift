@@ -45,6 +45,14 @@ enum SyncMessage {
         }
     }
 
+    /// Whether a MutationResponse says the mutation succeeded, without parsing it (Converge writes
+    /// `"success":true` without spaces).
+    static func succeeded(_ response: String) -> Bool {
+        contains(response, successMarker)
+    }
+
+    private static let successMarker = Array(#""success":true"#.utf8)
+
     /// A MutationResponse's outcome, parsed.
     static func mutationOutcome(_ response: String) -> (requestId: Int, success: Bool, result: Value?) {
         guard let value = try? ConvexJSONReader.decode(response) else { return (-1, false, nil) }

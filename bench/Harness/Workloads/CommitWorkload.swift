@@ -10,7 +10,7 @@ struct CommitWorkload {
             let run = await ClosedLoop.run("\(clients) clients", url: deployment.url, clients: clients, seconds: seconds) { client, call, connection, inbox in
                 connection.send(SyncMessage.mutation(requestId: call, path: "bench:insert", args: #"{"client":\#(client),"seq":\#(call)}"#))
                 guard let response = await inbox.mutationSettled() else { return false }
-                return SyncMessage.mutationOutcome(response).success
+                return SyncMessage.succeeded(response)
             }
             result.runs.append(run)
         }

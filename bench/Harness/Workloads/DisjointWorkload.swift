@@ -87,7 +87,7 @@ struct DisjointWorkload {
             if !sockets.isEmpty { pending.withLock { $0[key / perSocket] = (#""\#(marker)""#, .now) } }
             connection.send(SyncMessage.mutation(requestId: call, path: "bench:setDoc", args: #"{"key":\#(key),"value":"\#(marker)"}"#))
             guard let response = await inbox.mutationSettled() else { return false }
-            return SyncMessage.mutationOutcome(response).success
+            return SyncMessage.succeeded(response)
         }
         guard !sockets.isEmpty else { return run }
         // The last write's notification may still be on its way.
