@@ -28,11 +28,13 @@ enum PerformanceBar {
                                    passed: with <= 1.5 * without))
         }
         if let mixed = workload("mixed") {
-            let drift = mixed.figures.first { $0.name == "write p99 drift (last / first)" }?.value
             checks.append(BarCheck(requirement: "mixed: no error, no lost write", measured: mixed.problems.isEmpty ? "none" : mixed.problems.joined(separator: "; "),
                                    passed: mixed.problems.isEmpty))
-            checks.append(BarCheck(requirement: "mixed: write p99 at the end ≤ 1.5× at the start",
-                                   measured: drift.map { String(format: "%.2f×", $0) } ?? "not measured", passed: (drift ?? .infinity) <= 1.5))
+            for kind in ["write", "read"] {
+                let drift = mixed.figures.first { $0.name == "\(kind) p99 drift (last / first)" }?.value
+                checks.append(BarCheck(requirement: "mixed: \(kind) p99 at the end ≤ 1.5× at the start",
+                                       measured: drift.map { String(format: "%.2f×", $0) } ?? "not measured", passed: (drift ?? .infinity) <= 1.5))
+            }
             if let first = mixed.samples.first, let last = mixed.samples.last {
                 let growth = last.coordinatorMiB / max(1, first.coordinatorMiB)
                 checks.append(BarCheck(requirement: "mixed: coordinator memory flat (last sample ≤ 1.25× first)",

@@ -134,14 +134,15 @@ struct MixedWorkload {
         if missing > 0 { result.problems.append("\(missing) of \(ids.count) acknowledged writes are missing") }
         if soakFailures > 0 { result.problems.append("\(soakFailures) writes failed before the storage node was killed: \(writeFailures.withLock { $0.first! })") }
         if readRun.errors > 0 { result.problems.append("\(readRun.errors) reads failed") }
-        result.figures += Self.drift(writeRecorder, seconds: seconds)
+        result.figures += Self.drift(writeRecorder, seconds: seconds, of: "write")
+        result.figures += Self.drift(readRecorder, seconds: seconds, of: "read")
         result.figures += Self.trend(samples)
         result.samples = samples
         return result
     }
 
-    /// p99 of writes in the first and the last tenth of the soak (before the kill), and their ratio.
-    private static func drift(_ recorder: LatencyRecorder, seconds: Double) -> [Figure] {
+    /// p99 in the first and the last tenth of the soak (before the kill), and their ratio.
+    private static func drift(_ recorder: LatencyRecorder, seconds: Double, of kind: String) -> [Figure] {
         let count = max(1, Int(seconds / recorder.interval.seconds))
         let tenth = max(1, count / 10)
         guard recorder.intervals.count >= count else { return [] }
@@ -151,8 +152,8 @@ struct MixedWorkload {
             return Double(merged.valueAtPercentile(99))
         }
         let start = p99(0..<tenth), end = p99((count - tenth)..<count)
-        return [Figure(name: "write p99, first tenth", value: start, unit: "µs"), Figure(name: "write p99, last tenth", value: end, unit: "µs"),
-                Figure(name: "write p99 drift (last / first)", value: start > 0 ? end / start : 0, unit: "×")]
+        return [Figure(name: "\(kind) p99, first tenth", value: start, unit: "µs"), Figure(name: "\(kind) p99, last tenth", value: end, unit: "µs"),
+                Figure(name: "\(kind) p99 drift (last / first)", value: start > 0 ? end / start : 0, unit: "×")]
     }
 
     /// Memory and database size at the first sample and at the last.
