@@ -75,7 +75,7 @@ struct BenchCommand: AsyncParsableCommand {
         let target: BenchHarness.Target
         if let url, let adminKey {
             let deployment = DeploymentConnection(url: url.hasSuffix("/") ? String(url.dropLast()) : url, adminKey: adminKey)
-            print("Pushing the bench app to \(deployment.url)…")
+            emitLine("Pushing the bench app to \(deployment.url)…")
             try await DeploymentPush.push(directory: BenchHarness.appFolder.path, to: deployment)
             target = .deployment(url: deployment.url, adminKey: adminKey)
         } else {
@@ -91,7 +91,7 @@ struct BenchCommand: AsyncParsableCommand {
         harness.disjointSubscriptions = disjointSubscriptions
         harness.mixedSeconds = mixedSeconds
         let files = try await harness.run()
-        print("\nWrote \(files.json.path) and \(files.svg.path)")
+        emitLine("\nWrote \(files.json.path) and \(files.svg.path)")
     }
 
     private func counts(_ list: String, _ option: String) throws -> [Int] {

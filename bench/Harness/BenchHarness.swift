@@ -42,7 +42,7 @@ public struct BenchHarness: Sendable {
         var startCluster: ((Int) throws -> LocalCluster)?
         switch target {
         case let .localCluster(converge, runners, runnerWorkers):
-            print("Starting converge serve (\(runners) db runners of \(runnerWorkers) workers) with the bench app…")
+            say("Starting converge serve (\(runners) db runners of \(runnerWorkers) workers) with the bench app…")
             let cluster = try LocalCluster(converge: converge, app: Self.appFolder, runners: runners, runnerWorkers: runnerWorkers)
             deployment = Deployment(url: cluster.url, adminKey: cluster.adminKey, cluster: cluster)
             startCluster = { try LocalCluster(converge: converge, app: Self.appFolder, runners: $0, runnerWorkers: 1) }
@@ -52,9 +52,9 @@ public struct BenchHarness: Sendable {
         defer { deployment.cluster?.stop() }
 
         var report = BenchReport(started: Date(), machine: .current, deployment: deployment.cluster == nil ? deployment.url : "local converge serve")
-        print("converge bench: \(report.machine.cores) cores, \(report.machine.memoryBytes >> 20) MiB, \(deployment.url)")
+        say("converge bench: \(report.machine.cores) cores, \(report.machine.memoryBytes >> 20) MiB, \(deployment.url)")
         for name in Self.workloadNames where workloads.contains(name) {
-            print("\n# \(name)")
+            say("\n# \(name)")
             let result: WorkloadResult
             switch name {
             case "baseline": result = try BaselineWorkload(seconds: seconds).run()
@@ -67,17 +67,17 @@ public struct BenchHarness: Sendable {
                                                  subscribers: mixedSubscribers).run(deployment)
             default:
                 guard let startCluster else {
-                    print("  skipped: scaling starts clusters of its own, so it does not run against --url")
+                    say("  skipped: scaling starts clusters of its own, so it does not run against --url")
                     continue
                 }
                 deployment.cluster?.stop()
                 result = try await ScalingWorkload(seconds: seconds).run(startCluster: startCluster)
             }
-            print(TerminalTable.render(result))
+            say(TerminalTable.render(result))
             report.workloads.append(result)
         }
         report.bar = PerformanceBar.judge(report)
-        print(TerminalTable.render(bar: report.bar))
+        say(TerminalTable.render(bar: report.bar))
         return try write(report)
     }
 

@@ -21,7 +21,7 @@ final class ProgressLine: Sendable {
                 let elapsed = (ContinuousClock.now - started).seconds
                 let of = seconds.map { String(format: " of %.0f", $0) } ?? ""
                 let errors = counts.failed.load(ordering: .relaxed)
-                print(String(format: "  … %@: %.0f%@ s, %d done%@", label, elapsed, of, counts.completed.load(ordering: .relaxed),
+                say(String(format: "  … %@: %.0f%@ s, %d done%@", label, elapsed, of, counts.completed.load(ordering: .relaxed),
                              errors > 0 ? ", \(errors) failed" : ""))
             }
         }
@@ -33,4 +33,10 @@ final class ProgressLine: Sendable {
     var failedCount: Int { counts.failed.load(ordering: .relaxed) }
 
     func finish() { printer.cancel() }
+}
+
+/// Writes a line to standard output at once, so progress shows as it happens even when the output
+/// goes to a file or a pipe (where `print` would hold it in a buffer until the run ends).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

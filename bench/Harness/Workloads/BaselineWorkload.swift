@@ -15,7 +15,7 @@ struct BaselineWorkload {
         defer { try? FileManager.default.removeItem(at: directory) }
         for batch in [1, 16] {
             let label = batch == 1 ? "1 row per transaction" : "\(batch) rows per transaction"
-            print("  … baseline: \(label)")
+            say("  … baseline: \(label)")
             let row = try DirectSQLite.run(path: directory.appendingPathComponent("batch\(batch).sqlite3").path, batchSize: batch, seconds: seconds)
             var run = RunResult(label: label, operations: row.count, seconds: row.elapsed, recorder: LatencyRecorder(row.histogram))
             run.figures.append(Figure(name: "transactions/s", value: row.rate / Double(batch), unit: "/s"))

@@ -84,7 +84,7 @@ struct MixedWorkload {
             if let cluster = deployment.cluster {
                 let sample = ResourceSample(second: (ContinuousClock.now - started).seconds, cluster: cluster)
                 samples.append(sample)
-                print(String(format: "  … mixed at %.0f s: coordinator %.1f MiB, storage %.1f MiB, runners %.1f MiB, database %.1f MiB",
+                say(String(format: "  … mixed at %.0f s: coordinator %.1f MiB, storage %.1f MiB, runners %.1f MiB, database %.1f MiB",
                              sample.second, sample.coordinatorMiB, sample.storageMiB, sample.runnersMiB, sample.databaseMiB))
             }
         }
@@ -98,7 +98,7 @@ struct MixedWorkload {
             guard cluster.killStorage() != nil else { throw BenchFailure("mixed: the local cluster has no storage node process to kill") }
             killed = true
             let killedAt = ContinuousClock.now
-            print("  … mixed: storage node SIGKILLed; waiting for a write to succeed")
+            say("  … mixed: storage node SIGKILLed; waiting for a write to succeed")
             while ContinuousClock.now - killedAt < .seconds(120) {
                 if (try? await deployment.call("mutation", "bench:insert", args: #"{"client":-1,"seq":0}"#)) != nil {
                     outage = (ContinuousClock.now - killedAt).seconds
@@ -107,6 +107,8 @@ struct MixedWorkload {
                 try await Task.sleep(for: .milliseconds(20))
             }
             try await Task.sleep(for: .seconds(2))
+        } else {
+            say("  … mixed: the storage node of a deployment given by --url is not this harness's to kill; no crash this time")
         }
         stopWriting.withLock { $0 = true }
         for writer in writers { await writer.value }
