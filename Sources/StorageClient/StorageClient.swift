@@ -77,7 +77,8 @@ public final class StorageClient: Sendable {
     // MARK: Typed calls
 
     public func latestTimestamp() async throws -> Timestamp {
-        try await snapshot().ts
+        guard case let .timestamp(ts, _) = try await request(.latestTimestamp) else { throw unexpected("latestTimestamp") }
+        return ts
     }
 
     /// The latest published timestamp and the catalog to read there: the one this client fetched last,

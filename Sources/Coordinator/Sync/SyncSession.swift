@@ -306,7 +306,13 @@ actor SyncSession {
         let end = StateVersion(querySet: receivedQuerySet, identity: receivedIdentity, ts: max(ts, sent.ts))
         let message = SyncServerMessage.transition(start: sent, end: end, modifications: modifications, serverTs: Timestamp(Date().timeIntervalSince1970 * 1e9))
         sent = end
-        try await send(message.json)
+        do {
+            try await send(message.json)
+        } catch {
+            // The socket is gone; what this re-run replaced is no longer in `queries` for close() to drop.
+            await hub.unwatch(replaced)
+            throw error
+        }
         // Watched after the send, so the client does not wait for the storage round trips: a read set
         // watched from its snapshot's timestamp fires at once for any commit since, so none is missed.
         await hub.unwatch(replaced)
@@ -337,8 +343,9 @@ actor SyncSession {
         var orphaned: [UInt64] = []
         for (id, subscription) in subscriptions {
             guard let subscription else {
-                // Without a subscription the query would never update again: re-run it soon.
-                if queries[id] != nil { rerunSoon(id) }
+                // Without a subscription the query would never update again: re-run it, after a backoff
+                // (the storage node may be unreachable for a while).
+                if queries[id] != nil { retryAfterBackoff(id) }
                 continue
             }
             if queries[id] != nil, !closed {

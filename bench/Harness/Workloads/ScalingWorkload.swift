@@ -15,9 +15,11 @@ struct ScalingWorkload {
             let run = await ClosedLoop.run("\(runners) db runner\(runners == 1 ? "" : "s")", url: cluster.url, clients: clients, seconds: seconds) { client, call, connection, inbox in
                 // Add a query nobody else has, wait for its result, remove it.
                 connection.send(SyncMessage.addQueries(version: 1 + 2 * call, [(call, "bench:spin", #"{"n":\#(client * 1_000_000 + call)}"#)]))
-                guard let answer = await inbox.next(ofType: "Transition"), !answer.contains("QueryFailed") else { return false }
+                let answer = await inbox.next(ofType: "Transition")
+                // Removed whatever the answer, so the next step's query set version is the one the server has.
                 connection.send(SyncMessage.removeQuery(version: 2 + 2 * call, id: call))
-                return await inbox.next(ofType: "Transition") != nil
+                guard await inbox.next(ofType: "Transition") != nil, let answer else { return false }
+                return !answer.contains("QueryFailed")
             }
             result.runs.append(run)
         }

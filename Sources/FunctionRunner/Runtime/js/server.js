@@ -491,7 +491,8 @@ const convergeConsole = (() => {
 
 function installConsole(lines) {
   currentLines = lines;
-  globalThis.console = convergeConsole;
+  // A fresh object over the shared methods: what a function does to `console` stays with its call.
+  globalThis.console = { ...convergeConsole };
 }
 
 // Queries and mutations are deterministic: seeded randomness and a clock fixed at the transaction time.
