@@ -220,8 +220,8 @@ struct MixedWorkload {
                 due += period
                 if outstanding.withLock({ $0.count }) > 10_000 { break }
             }
-            // Let the last responses arrive, then count what never got one.
-            for _ in 0..<500 where !outstanding.withLock({ $0.isEmpty }) { try? await Task.sleep(for: .milliseconds(20)) }
+            // Let the last responses arrive (unless the socket is gone), then count what never got one.
+            for _ in 0..<500 where !outstanding.withLock({ $0.isEmpty }) && !closed.value { try? await Task.sleep(for: .milliseconds(20)) }
             connection.close()
             receiver.cancel()
             for (_, sent) in outstanding.withLock({ $0 }) { report(sent, .failure("no response")) }
