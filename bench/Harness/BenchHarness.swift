@@ -55,23 +55,29 @@ public struct BenchHarness: Sendable {
         say("converge bench: \(report.machine.cores) cores, \(report.machine.memoryBytes >> 20) MiB, \(deployment.url)")
         for name in Self.workloadNames where workloads.contains(name) {
             say("\n# \(name)")
-            let result: WorkloadResult
-            switch name {
-            case "baseline": result = try BaselineWorkload(seconds: seconds).run()
-            case "commit": result = await CommitWorkload(clientCounts: commitClients, seconds: seconds).run(deployment)
-            case "contention": result = try await ContentionWorkload(clients: contentionClients, seconds: seconds).run(deployment)
-            case "fanout": result = try await FanoutWorkload(subscriberCounts: fanoutSubscribers, rounds: fanoutRounds).run(deployment)
-            case "disjoint": result = try await DisjointWorkload(subscriptions: disjointSubscriptions, seconds: seconds).run(deployment)
-            case "mixed":
-                result = try await MixedWorkload(seconds: mixedSeconds, writesPerSecond: mixedWritesPerSecond, readsPerSecond: mixedReadsPerSecond,
-                                                 subscribers: mixedSubscribers).run(deployment)
-            default:
-                guard let startCluster else {
-                    say("  skipped: scaling starts clusters of its own, so it does not run against --url")
-                    continue
+            var result: WorkloadResult
+            do {
+                switch name {
+                case "baseline": result = try BaselineWorkload(seconds: seconds).run()
+                case "commit": result = await CommitWorkload(clientCounts: commitClients, seconds: seconds).run(deployment)
+                case "contention": result = try await ContentionWorkload(clients: contentionClients, seconds: seconds).run(deployment)
+                case "fanout": result = try await FanoutWorkload(subscriberCounts: fanoutSubscribers, rounds: fanoutRounds).run(deployment)
+                case "disjoint": result = try await DisjointWorkload(subscriptions: disjointSubscriptions, seconds: seconds).run(deployment)
+                case "mixed":
+                    result = try await MixedWorkload(seconds: mixedSeconds, writesPerSecond: mixedWritesPerSecond, readsPerSecond: mixedReadsPerSecond,
+                                                     subscribers: mixedSubscribers).run(deployment)
+                default:
+                    guard let startCluster else {
+                        say("  skipped: scaling starts clusters of its own, so it does not run against --url")
+                        continue
+                    }
+                    deployment.cluster?.stop()
+                    result = try await ScalingWorkload(seconds: seconds).run(startCluster: startCluster)
                 }
-                deployment.cluster?.stop()
-                result = try await ScalingWorkload(seconds: seconds).run(startCluster: startCluster)
+            } catch {
+                // One workload that cannot finish does not cost the figures of the others.
+                result = WorkloadResult(name: name, description: "did not finish")
+                result.problems.append("\(error)")
             }
             say(TerminalTable.render(result))
             report.workloads.append(result)
