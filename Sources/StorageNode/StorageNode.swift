@@ -63,7 +63,6 @@ public final class StorageNode: Sendable {
 
     // MARK: Requests
 
-    /// Answers one request from `connection`. Errors become `.error` responses; nothing here throws.
     /// The answer to a request that needs no waiting (the latest timestamp), or nil: the connection
     /// answers these on its event loop instead of starting a task.
     public func answerAtOnce(_ request: StorageRequest) -> StorageResponse? {
@@ -71,6 +70,7 @@ public final class StorageNode: Sendable {
         return .timestamp(committer.bounds.publishedTs, catalogTs: committer.catalogChangeTs)
     }
 
+    /// Answers one request from `connection`. Errors become `.error` responses; nothing here throws.
     public func handle(_ request: StorageRequest, connection: UInt64) async -> StorageResponse {
         do {
             return try await respond(to: request, connection: connection)

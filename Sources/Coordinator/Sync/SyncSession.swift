@@ -267,18 +267,7 @@ actor SyncSession {
                 return (id, nil, "\(error)")
             }
         }
-        let results: [(UInt32, SharedQueryResult?, String?)]
-        if work.count == 1 {
-            // The common re-run after an invalidation: one query, no child task needed.
-            results = [await run(work[0].0, work[0].1)]
-        } else {
-            results = await withTaskGroup(of: (UInt32, SharedQueryResult?, String?).self) { group in
-                for (id, query) in work { group.addTask { await run(id, query) } }
-                var collected: [(UInt32, SharedQueryResult?, String?)] = []
-                for await result in group { collected.append(result) }
-                return collected
-            }
-        }
+        let results = await Self.concurrently(work, run)
         var replaced: [UInt64] = []
         var toWatch: [(id: UInt32, readSet: ReadSet, ts: Timestamp)] = []
         for (id, result, failure) in results {
@@ -329,17 +318,7 @@ actor SyncSession {
             }
             return (id, subscription)
         }
-        let subscriptions: [(UInt32, UInt64?)]
-        if reads.count == 1 {
-            subscriptions = [await watchOne(reads[0].id, reads[0].readSet, reads[0].ts)]
-        } else {
-            subscriptions = await withTaskGroup(of: (UInt32, UInt64?).self) { group in
-                for (id, readSet, ts) in reads { group.addTask { await watchOne(id, readSet, ts) } }
-                var collected: [(UInt32, UInt64?)] = []
-                for await subscription in group { collected.append(subscription) }
-                return collected
-            }
-        }
+        let subscriptions = await Self.concurrently(reads) { await watchOne($0.id, $0.readSet, $0.ts) }
         var orphaned: [UInt64] = []
         for (id, subscription) in subscriptions {
             guard let subscription else {
@@ -357,6 +336,18 @@ actor SyncSession {
             }
         }
         await hub.unwatch(orphaned)
+    }
+
+    /// `body` for each item at once, results in completion order. The common case after an
+    /// invalidation is one item, which needs no child task.
+    private static func concurrently<Item: Sendable, Result: Sendable>(_ items: [Item], _ body: @escaping @Sendable (Item) async -> Result) async -> [Result] {
+        if items.count == 1 { return [await body(items[0])] }
+        return await withTaskGroup(of: Result.self) { group in
+            for item in items { group.addTask { await body(item) } }
+            var collected: [Result] = []
+            for await result in group { collected.append(result) }
+            return collected
+        }
     }
 
     /// Marks a query for a re-run and sends a Transition once the current one is done. Invalidations
