@@ -36,12 +36,7 @@ struct CodegenCommand: AsyncParsableCommand {
         // Earlier TypeScript versions of these files would shadow the new ones.
         for name in ["api.ts", "server.ts", "dataModel.ts"] { try? FileManager.default.removeItem(at: generated.appendingPathComponent(name)) }
         emitLine("Bundling \(directory)…")
-        let bundle: String
-        do {
-            bundle = try AppBundler.bundle(convexDirectory: folder)
-        } catch let error as BundleError {
-            throw CLIError("Bundling \(directory) failed: \(DeploymentPush.firstError(inEsbuildOutput: error.description))")
-        }
+        let bundle = try DeploymentPush.bundle(directory: directory)
         let analysis: Value
         do {
             analysis = try ConvexJSONReader.decode(try await FunctionIsolate(bundle: bundle).analyze())

@@ -8,12 +8,7 @@ enum DeploymentPush {
     /// Returns what changed, as lines for a person to read.
     @discardableResult
     static func push(directory: String, to deployment: DeploymentConnection) async throws -> [String] {
-        let bundle: String
-        do {
-            bundle = try AppBundler.bundle(convexDirectory: URL(fileURLWithPath: directory))
-        } catch let error as BundleError {
-            throw CLIError("Bundling \(directory) failed: \(firstError(inEsbuildOutput: error.description))")
-        }
+        let bundle = try bundle(directory: directory)
         // Checking stored documents and backfilling new indexes happen before the answer, so a push
         // onto large tables takes a while: say so now and then.
         let started = ContinuousClock.now
@@ -27,6 +22,15 @@ enum DeploymentPush {
         defer { progress.cancel() }
         let report = try await deployment.request(.POST, "/api/converge/push", body: ByteBuffer(string: bundle), timeout: .hours(1))
         return summary(of: try ConvexJSONReader.decode(String(buffer: report)))
+    }
+
+    /// The app bundled with esbuild; a failure is one line naming esbuild's first error.
+    static func bundle(directory: String) throws -> String {
+        do {
+            return try AppBundler.bundle(convexDirectory: URL(fileURLWithPath: directory))
+        } catch let error as BundleError {
+            throw CLIError("Bundling \(directory) failed: \(firstError(inEsbuildOutput: error.description))")
+        }
     }
 
     /// esbuild's first error as one line: its message and where it is (`file:line:column`).
