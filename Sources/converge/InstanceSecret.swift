@@ -1,4 +1,5 @@
 import Foundation
+import Protocol
 
 /// The instance secret: 32 random bytes written as 64 hex characters (spec §5). Every process of a
 /// cluster shares it; it keys the internal protocol's handshake.
@@ -31,8 +32,7 @@ enum InstanceSecret {
     /// Reads the secret from `file`, creating it (mode 0600) with a fresh random secret if it does not exist.
     static func loadOrCreate(at file: URL) throws -> [UInt8] {
         if let text = try? String(contentsOf: file, encoding: .utf8) { return try parse(hex: text) }
-        var rng = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let bytes = RandomBytes.system(32)
         let hex = bytes.map { String(format: "%02x", $0) }.joined()
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         guard FileManager.default.createFile(atPath: file.path, contents: Data((hex + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {

@@ -19,8 +19,7 @@ struct KeysCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "generate-secret", abstract: "Print a new random instance secret (64 hex characters).")
 
         func run() {
-            var rng = SystemRandomNumberGenerator()
-            print((0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &rng)) }.joined())
+            print(RandomBytes.system(32).map { String(format: "%02x", $0) }.joined())
         }
     }
 

@@ -22,8 +22,7 @@ public enum Handshake {
     }
 
     public static func makeNonce() -> [UInt8] {
-        var rng = SystemRandomNumberGenerator()
-        return (0..<nonceSize).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        RandomBytes.system(nonceSize)
     }
 
     /// Reads a challenge and builds the client's answer.

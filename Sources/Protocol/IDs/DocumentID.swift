@@ -14,8 +14,7 @@ public struct DocumentID: Hashable, Sendable, CustomStringConvertible {
     public static func generate<G: RandomNumberGenerator>(
         tableNumber: UInt32, nowMillis: Double, using generator: inout G
     ) -> DocumentID {
-        var bytes = [UInt8](repeating: 0, count: 16)
-        for i in 0..<14 { bytes[i] = UInt8.random(in: 0...255, using: &generator) }
+        var bytes = generator.bytes(14) + [0, 0]
         let day = UInt16(clamping: Int(nowMillis / 86_400_000))
         bytes[14] = UInt8(day >> 8)
         bytes[15] = UInt8(day & 0xFF)

@@ -164,8 +164,7 @@ public struct IdempotencyKey: Hashable, Sendable {
     }
 
     public static func random() -> IdempotencyKey {
-        var generator = SystemRandomNumberGenerator()
-        return IdempotencyKey(bytes: (0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+        IdempotencyKey(bytes: RandomBytes.system(16))
     }
 }
 
