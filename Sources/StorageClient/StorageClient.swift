@@ -83,14 +83,19 @@ public final class StorageClient: Sendable {
 
     /// The latest published timestamp and the catalog to read there: the one this client fetched last,
     /// unless the node says the catalog changed since (one round trip instead of two).
-    public func snapshot() async throws -> (ts: Timestamp, catalog: Catalog) {
+    public func snapshot() async throws -> (ts: Timestamp, catalogChangeTs: Timestamp, catalog: Catalog) {
         guard case let .timestamp(ts, catalogTs) = try await request(.latestTimestamp) else { throw unexpected("latestTimestamp") }
-        if let cached = cachedCatalog.withLock({ $0 }), cached.changeTs == catalogTs { return (ts, cached.catalog) }
+        if let cached = lastCatalog, cached.changeTs == catalogTs { return (ts, catalogTs, cached.catalog) }
         let catalog = try await catalog()
         // Fetched after the answer above, so it has at least that change (maybe a newer one, which
         // only makes the next comparison miss).
         cachedCatalog.withLock { $0 = (catalogTs, catalog) }
-        return (ts, catalog)
+        return (ts, catalogTs, catalog)
+    }
+
+    /// The catalog `snapshot()` fetched last, with the change timestamp the node reported for it.
+    public var lastCatalog: (changeTs: Timestamp, catalog: Catalog)? {
+        cachedCatalog.withLock { $0 }
     }
 
     public func catalog() async throws -> Catalog {

@@ -6,8 +6,11 @@ import Protocol
 /// once. The commit fails with a conflict if anything it read changed.
 public struct StorageTransaction {
     public let client: StorageClient
-    public let beginTs: Timestamp
+    /// Where reads happen; nil for a transaction begun with `beginAtFirstRead` that has not read yet.
+    public private(set) var beginTs: Timestamp?
     public let catalog: Catalog
+    /// For a transaction not begun yet: the catalog change its catalog has, checked at the first read.
+    private let catalogChangeTs: Timestamp?
     public let limits: TransactionLimits
     public private(set) var readSet = ReadSet()
     public private(set) var usage = TransactionUsage()
@@ -19,16 +22,40 @@ public struct StorageTransaction {
 
     public static func begin(_ client: StorageClient, catalog: Catalog? = nil, limits: TransactionLimits = .init()) async throws -> StorageTransaction {
         if let catalog { return StorageTransaction(client: client, beginTs: try await client.latestTimestamp(), catalog: catalog, limits: limits) }
-        let (ts, current) = try await client.snapshot()
-        return StorageTransaction(client: client, beginTs: ts, catalog: current, limits: limits)
+        let snapshot = try await client.snapshot()
+        return StorageTransaction(client: client, beginTs: snapshot.ts, catalog: snapshot.catalog, limits: limits)
+    }
+
+    /// A transaction that takes the latest timestamp at its first read, on the catalog this client
+    /// fetched last: a mutation that only inserts never reads, and commits without a round trip to
+    /// begin. If the catalog turns out to have changed by the first read, that read throws
+    /// `StorageTransactionError.catalogChanged` and the function must run again.
+    public static func beginAtFirstRead(_ client: StorageClient, now: Timestamp, limits: TransactionLimits = .init()) async throws -> StorageTransaction {
+        guard let cached = client.lastCatalog else { return try await begin(client, limits: limits) }
+        return StorageTransaction(client: client, beginTs: nil, catalog: cached.catalog, catalogChangeTs: cached.changeTs, creationTs: now, limits: limits)
     }
 
     public init(client: StorageClient, beginTs: Timestamp, catalog: Catalog, limits: TransactionLimits = .init()) {
+        self.init(client: client, beginTs: beginTs, catalog: catalog, catalogChangeTs: nil, creationTs: beginTs, limits: limits)
+    }
+
+    private init(client: StorageClient, beginTs: Timestamp?, catalog: Catalog, catalogChangeTs: Timestamp?, creationTs: Timestamp,
+                 limits: TransactionLimits) {
         self.client = client
         self.beginTs = beginTs
         self.catalog = catalog
+        self.catalogChangeTs = catalogChangeTs
         self.limits = limits
-        nextCreationTime = Double(beginTs) / 1e6
+        nextCreationTime = Double(creationTs) / 1e6
+    }
+
+    /// The begin timestamp, taken now if this transaction has not read yet.
+    private mutating func readTs() async throws -> Timestamp {
+        if let beginTs { return beginTs }
+        let snapshot = try await client.snapshot()
+        guard snapshot.catalogChangeTs == catalogChangeTs else { throw StorageTransactionError.catalogChanged }
+        beginTs = snapshot.ts
+        return snapshot.ts
     }
 
     public func table(_ name: String) throws -> TableInfo {
@@ -53,11 +80,12 @@ public struct StorageTransaction {
         // An ID of a table this transaction's catalog does not know reads as missing, until a table is created.
         guard let table = catalog.table(number: id.tableNumber),
               let byID = catalog.index(table: table.number, name: IndexInfo.byID) else {
-            try recordTableCreationRead()
+            try await recordTableCreationRead()
             return nil
         }
+        let ts = try await readTs()
         try recordRead(.point(IndexInfo.byIDKey(id)), index: byID.id)
-        let document = try await client.get([id], at: beginTs)[0]?.value
+        let document = try await client.get([id], at: ts)[0]?.value
         try count(read: document)
         return document
     }
@@ -67,7 +95,7 @@ public struct StorageTransaction {
     /// Records the range actually covered (with a full page, only up to its last stored key).
     public mutating func scanPage(_ index: IndexInfo, _ interval: KeyInterval, order: ScanOrder = .ascending,
                                   limit: Int = 100, after cursor: [UInt8]? = nil) async throws -> TransactionPage {
-        let page = try await client.scan(ScanRequest(ts: beginTs, index: index.id, interval: interval, order: order, limit: limit, cursor: cursor))
+        let page = try await client.scan(ScanRequest(ts: try await readTs(), index: index.id, interval: interval, order: order, limit: limit, cursor: cursor))
         var covered = interval
         if let cursor {
             switch order {
@@ -101,14 +129,17 @@ public struct StorageTransaction {
                               order: ScanOrder = .ascending, limit: Int = 1000) async throws -> [StoredDocument] {
         let index = try self.index(table, name)
         let page = try await scanPage(index, interval, order: order, limit: limit)
+        let ts = try await readTs()
         return page.entries.compactMap { entry in
             guard case .string(let text)? = entry.document["_id"], let id = DocumentID(text) else { return nil }
-            return StoredDocument(id: id, ts: beginTs, value: entry.document)
+            return StoredDocument(id: id, ts: ts, value: entry.document)
         }
     }
 
     /// Records that this transaction relied on a table not existing: creating any table invalidates it.
-    public mutating func recordTableCreationRead() throws {
+    /// That is a read of the catalog, so the transaction begins here if it has not yet.
+    public mutating func recordTableCreationRead() async throws {
+        _ = try await readTs()
         guard let tables = catalog.index(table: TableNumber.tables, name: IndexInfo.byID) else { return }
         try recordRead(.all, index: tables.id)
     }
@@ -190,10 +221,18 @@ public struct StorageTransaction {
     }
 
     /// Commits the writes. With a receipt, a commit under the same key that happened already is
-    /// answered with its outcome instead.
+    /// answered with its outcome instead. A transaction that never read commits without a begin
+    /// timestamp: its writes are all inserts of new IDs, which nothing committed before can conflict with.
     public func commit(receipt: CommitReceipt? = nil) async throws -> CommitResult {
         try await client.commit(CommitRequest(beginTs: beginTs, readSet: readSet, writes: pendingWrites, receipt: receipt))
     }
+}
+
+public enum StorageTransactionError: Error, CustomStringConvertible {
+    /// The catalog a transaction began on is not the one at its snapshot: run the function again.
+    case catalogChanged
+
+    public var description: String { "the catalog changed before the transaction's first read; the function runs again" }
 }
 
 /// One page of a transaction's index scan.

@@ -183,13 +183,20 @@ public final class StorageNode: Sendable {
         guard bytes <= limits.maxWriteBytes else {
             throw StorageError(.limitExceeded, "\(bytes) bytes written, over the limit of \(limits.maxWriteBytes)")
         }
-        try committer.bounds.check(request.beginTs)
+        guard let beginTs = request.beginTs else {
+            // A transaction that never read: it has nothing to validate, and nothing else it could write.
+            guard request.readSet.count == 0, request.writes.allSatisfy(\.isInsert) else {
+                throw StorageError(.badRequest, "a commit without a begin timestamp may only insert new documents")
+            }
+            return try await committer.commit(request, previous: request.writes.map { _ in nil })
+        }
+        try committer.bounds.check(beginTs)
         // New documents have fresh random IDs: only the others can have an earlier version to read.
         let updated = request.writes.filter { !$0.isInsert }.map(\.id)
-        var stored = try await updated.isEmpty ? [] : persistence.documents(updated, at: request.beginTs)
+        var stored = try await updated.isEmpty ? [] : persistence.documents(updated, at: beginTs)
         stored.reverse()
         let previous = request.writes.map { $0.isInsert ? nil : stored.popLast()! }
-        try committer.bounds.check(request.beginTs)
+        try committer.bounds.check(beginTs)
         return try await committer.commit(request, previous: previous)
     }
 

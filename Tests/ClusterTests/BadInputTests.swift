@@ -91,7 +91,7 @@ final class BadInputTests: XCTestCase {
         let socket = try RawSocket(port: port)
         try socket.handshake(secret: StorageProcess.secret)
         // A commit whose read set claims a billion entries in a few bytes.
-        socket.send(Frame(kind: MessageKind.commit.rawValue, requestID: 9, body: ByteBuffer(bytes: [0, 0, 0, 0, 0, 0, 0, 1, 0x80, 0x94, 0xEB, 0xDC, 0x03])))
+        socket.send(Frame(kind: MessageKind.commit.rawValue, requestID: 9, body: ByteBuffer(bytes: [1, 0, 0, 0, 0, 0, 0, 0, 1, 0x80, 0x94, 0xEB, 0xDC, 0x03])))
         try assertClosedWithError(socket, containing: "truncated")
         try await assertNodeStillServes()
     }

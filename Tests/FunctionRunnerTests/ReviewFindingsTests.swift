@@ -48,6 +48,23 @@ final class ReviewFindingsTests: XCTestCase {
         XCTAssertEqual(try app.value(result.outcome), 0.0)
     }
 
+    /// A mutation begins at its first read, on the catalog its client fetched last. A table created
+    /// since must not read as missing: the first read sees the catalog changed and the mutation runs
+    /// again, even though the function caught the error it got.
+    func testMutationBegunOnAStaleCatalogRunsAgainAtItsFirstRead() async throws {
+        try await app.start()
+        let before = try await app.mutationValue("review:countLateInMutation")
+        XCTAssertEqual(before, 0.0)
+        let other = try await app.node.connect()
+        _ = try await other.createTable("late")
+        var tx = try await StorageTransaction.begin(other)
+        try tx.insert(into: "late", ["x": 1.0])
+        guard case .committed = try await tx.commit() else { return XCTFail("the insert did not commit") }
+        await other.close()
+        let after = try await app.mutationValue("review:countLateInMutation")
+        XCTAssertEqual(after, 1.0)
+    }
+
     /// The seed of a mutation depends only on deployment, function and arguments (snapshotTs is nil for
     /// mutations), so every call of a mutation with the same arguments gets the same "random" numbers.
     func testMutationsWithTheSameArgumentsGetDifferentSeeds() async throws {

@@ -59,6 +59,7 @@ final class StorageMessageCodecTests: XCTestCase {
                 DocumentWrite(id: ids[2], value: .object([:]), isInsert: true),
             ])),
             .commit(CommitRequest(beginTs: 0, readSet: ReadSet(), writes: [])),
+            .commit(CommitRequest(beginTs: nil, readSet: ReadSet(), writes: [DocumentWrite(id: ids[2], value: .object([:]), isInsert: true)])),
             .commit(CommitRequest(beginTs: 5, readSet: ReadSet(), writes: [],
                                   receipt: CommitReceipt(key: IdempotencyKey(bytes: Array(0..<16)), outcome: [1, 2]))),
             .commit(CommitRequest(beginTs: 6, readSet: ReadSet(), writes: [],
@@ -280,6 +281,7 @@ final class StorageMessageCodecTests: XCTestCase {
         let ids = sampleIDs(1)
         for tag: UInt8 in [5, 6, 7, 8] {  // string, bytes, array, object
             let b = body {
+                $0.writeBool(true)  // has a begin timestamp
                 $0.writeInteger(UInt64(1))
                 $0.writeVarUInt(0)  // empty read set
                 $0.writeVarUInt(1)  // one write
@@ -344,7 +346,7 @@ final class StorageMessageCodecTests: XCTestCase {
                 $0.writeLengthPrefixed([0xC3, 0x28])
             })) }),
             ("bad value tag", { try StorageRequest(frame: Frame(kind: MessageKind.commit.rawValue, requestID: 1, body: self.body {
-                $0.writeInteger(UInt64(1)); $0.writeVarUInt(0); $0.writeVarUInt(1); $0.writeDocumentID(doc.id); $0.writeBool(true); $0.writeInteger(UInt8(9))
+                $0.writeBool(true); $0.writeInteger(UInt64(1)); $0.writeVarUInt(0); $0.writeVarUInt(1); $0.writeDocumentID(doc.id); $0.writeBool(true); $0.writeInteger(UInt8(9))
             })) }),
         ]
         for (name, decode) in cases {

@@ -55,12 +55,17 @@ public final class FunctionExecutor: Sendable {
         var conflicts = 0
         var restarts = 0
         while true {
-            let transaction = try await StorageTransaction.begin(storage, limits: limits)
+            // Begun at its first read: an insert-only mutation commits with one round trip, not two. A
+            // restart (the catalog changed) begins at once, which fetches the new catalog.
+            let now = Timestamp(Date().timeIntervalSince1970 * 1e9)
+            let transaction = restarts == 0
+                ? try await StorageTransaction.beginAtFirstRead(storage, now: now, limits: limits)
+                : try await StorageTransaction.begin(storage, limits: limits)
             let host = TransactionHost(transaction: transaction, writable: true)
-            request.nowMillis = Double(transaction.beginTs) / 1e6
+            request.nowMillis = Double(transaction.beginTs ?? now) / 1e6
             let outcome = await isolate.run(request, host: host)
             if host.restartRequested {
-                // The function created a table; run it again on a snapshot that has it.
+                // The function created a table, or began on a stale catalog: run it again on a new snapshot.
                 restarts += 1
                 guard restarts <= retryPolicy.maxRestarts else { throw HostError("the mutation kept restarting") }
                 continue

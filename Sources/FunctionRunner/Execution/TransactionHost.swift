@@ -7,8 +7,9 @@ import StorageClient
 public final class TransactionHost: FunctionHost, @unchecked Sendable {
     public private(set) var transaction: StorageTransaction
     private let writable: Bool
-    /// Set when the function created a table: its transaction began before the table existed, so the
-    /// whole function must run again from a new snapshot, whatever it did with the error it got.
+    /// Set when the function created a table, or its transaction's catalog turned out stale at the
+    /// first read: the whole function must run again from a new snapshot, whatever it did with the
+    /// error it got.
     public private(set) var restartRequested = false
 
     public init(transaction: StorageTransaction, writable: Bool) {
@@ -17,6 +18,15 @@ public final class TransactionHost: FunctionHost, @unchecked Sendable {
     }
 
     public nonisolated(nonsending) func call(_ operation: String, _ arguments: Value) async throws -> Value {
+        do {
+            return try await serve(operation, arguments)
+        } catch StorageTransactionError.catalogChanged {
+            restartRequested = true
+            throw StorageTransactionError.catalogChanged
+        }
+    }
+
+    private nonisolated(nonsending) func serve(_ operation: String, _ arguments: Value) async throws -> Value {
         switch operation {
         case "get": return try await get(arguments)
         case "queryPage": return try await queryPage(arguments)
@@ -68,7 +78,7 @@ public final class TransactionHost: FunctionHost, @unchecked Sendable {
         let done: Value = ["page": .array([]), "isDone": true, "continueCursor": "_end_cursor"]
         // A table nobody has written to yet is empty, as in Convex; its creation must still invalidate this read.
         guard let table = transaction.catalog.table(named: tableName) else {
-            try transaction.recordTableCreationRead()
+            try await transaction.recordTableCreationRead()
             return done
         }
         guard let index = transaction.catalog.index(table: table.number, name: indexName) else {

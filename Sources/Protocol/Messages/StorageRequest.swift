@@ -62,7 +62,8 @@ public enum StorageRequest: Hashable, Sendable {
             body.writeVarUInt(UInt64(max(0, scan.limit)))
             body.writeOptionalBytes(scan.cursor)
         case .commit(let commit):
-            body.writeInteger(commit.beginTs)
+            body.writeBool(commit.beginTs != nil)
+            body.writeInteger(commit.beginTs ?? 0)
             body.writeReadSet(commit.readSet)
             body.writeVarUInt(UInt64(commit.writes.count))
             for write in commit.writes {
@@ -126,7 +127,9 @@ public enum StorageRequest: Hashable, Sendable {
             let cursor = try body.readOptionalBytes()
             self = .scan(ScanRequest(ts: ts, index: index, interval: interval, order: order, limit: Int(limit), cursor: cursor))
         case .commit:
-            let beginTs = try body.readUInt64()
+            let hasBegin = try body.readBool()
+            let ts = try body.readUInt64()
+            let beginTs = hasBegin ? ts : nil
             let readSet = try body.readReadSet()
             let n = try body.readCount()
             var writes: [DocumentWrite] = []

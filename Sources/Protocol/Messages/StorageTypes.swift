@@ -140,13 +140,14 @@ public struct ScanPage: Hashable, Sendable {
 }
 
 public struct CommitRequest: Hashable, Sendable {
-    public var beginTs: Timestamp
+    /// Where the transaction read; nil if it never read, which only inserts of new IDs may do.
+    public var beginTs: Timestamp?
     public var readSet: ReadSet
     public var writes: [DocumentWrite]
     /// Makes the commit happen at most once per key; see `CommitReceipt`.
     public var receipt: CommitReceipt?
 
-    public init(beginTs: Timestamp, readSet: ReadSet, writes: [DocumentWrite], receipt: CommitReceipt? = nil) {
+    public init(beginTs: Timestamp?, readSet: ReadSet, writes: [DocumentWrite], receipt: CommitReceipt? = nil) {
         self.beginTs = beginTs
         self.readSet = readSet
         self.writes = writes

@@ -73,7 +73,9 @@ actor Committer {
         try checkHealthy()
         if let receipt = request.receipt, let earlier = try await earlierCommit(receipt.key, lookOnDisk: receipt.isRetry) { return earlier }
         // From here to the enqueue nothing suspends, so no second commit under the same key can slip in.
-        try checkBeginTimestamp(request.beginTs)
+        // A transaction that never read validates its (new) written IDs against what is not yet published.
+        let beginTs = request.beginTs ?? publishedTs
+        try checkBeginTimestamp(beginTs)
         // A read of an index dropped since cannot be validated: writes no longer maintain it.
         for index in request.readSet.intervals.keys where catalog.indexes[index] == nil {
             guard let table = catalog.droppedIndexTables[index] else { throw StorageError(.badRequest, "no index \(index)") }
@@ -85,7 +87,7 @@ actor Committer {
             reads.add(.point(IndexInfo.byIDKey(write.id)), index: byID.id)
         }
         let readSet = KeyIntervalSet(reads)
-        if let table = writeLog.firstConflict(after: request.beginTs, readSet: readSet) {
+        if let table = writeLog.firstConflict(after: beginTs, readSet: readSet) {
             return .conflict(table: catalog.tables[table]?.name ?? "table \(table)")
         }
         for (write, prev) in zip(request.writes, previous) where write.value == nil && prev == nil {
