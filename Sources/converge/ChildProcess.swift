@@ -8,6 +8,11 @@ final class ChildProcess: Sendable {
     private let arguments: [String]
     private let environment: [String: String]
     private let state = Mutex<(process: Process?, output: String, stopping: Bool)>((nil, "", false))
+    /// Held while a child is spawned. Foundation's `Process` on Linux learns that a child exited when
+    /// its end of a socket pair closes; a second child spawned at the same moment can inherit that end
+    /// and keep it open, and then the first child's exit is never seen: it is never restarted, and
+    /// a `waitUntilExit` on esbuild never returns (a hung `serve --deploy`, seen once in four starts).
+    private static let spawnLock = Mutex(())
 
     /// `environment` is added to this process's own (secrets go there, out of `ps`).
     init(name: String, environment: [String: String] = [:], arguments: [String]) {
@@ -52,7 +57,7 @@ final class ChildProcess: Sendable {
             $0.output = ""
             $0.process = process
         }
-        try process.run()
+        try Self.spawnLock.withLock { _ in try process.run() }
         process.waitUntilExit()
         pipe.fileHandleForReading.readabilityHandler = nil
     }

@@ -53,6 +53,9 @@ struct ServeCommand: AsyncParsableCommand {
     var instanceSecret: String?
 
     func run() async throws {
+        // Bundled before any child starts: esbuild must not be spawned while `ChildProcess` threads
+        // spawn (see `ChildProcess.spawnLock`), and a broken app fails here, before anything runs.
+        let bundle = try deploy.map { try DeploymentPush.bundle(directory: $0) }
         let directory = URL(fileURLWithPath: data).standardizedFileURL
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let environment = ProcessInfo.processInfo.environment
@@ -100,8 +103,8 @@ struct ServeCommand: AsyncParsableCommand {
         let adminKey = try AdminKey(instanceName: name, issuedSeconds: UInt64(Date().timeIntervalSince1970)).encoded(instanceSecret: secret)
         // Tests and scripts read these lines.
         FileHandle.standardOutput.write(Data("Converge is running at \(url)\nHTTP actions at http://\(host):\(siteHTTPPort)\nadmin key: \(adminKey)\n".utf8))
-        if let deploy {
-            let changes = try await DeploymentPush.push(directory: deploy, to: DeploymentConnection(url: url, adminKey: adminKey))
+        if let deploy, let bundle {
+            let changes = try await DeploymentPush.push(bundle: bundle, to: DeploymentConnection(url: url, adminKey: adminKey))
             FileHandle.standardOutput.write(Data(changes.map { $0 + "\n" }.joined().utf8))
             FileHandle.standardOutput.write(Data("deployed \(deploy)\n".utf8))
         }

@@ -8,7 +8,12 @@ enum DeploymentPush {
     /// Returns what changed, as lines for a person to read.
     @discardableResult
     static func push(directory: String, to deployment: DeploymentConnection) async throws -> [String] {
-        let bundle = try bundle(directory: directory)
+        try await push(bundle: try bundle(directory: directory), to: deployment)
+    }
+
+    /// Pushes an app bundled already (`bundle(directory:)`); returns what changed.
+    @discardableResult
+    static func push(bundle: String, to deployment: DeploymentConnection) async throws -> [String] {
         // Checking stored documents and backfilling new indexes happen before the answer, so a push
         // onto large tables takes a while: say so now and then.
         let started = ContinuousClock.now

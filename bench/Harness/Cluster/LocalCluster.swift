@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A `converge serve` the harness starts itself on a temporary data directory, with the bench app
 /// deployed. Being its parent, the harness can read its processes' memory and database size and
@@ -9,9 +10,14 @@ final class LocalCluster: Sendable {
     let dataDirectory: URL
     private let serve: Process
 
-    /// `converge` is the binary to run (the one running the harness).
-    init(converge: URL, app: URL, runners: Int, runnerWorkers: Int) throws {
+    /// `converge` is the binary to run (the one running the harness). A `serve` that has not deployed
+    /// the app within `startTimeout` is stopped and reported, with the end of its log.
+    init(converge: URL, app: URL, runners: Int, runnerWorkers: Int, startTimeout: Duration = .seconds(120)) throws {
         dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("converge-bench-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+        // The children's logs, kept for when a start fails (they are removed with the directory).
+        let log = dataDirectory.appendingPathComponent("serve.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = converge
         process.arguments = ["serve", "--data", dataDirectory.path, "--port", "0", "--site-port", "0",
@@ -20,15 +26,25 @@ final class LocalCluster: Sendable {
         process.environment = ProcessInfo.processInfo.environment.filter { $0.key != "INSTANCE_SECRET" && $0.key != "INSTANCE_NAME" }
         let output = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
         serve = process
+        // Terminating a `serve` that hangs ends its output, so the read below returns instead of waiting forever.
+        let started = Mutex(false)
+        DispatchQueue.global().asyncAfter(deadline: .now() + startTimeout.seconds) {
+            if !started.withLock({ $0 }) { process.terminate() }
+        }
         var text = ""
         while !text.contains("\ndeployed ") {
             let chunk = output.fileHandleForReading.availableData
-            guard !chunk.isEmpty else { throw BenchFailure("converge serve exited before the bench app was deployed:\n\(text)") }
+            guard !chunk.isEmpty else {
+                let tail = ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").suffix(20).joined(separator: "\n")
+                try? FileManager.default.removeItem(at: dataDirectory)
+                throw BenchFailure("converge serve did not deploy the bench app within \(Int(startTimeout.seconds)) s or exited first:\n\(text)\nits log ends:\n\(tail)")
+            }
             text += String(decoding: chunk, as: UTF8.self)
         }
+        started.withLock { $0 = true }
         guard let url = text.firstMatch(of: /running at (\S+)/)?.1, let key = text.firstMatch(of: /admin key: (\S+)/)?.1 else {
             throw BenchFailure("converge serve printed no URL and admin key:\n\(text)")
         }
