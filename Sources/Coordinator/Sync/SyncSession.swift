@@ -304,8 +304,9 @@ actor SyncSession {
         }
         // Watched after the send, so the client does not wait for the storage round trips: a read set
         // watched from its snapshot's timestamp fires at once for any commit since, so none is missed.
-        await hub.unwatch(replaced)
-        await watch(toWatch)
+        // (A mutation's Transition for a client with no queries has nothing to watch: no hop at all.)
+        if !replaced.isEmpty { await hub.unwatch(replaced) }
+        if !toWatch.isEmpty { await watch(toWatch) }
     }
 
     /// Subscribes to each query's read set (concurrently) and keeps the subscriptions of the queries
@@ -338,9 +339,10 @@ actor SyncSession {
         await hub.unwatch(orphaned)
     }
 
-    /// `body` for each item at once, results in completion order. The common case after an
-    /// invalidation is one item, which needs no child task.
+    /// `body` for each item at once, results in completion order. The common cases are one item after
+    /// an invalidation and none after a mutation, which need no task group.
     private static func concurrently<Item: Sendable, Result: Sendable>(_ items: [Item], _ body: @escaping @Sendable (Item) async -> Result) async -> [Result] {
+        if items.isEmpty { return [] }
         if items.count == 1 { return [await body(items[0])] }
         return await withTaskGroup(of: Result.self) { group in
             for item in items { group.addTask { await body(item) } }
