@@ -183,11 +183,11 @@ public final class Coordinator: Sendable {
             let result = try await runners.call(call, pool: pool)
             var error: String?
             if case .failure(let message, _, _) = result.status { error = message }
-            await functionLog.record(function: name, kind: kind, duration: .now - start, outcome: error == nil ? "success" : "error",
+            functionLog.record(function: name, kind: kind, duration: .now - start, outcome: error == nil ? "success" : "error",
                                      error: error, logLines: result.logLines)
             return result
         } catch {
-            await functionLog.record(function: name, kind: kind, duration: .now - start, outcome: "failed", error: "\(error)", logLines: [])
+            functionLog.record(function: name, kind: kind, duration: .now - start, outcome: "failed", error: "\(error)", logLines: [])
             throw error
         }
     }

@@ -24,7 +24,7 @@ extension HTTPAPI {
                 let wait = asked.isFinite ? max(0, min(60, asked)) : 0
                 let log = coordinator.functionLog
                 // Without `after`, start at the newest entry: a new follower sees only what comes next.
-                let newest = await log.latestSequence
+                let newest = log.latestSequence
                 // A sequence past the newest means the coordinator restarted (they start again at 1).
                 let from = after.map { $0 > newest ? 0 : $0 } ?? newest
                 let entries = await log.entries(after: from, wait: .seconds(after == nil ? 0 : wait))

@@ -1,10 +1,12 @@
 import Foundation
 import NIOCore
 import Protocol
+import Synchronization
 
 /// The last executions of functions, for `converge logs` and `converge dev`: a ring in memory bounded
 /// by entries and by bytes (nothing is written to disk), read by sequence number, with long polling.
-actor FunctionLog {
+/// A lock, not an actor: every function call records here, and should not wait for a hop to do so.
+final class FunctionLog: Sendable {
     struct Entry: Sendable {
         let sequence: UInt64
         let time: Date
@@ -15,15 +17,36 @@ actor FunctionLog {
         let outcome: String
         let error: String?
         let logLines: [String]
+        /// What the entry counts against the byte bound.
+        let bytes: Int
 
-        var bytes: Int { function.utf8.count + (error?.utf8.count ?? 0) + logLines.reduce(64) { $0 + $1.utf8.count } }
+        init(sequence: UInt64, time: Date, function: String, kind: String, duration: Duration, outcome: String, error: String?, logLines: [String]) {
+            self.sequence = sequence
+            self.time = time
+            self.function = function
+            self.kind = kind
+            self.duration = duration
+            self.outcome = outcome
+            self.error = error
+            self.logLines = logLines
+            bytes = function.utf8.count + (error?.utf8.count ?? 0) + logLines.reduce(64) { $0 + $1.utf8.count }
+        }
     }
 
-    private var entries = CircularBuffer<Entry>()
-    private var bytes = 0
-    private var nextSequence: UInt64 = 1
-    private var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
-    private var nextWaiter: UInt64 = 0
+    private struct State {
+        var entries = CircularBuffer<Entry>()
+        var bytes = 0
+        var nextSequence: UInt64 = 1
+        /// Long polls waiting for the next entry, and those whose wait is not over yet.
+        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var polls = Set<UInt64>()
+        var timedOut = Set<UInt64>()
+        var nextPoll: UInt64 = 0
+
+        var latestSequence: UInt64 { nextSequence - 1 }
+    }
+
+    private let state = Mutex(State())
     private let maxEntries: Int
     private let maxBytes: Int
 
@@ -33,40 +56,66 @@ actor FunctionLog {
     }
 
     /// The sequence number of the newest entry (0 when empty): a client that starts there sees only what comes after.
-    var latestSequence: UInt64 { nextSequence - 1 }
+    var latestSequence: UInt64 { state.withLock { $0.latestSequence } }
 
     func record(function: String, kind: String, duration: Duration, outcome: String, error: String?, logLines: [String]) {
-        let entry = Entry(sequence: nextSequence, time: Date(), function: function, kind: kind, duration: duration,
-                          outcome: outcome, error: error, logLines: logLines)
-        nextSequence += 1
-        entries.append(entry)
-        bytes += entry.bytes
-        while entries.count > maxEntries || (bytes > maxBytes && entries.count > 1) {
-            bytes -= entries.removeFirst().bytes
+        let woken = state.withLock { state in
+            let entry = Entry(sequence: state.nextSequence, time: Date(), function: function, kind: kind, duration: duration,
+                              outcome: outcome, error: error, logLines: logLines)
+            state.nextSequence += 1
+            state.entries.append(entry)
+            state.bytes += entry.bytes
+            while state.entries.count > maxEntries || (state.bytes > maxBytes && state.entries.count > 1) {
+                state.bytes -= state.entries.removeFirst().bytes
+            }
+            defer { state.waiters = [:] }
+            return state.waiters.values
         }
-        let woken = waiters.values
-        waiters = [:]
         for waiter in woken { waiter.resume() }
     }
 
     /// Entries after `sequence`, oldest first; if there are none yet, waits up to `wait` for one.
     func entries(after sequence: UInt64, wait: Duration) async -> [Entry] {
-        if latestSequence <= sequence, wait > .zero {
-            let id = nextWaiter
-            nextWaiter += 1
+        if wait > .zero {
+            let poll = state.withLock { state in
+                defer { state.nextPoll += 1 }
+                state.polls.insert(state.nextPoll)
+                return state.nextPoll
+            }
             let timeout = Task { [weak self] in
                 try? await Task.sleep(for: wait)
-                await self?.timeOut(id)
+                self?.timeOut(poll)
             }
-            // Registered in the same actor turn as the check above, so no entry can slip in between.
-            await withCheckedContinuation { waiters[id] = $0 }
+            await withCheckedContinuation { continuation in
+                let ready = state.withLock { state in
+                    if state.latestSequence > sequence || state.timedOut.contains(poll) { return true }
+                    state.waiters[poll] = continuation
+                    return false
+                }
+                if ready { continuation.resume() }
+            }
             timeout.cancel()
+            state.withLock { state in
+                state.polls.remove(poll)
+                state.timedOut.remove(poll)
+            }
         }
-        return entries.filter { $0.sequence > sequence }
+        return state.withLock { state in
+            // Sequence numbers are consecutive: the entries after `sequence` are a suffix of the ring.
+            guard let first = state.entries.first?.sequence else { return [] }
+            let skipped = sequence >= first ? Int(sequence - first + 1) : 0
+            return Array(state.entries.dropFirst(skipped))
+        }
     }
 
-    private func timeOut(_ id: UInt64) {
-        waiters.removeValue(forKey: id)?.resume()
+    private func timeOut(_ poll: UInt64) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if let waiter = state.waiters.removeValue(forKey: poll) { return waiter }
+            // Not waiting yet (or no longer): a poll still under way must not start waiting after this.
+            if state.polls.contains(poll) { state.timedOut.insert(poll) }
+            return nil
+        }
+        waiter?.resume()
     }
 }
 
