@@ -239,6 +239,21 @@ final class CoordinatorDispatchTests: XCTestCase {
         XCTAssertEqual(outcomes, ["ran": 11, "overloaded": 5])
     }
 
+    /// Each freed slot goes to one queued call: a long queue drains completely, in order of arrival.
+    func testALongQueueOfCallsDrainsThroughOneRunner() async throws {
+        let db = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db")
+        defer { db.kill() }
+        try await waitForRunners(.db, 1)
+        try await deploy()
+        let coordinator = self.coordinator
+        let list = try path("messages:list")
+        let ran = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<120 { group.addTask { _ = try await coordinator.run(list, kind: .query, args: [:]); return 1 } }
+            return try await group.reduce(0, +)
+        }
+        XCTAssertEqual(ran, 120)
+    }
+
     func testLoadSpreadsOverTwoRunners() async throws {
         let first = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db", name: "first")
         let second = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db", name: "second")

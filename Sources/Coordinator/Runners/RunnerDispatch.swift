@@ -1,3 +1,4 @@
+import NIOCore
 import Protocol
 
 /// The runners that dialed in, by pool. A call goes to the least-loaded runner of its pool that has
@@ -15,7 +16,7 @@ actor RunnerDispatch {
     }
 
     private var runners: [UInt64: Runner] = [:]
-    private var waiting: [RunnerPool: [CheckedContinuation<Void, Never>]] = [:]
+    private var waiting: [RunnerPool: CircularBuffer<CheckedContinuation<Void, Never>>] = [:]
     /// Calls sent again because the runner holding them was lost.
     private(set) var retries = 0
     private let maxQueued: Int
@@ -128,13 +129,20 @@ actor RunnerDispatch {
         }
     }
 
+    /// One slot opened: the longest-waiting call of the pool takes it (if a new call takes it first,
+    /// that one waits again, and is woken by the next release). Waking every waiter for one slot made
+    /// a queue of n calls cost n² wake-ups.
     private func release(_ id: UInt64) {
         guard runners[id] != nil else { return }
         runners[id]!.inFlight -= 1
-        wake(runners[id]!.pool)
+        let pool = runners[id]!.pool
+        guard var queue = waiting[pool], !queue.isEmpty else { return }
+        let next = queue.removeFirst()
+        waiting[pool] = queue.isEmpty ? nil : queue
+        next.resume()
     }
 
-    /// Lets every waiting call of the pool look again: room may have opened, or the last runner gone.
+    /// Lets every waiting call of the pool look again: a runner came (room for many) or went (maybe the last).
     private func wake(_ pool: RunnerPool) {
         guard let queue = waiting.removeValue(forKey: pool) else { return }
         for continuation in queue { continuation.resume() }
