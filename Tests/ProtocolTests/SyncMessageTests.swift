@@ -90,7 +90,9 @@ final class SyncMessageTests: XCTestCase {
         XCTAssertEqual(CanonicalFunctionPath("messages.js:list"), CanonicalFunctionPath(module: "messages.js", function: "list"))
         XCTAssertEqual(CanonicalFunctionPath("dir/sub/mod"), CanonicalFunctionPath(module: "dir/sub/mod.js", function: "default"))
         XCTAssertEqual(CanonicalFunctionPath("messages:list")?.displayName, "messages:list")
-        for bad in ["", ":list", "/abs:list", "messages.ts:list", "a/../b:c", "messages:", "messages:1x", "dir/:x"] {
+        XCTAssertEqual(CanonicalFunctionPath("my-dir/Mod_2:list")?.module, "my-dir/Mod_2.js")
+        XCTAssertEqual(CanonicalFunctionPath("nachrichten/größe:list")?.module, "nachrichten/größe.js", "letters beyond ASCII are letters")
+        for bad in ["", ":list", "/abs:list", "messages.ts:list", "a/../b:c", "a/./b:c", "a b:c", "a$b:c", "größe€:c", "messages:", "messages:1x", "dir/:x"] {
             XCTAssertNil(CanonicalFunctionPath(bad), bad)
         }
     }

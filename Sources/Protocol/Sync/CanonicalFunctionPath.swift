@@ -24,11 +24,27 @@ public struct CanonicalFunctionPath: Hashable, Sendable, CustomStringConvertible
             module += ".js"
         }
         let components = module.dropLast(3).split(separator: "/", omittingEmptySubsequences: false)
-        guard components.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" } }) else {
-            return nil
-        }
+        guard components.allSatisfy(Self.isValidComponent) else { return nil }
         self.module = module
         self.function = function
+    }
+
+    /// Letters, digits, `_` and `-`. Every call parses its path, so ASCII is checked byte by byte;
+    /// only a component with other bytes pays for Unicode character properties.
+    private static func isValidComponent(_ component: Substring) -> Bool {
+        guard !component.isEmpty else { return false }
+        for byte in component.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "_"), UInt8(ascii: "-"):
+                continue
+            case 0x80...:
+                return component.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
+            default:
+                return false
+            }
+        }
+        return true
     }
 
     /// `messages.js:list`, the form the real server reports in metadata.
