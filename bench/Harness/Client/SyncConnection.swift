@@ -61,9 +61,9 @@ struct SyncInbox {
     }
 
     /// Reads until a message of `type`; nil if the socket closes first.
-    mutating func next(ofType type: String) async -> String? {
+    mutating func next(ofType type: StaticString) async -> String? {
         while let message = await iterator.next() {
-            if let found = SyncMessage.type(of: message), found == type { return message }
+            if SyncMessage.hasType(message, type) { return message }
         }
         return nil
     }

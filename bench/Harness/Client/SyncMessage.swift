@@ -21,28 +21,37 @@ enum SyncMessage {
         #"{"type":"ModifyQuerySet","baseVersion":\#(version),"newVersion":\#(version + 1),"modifications":[{"type":"Remove","queryId":\#(id)}]}"#
     }
 
-    /// The message's top-level `type`. Converge writes it as the first key, so the first `"type":"`
-    /// in the text is the top-level one; this keeps the harness from parsing every Transition.
-    static func type(of message: String) -> Substring? {
-        guard let start = message.range(of: #""type":""#)?.upperBound,
-              let end = message[start...].firstIndex(of: "\"") else { return nil }
-        return message[start..<end]
+    /// Whether the message's top-level `type` is `type`. Converge writes it as the first key, so the
+    /// first `"type":"` in the text is the top-level one; this keeps the harness from parsing every
+    /// Transition. Compared by bytes, like `contains`: the harness checks every message it gets.
+    static func hasType(_ message: String, _ type: StaticString) -> Bool {
+        var message = message
+        return message.withUTF8 { bytes in
+            guard let start = firstIndex(of: typeMarker, in: bytes).map({ $0 + typeMarker.count }) else { return false }
+            let name = UnsafeBufferPointer(start: type.utf8Start, count: type.utf8CodeUnitCount)
+            guard bytes.count > start + name.count, bytes[start + name.count] == UInt8(ascii: "\"") else { return false }
+            return name.indices.allSatisfy { bytes[start + $0] == name[$0] }
+        }
     }
+
+    private static let typeMarker = Array(#""type":""#.utf8)
 
     /// Whether `message` contains `needle`, by bytes: Foundation's `contains` goes through NSString,
     /// which a thousand subscribers calling it per Transition make a visible part of the harness's CPU.
     static func contains(_ message: String, _ needle: [UInt8]) -> Bool {
-        guard let first = needle.first else { return true }
         var message = message
-        return message.withUTF8 { haystack in
-            guard haystack.count >= needle.count else { return false }
-            var start = 0
-            while start <= haystack.count - needle.count {
-                if haystack[start] == first, needle.indices.allSatisfy({ haystack[start + $0] == needle[$0] }) { return true }
-                start += 1
-            }
-            return false
+        return message.withUTF8 { firstIndex(of: needle, in: $0) != nil }
+    }
+
+    private static func firstIndex(of needle: [UInt8], in haystack: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard let first = needle.first else { return 0 }
+        guard haystack.count >= needle.count else { return nil }
+        var start = 0
+        while start <= haystack.count - needle.count {
+            if haystack[start] == first, needle.indices.allSatisfy({ haystack[start + $0] == needle[$0] }) { return start }
+            start += 1
         }
+        return nil
     }
 
     /// Whether a MutationResponse says the mutation succeeded, without parsing it (Converge writes

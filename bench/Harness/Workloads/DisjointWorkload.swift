@@ -70,7 +70,7 @@ struct DisjointWorkload {
             Task {
                 var inbox = SyncInbox(connection)
                 while let message = await inbox.next() {
-                    guard SyncMessage.type(of: message) == "Transition" else { continue }
+                    guard SyncMessage.hasType(message, "Transition") else { continue }
                     transitions.withLock { $0 += 1 }
                     let now = ContinuousClock.now
                     let heard = pending.withLock { pending in

@@ -26,7 +26,7 @@ struct MixedWorkload {
                 var inbox = SyncInbox(connection)
                 connection.send(SyncMessage.addQueries(version: 1, [(0, "bench:recent", "{}")]))
                 while let message = await inbox.next() {
-                    if SyncMessage.type(of: message) == "Transition" { deliveries.withLock { $0 += 1 } }
+                    if SyncMessage.hasType(message, "Transition") { deliveries.withLock { $0 += 1 } }
                 }
             }
         }
