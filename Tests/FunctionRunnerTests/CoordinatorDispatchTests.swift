@@ -1,5 +1,5 @@
 import ConvergeTestSupport
-import Coordinator
+@testable import Coordinator
 import Foundation
 import FunctionRunner
 import Protocol
@@ -237,6 +237,27 @@ final class CoordinatorDispatchTests: XCTestCase {
             return await group.reduce(into: [String: Int]()) { $0[$1, default: 0] += 1 }
         }
         XCTAssertEqual(outcomes, ["ran": 11, "overloaded": 5])
+    }
+
+    /// A push whose bundle fails to load is rejected and leaves nothing behind; the live one stays.
+    func testARejectedPushKeepsNoBundle() async throws {
+        let db = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db")
+        defer { db.kill() }
+        try await waitForRunners(.db, 1)
+        try await deploy()
+        let broken = "throw new Error('broken on purpose');"
+        do {
+            try await coordinator.push(bundle: broken)
+            XCTFail("a bundle that throws went live")
+        } catch CoordinatorError.pushRejected(let message) {
+            XCTAssertTrue(message.contains("broken on purpose"), message)
+        }
+        let kept = await coordinator.deployments.bundle(hash: Deployment(bundle: broken).hash)
+        XCTAssertNil(kept, "the rejected bundle is still held")
+        let current = await coordinator.deployments.live
+        let live = try XCTUnwrap(current)
+        let liveBundle = await coordinator.deployments.bundle(hash: live.hash)
+        XCTAssertNotNil(liveBundle)
     }
 
     /// Each freed slot goes to one queued call: a long queue drains completely, in order of arrival.

@@ -18,6 +18,16 @@ extension Coordinator {
     private func pushNow(bundle: String) async throws -> PushReport {
         let deployment = Deployment(bundle: bundle)
         await deployments.stage(deployment)
+        do {
+            return try await makeLive(deployment)
+        } catch {
+            // A rejected bundle (and what a runner said of it) is not kept for a later push to drop.
+            await deployments.forgetStaged(except: [])
+            throw error
+        }
+    }
+
+    private func makeLive(_ deployment: Deployment) async throws -> PushReport {
         let bundleAnalysis: DeploymentAnalysis
         do {
             bundleAnalysis = try await analysis(of: deployment)
@@ -51,7 +61,8 @@ extension Coordinator {
         } catch let error as StorageError {
             throw CoordinatorError.pushRejected("The storage node refused a change of the schema: \(error.message)")
         }
-        await deployments.forgetStaged(except: [deployment.hash, previous?.hash].compactMap { $0 })
+        // The previous bundle stays fetchable: runners may still be running calls of it.
+        await deployments.forgetStaged(except: [previous?.hash].compactMap { $0 })
         await (try? hub)?.invalidateAll()
         logger.info("deployment \(deployment.hash.prefix(12)) is live")
         return PushReport(hash: deployment.hash, functions: bundleAnalysis.functions, previousFunctions: previousAnalysis?.functions ?? [],

@@ -72,6 +72,7 @@ actor DeploymentRegistry {
     }
 
     /// Drops bundles (and their analyses) that are neither in `keep` nor live: rejected pushes and old versions.
+    /// The live one is always kept.
     func forgetStaged(except keep: [String]) {
         let kept = Set(keep + [live?.hash].compactMap { $0 })
         byHash = byHash.filter { kept.contains($0.key) }
