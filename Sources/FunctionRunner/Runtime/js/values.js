@@ -292,23 +292,21 @@ export function describeValidator(validator) {
  */
 export function validateValue(validator, value, path, isTableId) {
   const at = path ? ` at path .${path}` : "";
-  const fail = (expected) => `Value does not match validator.\nPath: ${path ? "." + path : "."}\nValue: ${describeValue(value)}\nValidator: ${expected}`;
   switch (validator.kind) {
     case "any": return null;
-    case "null": return value === null ? null : fail(describeValidator(validator));
-    case "float64": return typeof value === "number" ? null : fail(describeValidator(validator));
-    case "int64": return typeof value === "bigint" ? null : fail(describeValidator(validator));
-    case "boolean": return typeof value === "boolean" ? null : fail(describeValidator(validator));
-    case "string": return typeof value === "string" ? null : fail(describeValidator(validator));
-    case "bytes": return value instanceof ArrayBuffer ? null : fail(describeValidator(validator));
+    case "null": return value === null ? null : mismatch(validator, value, path);
+    case "float64": return typeof value === "number" ? null : mismatch(validator, value, path);
+    case "int64": return typeof value === "bigint" ? null : mismatch(validator, value, path);
+    case "boolean": return typeof value === "boolean" ? null : mismatch(validator, value, path);
+    case "string": return typeof value === "string" ? null : mismatch(validator, value, path);
+    case "bytes": return value instanceof ArrayBuffer ? null : mismatch(validator, value, path);
     case "literal":
       return compareValues(value, validator.value) === 0 && typeof value === typeof validator.value
         ? null : `\`${describeValue(value)}\` does not match literal validator \`${describeValidator(validator)}\`.${at}`;
     case "id":
-      if (typeof value !== "string") return fail(`v.id("${validator.tableName}")`);
-      return isTableId(value, validator.tableName) ? null : fail(`v.id("${validator.tableName}")`);
+      return typeof value === "string" && isTableId(value, validator.tableName) ? null : mismatch(validator, value, path, `v.id("${validator.tableName}")`);
     case "array": {
-      if (!Array.isArray(value)) return fail(describeValidator(validator));
+      if (!Array.isArray(value)) return mismatch(validator, value, path);
       for (let i = 0; i < value.length; i++) {
         const e = validateValue(validator.element, value[i], `${path}[${i}]`, isTableId);
         if (e) return e;
@@ -316,7 +314,7 @@ export function validateValue(validator, value, path, isTableId) {
       return null;
     }
     case "record": {
-      if (value === null || typeof value !== "object" || Array.isArray(value) || value instanceof ArrayBuffer) return fail(describeValidator(validator));
+      if (!isPlainObject(value)) return mismatch(validator, value, path);
       for (const [k, item] of Object.entries(value)) {
         const ek = validateValue(validator.key, k, path ? `${path}.${k}` : k, isTableId);
         if (ek) return ek;
@@ -326,7 +324,7 @@ export function validateValue(validator, value, path, isTableId) {
       return null;
     }
     case "object": {
-      if (value === null || typeof value !== "object" || Array.isArray(value) || value instanceof ArrayBuffer) return fail(describeValidator(validator));
+      if (!isPlainObject(value)) return mismatch(validator, value, path);
       for (const [k, fieldValidator] of Object.entries(validator.fields)) {
         const fieldPath = path ? `${path}.${k}` : k;
         if (value[k] === undefined) {
@@ -345,8 +343,18 @@ export function validateValue(validator, value, path, isTableId) {
     }
     case "union": {
       for (const member of validator.members) if (!validateValue(member, value, path, isTableId)) return null;
-      return fail(describeValidator(validator));
+      return mismatch(validator, value, path);
     }
   }
   return `Unknown validator kind ${validator.kind}`;
+}
+
+/** The message for a value of the wrong kind; `expected` is the validator as the message shows it. */
+function mismatch(validator, value, path, expected = describeValidator(validator)) {
+  return `Value does not match validator.\nPath: ${path ? "." + path : "."}\nValue: ${describeValue(value)}\nValidator: ${expected}`;
+}
+
+/** An object of fields: not null, an array or bytes. */
+function isPlainObject(value) {
+  return value !== null && typeof value === "object" && !Array.isArray(value) && !(value instanceof ArrayBuffer);
 }
