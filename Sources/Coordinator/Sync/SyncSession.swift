@@ -53,8 +53,7 @@ actor SyncSession {
     private var closed = false
     private var rerunQueued = false
     /// Where the queued re-run reads (see `invalidated`).
-    private var rerunSnapshot: Timestamp?
-    private var rerunNeedsLatest = false
+    private var rerunReadsAt = RerunSnapshot.none
     /// What this session has added to the live-queries gauge.
     private var countedQueries = 0
 
@@ -189,11 +188,7 @@ actor SyncSession {
         // Only the subscription the query holds now counts; an older one was already replaced.
         guard !closed, queries[queryId]?.subscription == subscription else { return }
         queries[queryId]?.subscription = nil
-        if let changedAt, !rerunNeedsLatest {
-            rerunSnapshot = max(rerunSnapshot ?? 0, changedAt)
-        } else {
-            rerunNeedsLatest = true
-        }
+        rerunReadsAt.include(changedAt)
         // Already in a task of its own (the subscription's callback started it): run the re-run here
         // rather than starting another.
         if markDirty(queryId) { await rerunDirty() }
@@ -388,7 +383,7 @@ actor SyncSession {
 
     private func retry(_ queryId: UInt32, attempt: Int) {
         guard !closed, let query = queries[queryId], query.failedRuns == attempt, query.subscription == nil else { return }
-        rerunNeedsLatest = true
+        rerunReadsAt.include(nil)
         rerunSoon(queryId)
     }
 
@@ -396,11 +391,27 @@ actor SyncSession {
     /// or nil for the latest (when any invalidation came without one).
     private func takeRerunSnapshot() -> Timestamp? {
         rerunQueued = false
-        defer {
-            rerunSnapshot = nil
-            rerunNeedsLatest = false
+        defer { rerunReadsAt = .none }
+        switch rerunReadsAt {
+        case .none, .latest: return nil
+        case .at(let ts): return ts
         }
-        return rerunNeedsLatest ? nil : rerunSnapshot
+    }
+
+    /// Where a queued re-run reads: at the newest timestamp its invalidations came with, or at the
+    /// latest once any came without one (a retry, a subscription that fired with no timestamp).
+    private enum RerunSnapshot {
+        case none
+        case at(Timestamp)
+        case latest
+
+        mutating func include(_ changedAt: Timestamp?) {
+            switch (self, changedAt) {
+            case (.latest, _), (_, nil): self = .latest
+            case (.none, let ts?): self = .at(ts)
+            case (.at(let current), let ts?): self = .at(max(current, ts))
+            }
+        }
     }
 
     private static func modification(_ id: UInt32, result shared: SharedQueryResult?, failure: String?) -> SyncServerMessage.QueryModification {
