@@ -34,9 +34,11 @@ public final class FunctionExecutor: Sendable {
     public func runQuery(_ request: FunctionRequest, at ts: Timestamp? = nil) async throws -> QueryResult {
         var request = request
         request.kind = .query
-        let begin: Timestamp
-        if let ts { begin = ts } else { begin = try await storage.latestTimestamp() }
-        let host = TransactionHost(transaction: StorageTransaction(client: storage, beginTs: begin, catalog: try await storage.catalog(), limits: limits), writable: false)
+        // One small round trip for the latest timestamp and whether the catalog changed; the catalog
+        // itself comes over only when it did (it used to, whole, with every query).
+        let snapshot = try await storage.snapshot()
+        let begin = ts ?? snapshot.ts
+        let host = TransactionHost(transaction: StorageTransaction(client: storage, beginTs: begin, catalog: snapshot.catalog, limits: limits), writable: false)
         request.nowMillis = Double(begin) / 1e6
         let outcome = await isolate.run(request, host: host)
         return QueryResult(outcome: outcome, ts: begin, readSet: host.transaction.readSet)
