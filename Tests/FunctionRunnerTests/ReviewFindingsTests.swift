@@ -65,6 +65,21 @@ final class ReviewFindingsTests: XCTestCase {
         XCTAssertEqual(after, 1.0)
     }
 
+    /// Argument validation asks the catalog about a table before the mutation reads anything: a table
+    /// created since the runner's client last fetched the catalog must not make a valid ID invalid.
+    func testAnIDOfATableCreatedSinceTheCatalogWasCachedIsValidBeforeAnyRead() async throws {
+        try await app.start()
+        _ = try await app.mutationValue("review:countLateInMutation")
+        let other = try await app.node.connect()
+        _ = try await other.createTable("late")
+        var tx = try await StorageTransaction.begin(other)
+        let id = try tx.insert(into: "late", ["x": 1.0])
+        guard case .committed = try await tx.commit() else { return XCTFail("the insert did not commit") }
+        await other.close()
+        let normalized = try await app.mutationValue("review:acceptLateId", ["id": .string(id.description)])
+        XCTAssertEqual(normalized, .string(id.description))
+    }
+
     /// The seed of a mutation depends only on deployment, function and arguments (snapshotTs is nil for
     /// mutations), so every call of a mutation with the same arguments gets the same "random" numbers.
     func testMutationsWithTheSameArgumentsGetDifferentSeeds() async throws {

@@ -8,8 +8,8 @@ public final class TransactionHost: FunctionHost, @unchecked Sendable {
     public private(set) var transaction: StorageTransaction
     private let writable: Bool
     /// Set when the function created a table, or its transaction's catalog turned out stale at the
-    /// first read: the whole function must run again from a new snapshot, whatever it did with the
-    /// error it got.
+    /// first read (or may be: a table it does not know, asked about before any read): the whole
+    /// function must run again from a new snapshot, whatever it did with the error or null it got.
     public private(set) var restartRequested = false
 
     public init(transaction: StorageTransaction, writable: Bool) {
@@ -48,15 +48,22 @@ public final class TransactionHost: FunctionHost, @unchecked Sendable {
         guard case .string(let text)? = arguments["id"], let id = DocumentID(text) else { return .null }
         switch operation {
         case "normalizeId":
-            guard case .string(let table)? = arguments["table"], let info = transaction.catalog.table(named: table), info.number == id.tableNumber else {
-                return .null
-            }
-            return .string(text)
+            guard case .string(let table)? = arguments["table"] else { return .null }
+            guard let info = transaction.catalog.table(named: table) else { return missingTable() }
+            return info.number == id.tableNumber ? .string(text) : .null
         case "tableName":
-            return transaction.catalog.tables.first { $0.number == id.tableNumber }.map { .string($0.name) } ?? .null
+            guard let table = transaction.catalog.tables.first(where: { $0.number == id.tableNumber }) else { return missingTable() }
+            return .string(table.name)
         default:
             throw HostError("unknown operation \(operation)")
         }
+    }
+
+    /// A table this transaction's catalog does not know. Before the first read that catalog is the one
+    /// the client fetched last, which may predate the table: the function runs again on a snapshot.
+    private func missingTable() -> Value {
+        if transaction.beginTs == nil { restartRequested = true }
+        return .null
     }
 
     // MARK: Reads
