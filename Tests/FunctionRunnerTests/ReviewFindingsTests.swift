@@ -80,6 +80,18 @@ final class ReviewFindingsTests: XCTestCase {
         XCTAssertEqual(normalized, .string(id.description))
     }
 
+    /// The same for an index: one created since the catalog was cached is there for the first read.
+    func testAnIndexCreatedSinceTheCatalogWasCachedIsFoundBeforeAnyRead() async throws {
+        try await app.start()
+        _ = try await app.mutationValue("review:countLateInMutation")
+        _ = try await app.mutationValue("review:insertRaw", ["doc": ["body": "hello", "author": "a"]])
+        let other = try await app.node.connect()
+        _ = try await other.createIndex(table: "messages", name: "by_body", fields: ["body", "_creationTime"])
+        await other.close()
+        let count = try await app.mutationValue("review:countByBodyInMutation")
+        XCTAssertEqual(count, 1.0)
+    }
+
     /// The seed of a mutation depends only on deployment, function and arguments (snapshotTs is nil for
     /// mutations), so every call of a mutation with the same arguments gets the same "random" numbers.
     func testMutationsWithTheSameArgumentsGetDifferentSeeds() async throws {

@@ -59,8 +59,9 @@ public final class TransactionHost: FunctionHost, @unchecked Sendable {
         }
     }
 
-    /// A table this transaction's catalog does not know. Before the first read that catalog is the one
-    /// the client fetched last, which may predate the table: the function runs again on a snapshot.
+    /// A table (or index) this transaction's catalog does not know. Before the first read that catalog
+    /// is the one the client fetched last, which may predate it: the function runs again on a snapshot.
+    @discardableResult
     private func missingTable() -> Value {
         if transaction.beginTs == nil { restartRequested = true }
         return .null
@@ -89,6 +90,7 @@ public final class TransactionHost: FunctionHost, @unchecked Sendable {
             return done
         }
         guard let index = transaction.catalog.index(table: table.number, name: indexName) else {
+            missingTable()
             throw HostError("Index \(tableName).\(indexName) not found.")
         }
         let order: ScanOrder = arguments["order"] == "desc" ? .descending : .ascending

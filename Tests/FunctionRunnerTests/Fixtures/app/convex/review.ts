@@ -178,3 +178,9 @@ export const acceptLateId = mutation({
   args: { id: v.id("late") },
   handler: async (ctx, { id }) => ctx.db.normalizeId("late", id),
 });
+
+// Reads messages by an index the test creates after the runner's client cached the catalog.
+export const countByBodyInMutation = mutation({
+  args: {},
+  handler: async (ctx) => (await ctx.db.query("messages").withIndex("by_body" as any).collect()).length,
+});
