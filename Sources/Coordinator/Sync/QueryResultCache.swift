@@ -27,15 +27,24 @@ actor QueryResultCache {
     /// The identity of each key's first run, which serves every identity if it did not read auth.
     private var firstIdentity: [Key: String] = [:]
     private var order: [Entry] = []
+    /// What each finished run's result holds, and their sum: results are kept within `maxBytes` as
+    /// well as `capacity`, so a few large ones cannot hold the coordinator's memory.
+    private var sizes: [Entry: Int] = [:]
+    private(set) var bytes = 0
     private let capacity: Int
+    private let maxBytes: Int
     private(set) var executions = 0
     private(set) var lookups = 0
     private let metrics: CoordinatorMetrics
 
-    init(capacity: Int = 4096, metrics: CoordinatorMetrics) {
+    init(capacity: Int = 4096, maxBytes: Int = 64 << 20, metrics: CoordinatorMetrics) {
         self.capacity = capacity
+        self.maxBytes = maxBytes
         self.metrics = metrics
     }
+
+    /// Runs remembered, finished or not (for tests).
+    var count: Int { order.count }
 
     /// `identity` is the caller's identity in some canonical text form, "" when logged out.
     func result(for key: Key, identity: String, run: @escaping @Sendable () async throws -> FunctionResult) async throws -> SharedQueryResult {
@@ -55,9 +64,17 @@ actor QueryResultCache {
         runs[mine] = task
         if firstIdentity[key] == nil { firstIdentity[key] = identity }
         order.append(mine)
-        if order.count > capacity { forget(order.removeFirst()) }
+        evict()
         do {
-            return try await task.value
+            let result = try await task.value
+            // Counted once it is known, unless the run was forgotten while it ran.
+            if runs[mine] != nil, sizes[mine] == nil {
+                let size = result.approximateBytes
+                sizes[mine] = size
+                bytes += size
+                evict()
+            }
+            return result
         } catch {
             // A failed run (a lost runner, say) is not remembered; the next caller runs it again.
             forget(mine)
@@ -66,8 +83,16 @@ actor QueryResultCache {
         }
     }
 
+    /// Drops the oldest runs while over either bound; the newest always stays.
+    private func evict() {
+        while order.count > capacity || (bytes > maxBytes && order.count > 1) {
+            forget(order.removeFirst())
+        }
+    }
+
     private func forget(_ entry: Entry) {
         runs[entry] = nil
+        bytes -= sizes.removeValue(forKey: entry) ?? 0
         if firstIdentity[entry.key] == entry.identity { firstIdentity[entry.key] = nil }
     }
 }

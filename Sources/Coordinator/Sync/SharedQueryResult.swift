@@ -11,6 +11,16 @@ final class SharedQueryResult: Sendable {
         self.result = result
     }
 
+    /// About what holding this costs: the value, its JSON once written, the log lines and read set.
+    var approximateBytes: Int {
+        var bytes = 256 + result.logLines.reduce(0) { $0 + $1.utf8.count } + 32 * (result.readSet?.count ?? 0)
+        switch result.status {
+        case .success(let value): bytes += 2 * value.size
+        case let .failure(message, data, stack): bytes += message.utf8.count + stack.utf8.count + (data?.size ?? 0)
+        }
+        return bytes
+    }
+
     /// The success value as convex_encoded_json; nil for a failure.
     var encodedValue: String? {
         guard case .success(let value) = result.status else { return nil }
