@@ -136,9 +136,9 @@ actor RunnerDispatch {
         guard runners[id] != nil else { return }
         runners[id]!.inFlight -= 1
         let pool = runners[id]!.pool
-        guard var queue = waiting[pool], !queue.isEmpty else { return }
-        let next = queue.removeFirst()
-        waiting[pool] = queue.isEmpty ? nil : queue
+        // Taken in place: a copy of the queue out of the dictionary would copy all of it per release.
+        guard let next = waiting[pool]?.popFirst() else { return }
+        if waiting[pool]?.isEmpty == true { waiting[pool] = nil }
         next.resume()
     }
 
