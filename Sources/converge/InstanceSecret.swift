@@ -29,16 +29,24 @@ enum InstanceSecret {
         return bytes
     }
 
+    /// A new random secret, as the hex text it is written and passed as.
+    static func generateHex() -> String {
+        hex(RandomBytes.system(32))
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        bytes.map { String(format: "%02x", $0) }.joined()
+    }
+
     /// Reads the secret from `file`, creating it (mode 0600) with a fresh random secret if it does not exist.
     static func loadOrCreate(at file: URL) throws -> [UInt8] {
         if let text = try? String(contentsOf: file, encoding: .utf8) { return try parse(hex: text) }
-        let bytes = RandomBytes.system(32)
-        let hex = bytes.map { String(format: "%02x", $0) }.joined()
+        let hex = generateHex()
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         guard FileManager.default.createFile(atPath: file.path, contents: Data((hex + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
             throw InstanceSecretError.cannotWrite(file.path)
         }
-        return bytes
+        return try parse(hex: hex)
     }
 }
 

@@ -19,7 +19,7 @@ struct KeysCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "generate-secret", abstract: "Print a new random instance secret (64 hex characters).")
 
         func run() {
-            print(RandomBytes.system(32).map { String(format: "%02x", $0) }.joined())
+            print(InstanceSecret.generateHex())
         }
     }
 

@@ -64,7 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
             secretHex = given
         } else {
             let bytes = try InstanceSecret.loadOrCreate(at: directory.appendingPathComponent("instance_secret"))
-            secretHex = bytes.map { String(format: "%02x", $0) }.joined()
+            secretHex = InstanceSecret.hex(bytes)
         }
         let secret = try InstanceSecret.parse(hex: secretHex)
         let name = try instanceName ?? environment["INSTANCE_NAME"] ?? Self.savedName(in: directory)
