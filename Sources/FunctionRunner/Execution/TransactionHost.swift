@@ -49,22 +49,27 @@ public final class TransactionHost: FunctionHost, @unchecked Sendable {
         switch operation {
         case "normalizeId":
             guard case .string(let table)? = arguments["table"] else { return .null }
-            guard let info = transaction.catalog.table(named: table) else { return missingTable() }
+            guard let info = transaction.catalog.table(named: table) else {
+                restartIfCatalogMayBeStale()
+                return .null
+            }
             return info.number == id.tableNumber ? .string(text) : .null
         case "tableName":
-            guard let table = transaction.catalog.tables.first(where: { $0.number == id.tableNumber }) else { return missingTable() }
+            guard let table = transaction.catalog.tables.first(where: { $0.number == id.tableNumber }) else {
+                restartIfCatalogMayBeStale()
+                return .null
+            }
             return .string(table.name)
         default:
             throw HostError("unknown operation \(operation)")
         }
     }
 
-    /// A table (or index) this transaction's catalog does not know. Before the first read that catalog
-    /// is the one the client fetched last, which may predate it: the function runs again on a snapshot.
-    @discardableResult
-    private func missingTable() -> Value {
+    /// Called when this transaction's catalog lacks a table or index. Before the first read that
+    /// catalog is the one the client fetched last, which may predate it: the function runs again on a
+    /// snapshot. After the first read the catalog is checked, and the table or index really is missing.
+    private func restartIfCatalogMayBeStale() {
         if transaction.beginTs == nil { restartRequested = true }
-        return .null
     }
 
     // MARK: Reads
@@ -90,7 +95,7 @@ public final class TransactionHost: FunctionHost, @unchecked Sendable {
             return done
         }
         guard let index = transaction.catalog.index(table: table.number, name: indexName) else {
-            missingTable()
+            restartIfCatalogMayBeStale()
             throw HostError("Index \(tableName).\(indexName) not found.")
         }
         let order: ScanOrder = arguments["order"] == "desc" ? .descending : .ascending
