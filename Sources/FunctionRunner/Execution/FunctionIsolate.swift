@@ -1,6 +1,7 @@
 import CJavaScriptCore
 import Foundation
 import Protocol
+import Synchronization
 
 /// One JavaScriptCore context group on a thread of its own, with one deployment's bundle compiled
 /// once for it and evaluated into pooled contexts. Every JavaScript call happens on that thread; while
@@ -21,6 +22,8 @@ public actor FunctionIsolate {
     /// How many calls an isolate interleaves without creating contexts: while one waits for the
     /// storage node, another runs.
     public static let defaultPoolSize = 4
+    /// Calls `Deployments` has handed this isolate that have not finished.
+    nonisolated let callsInFlight = Atomic<Int>(0)
 
     /// `environment` is what `process.env` holds, from before the bundle's modules load.
     public init(bundle: String, environment: [String: String] = [:], limits: ExecutionLimits = ExecutionLimits(),

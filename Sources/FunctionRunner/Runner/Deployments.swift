@@ -1,9 +1,13 @@
 import Crypto
 import Foundation
 import Protocol
+import Synchronization
 
 /// The deployments a runner has loaded: for each bundle and set of environment variables (each by the
-/// hex SHA-256 the coordinator names it by), one isolate per worker thread. What it lacks is fetched
+/// hex SHA-256 the coordinator names it by), one isolate per worker thread. Each call goes to the
+/// isolate with the fewest calls in flight: an isolate given more calls than it pools contexts for
+/// evaluates the bundle into a new context, and JavaScriptCore compiles its hot code again for it.
+/// What it lacks is fetched
 /// from the coordinator and checked against its hash. A change of environment variables is a new
 /// load of the bundle, so code that reads `process.env` as its module loads sees the new values.
 actor Deployments {
@@ -18,7 +22,6 @@ actor Deployments {
     private let source: Source
     private var loaded: [String: [FunctionIsolate]] = [:]
     private var order: [String] = []
-    private var next = 0
     /// Old deployments are dropped once this many newer ones are loaded.
     private static let keep = 2
 
@@ -28,8 +31,16 @@ actor Deployments {
         self.source = source
     }
 
-    /// An isolate of the deployment, taking the workers in turn.
-    func isolate(for bundleHash: String, environment environmentHash: String) async throws -> FunctionIsolate {
+    /// Runs `body` with the least busy isolate of the deployment, counting the call on it meanwhile.
+    nonisolated func withIsolate<T>(for bundleHash: String, environment environmentHash: String,
+                                    _ body: (FunctionIsolate) async throws -> T) async throws -> T {
+        let isolate = try await isolate(for: bundleHash, environment: environmentHash)
+        defer { isolate.callsInFlight.subtract(1, ordering: .relaxed) }
+        return try await body(isolate)
+    }
+
+    /// The isolate with the fewest calls in flight, its count already raised by the call it is taken for.
+    private func isolate(for bundleHash: String, environment environmentHash: String) async throws -> FunctionIsolate {
         let key = "\(bundleHash)/\(environmentHash)"
         if loaded[key] == nil {
             let bundle = try await source.bundle(bundleHash)
@@ -44,12 +55,12 @@ actor Deployments {
                 while order.count > Self.keep { loaded[order.removeFirst()] = nil }
             }
         }
-        let isolates = loaded[key]!
-        next = (next + 1) % isolates.count
-        return isolates[next]
+        let isolate = loaded[key]!.min { $0.callsInFlight.load(ordering: .relaxed) < $1.callsInFlight.load(ordering: .relaxed) }!
+        isolate.callsInFlight.add(1, ordering: .relaxed)
+        return isolate
     }
 
-    private static func hash(_ text: String) -> String {
+    static func hash(_ text: String) -> String {
         SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -120,7 +120,7 @@ public final class RunnerService: Sendable {
             case .run(let call):
                 answer = .result(try await execute(call, peer: peer, storage: storage, deployments: deployments))
             case let .analyze(hash, environment):
-                answer = .analysis(json: try await deployments.isolate(for: hash, environment: environment).analyze())
+                answer = .analysis(json: try await deployments.withIsolate(for: hash, environment: environment) { try await $0.analyze() })
             default:
                 throw HostError("a runner only takes function calls and analyses")
             }
@@ -131,7 +131,12 @@ public final class RunnerService: Sendable {
     }
 
     private func execute(_ call: RunFunction, peer: FramePeer, storage: StorageClient?, deployments: Deployments) async throws -> FunctionResult {
-        let isolate = try await deployments.isolate(for: call.deployment, environment: call.environment)
+        try await deployments.withIsolate(for: call.deployment, environment: call.environment) { isolate in
+            try await execute(call, on: isolate, peer: peer, storage: storage)
+        }
+    }
+
+    private func execute(_ call: RunFunction, on isolate: FunctionIsolate, peer: FramePeer, storage: StorageClient?) async throws -> FunctionResult {
         var request = FunctionRequest(module: call.module, function: call.function, kind: call.kind, args: call.args,
                                       identity: call.identity, allowInternal: call.allowInternal, seed: call.seed, http: call.http)
         request.system = call.system
