@@ -4,6 +4,8 @@
 # mutations/s and, for the whole process tree (harness, serve and its children, start-up included),
 # CPU time, instructions and context switches per mutation, from `perf stat`; then the medians.
 # CPU per mutation moves less than mutations/s on a shared host; instructions move least.
+# The runs have no warm-up (perf counts the whole run, so it would count the warm-up's mutations'
+# CPU against the measured ones): they include the JavaScript engine compiling its hot code.
 #
 #   bench/compare-commit.sh [-r ROUNDS] [-s SECONDS] NAME=PATH/TO/converge NAME=PATH/TO/converge ...
 #
@@ -23,7 +25,7 @@ for round in $(seq 1 "$rounds"); do
   for build in "$@"; do
     name=${build%%=*} binary=${build#*=}
     output=$(perf stat -x, -e task-clock,instructions,context-switches -o "$work/stat" \
-      "$binary" bench commit --commit-clients 16 --seconds "$seconds" --output "$work" 2>&1)
+      "$binary" bench commit --commit-clients 16 --seconds "$seconds" --warmup 0 --output "$work" 2>&1)
     row=$(grep '^| 16 clients' <<<"$output")
     ops=$(cut -d'|' -f3 <<<"$row" | tr -d ' ') rate=$(cut -d'|' -f4 <<<"$row" | tr -d ' ')
     cpu=$(grep task-clock "$work/stat" | cut -d, -f1)

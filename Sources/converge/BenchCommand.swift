@@ -31,6 +31,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Seconds per run of the timed workloads.")
     var seconds = 5.0
 
+    @Option(help: "Seconds of unmeasured load before each `commit` run, for the JavaScript engine to compile its hot code.")
+    var warmup = 10.0
+
     @Option(help: "Client counts for `commit`, comma-separated.")
     var commitClients = "1,4,16,64"
 
@@ -67,6 +70,7 @@ struct BenchCommand: AsyncParsableCommand {
         }
         guard (url == nil) == (adminKey == nil) else { throw ValidationError("--url and --admin-key go together.") }
         guard seconds > 0, mixedSeconds > 0 else { throw ValidationError("--seconds and --mixed-seconds must be positive.") }
+        guard warmup >= 0 else { throw ValidationError("--warmup cannot be negative.") }
         _ = try counts(commitClients, "--commit-clients")
         _ = try counts(fanoutSubscribers, "--fanout-subscribers")
     }
@@ -85,6 +89,7 @@ struct BenchCommand: AsyncParsableCommand {
         var harness = BenchHarness(target: target, workloads: workloads.isEmpty ? BenchHarness.workloadNames : workloads,
                                    outputDirectory: URL(fileURLWithPath: output))
         harness.seconds = seconds
+        harness.warmup = warmup
         harness.commitClients = try counts(commitClients, "--commit-clients")
         harness.fanoutSubscribers = try counts(fanoutSubscribers, "--fanout-subscribers")
         harness.fanoutRounds = fanoutRounds

@@ -19,6 +19,8 @@ public struct BenchHarness: Sendable {
     public var target: Target
     public var workloads: [String]
     public var seconds = 5.0
+    /// Unmeasured load before each `commit` run (see `ClosedLoop.run`).
+    public var warmup = 10.0
     public var commitClients = [1, 4, 16, 64]
     public var contentionClients = 16
     public var fanoutSubscribers = [100, 1_000, 5_000]
@@ -59,7 +61,7 @@ public struct BenchHarness: Sendable {
             do {
                 switch name {
                 case "baseline": result = try BaselineWorkload(seconds: seconds).run()
-                case "commit": result = await CommitWorkload(clientCounts: commitClients, seconds: seconds).run(deployment)
+                case "commit": result = await CommitWorkload(clientCounts: commitClients, seconds: seconds, warmup: warmup).run(deployment)
                 case "contention": result = try await ContentionWorkload(clients: contentionClients, seconds: seconds).run(deployment)
                 case "fanout": result = try await FanoutWorkload(subscriberCounts: fanoutSubscribers, rounds: fanoutRounds).run(deployment)
                 case "disjoint": result = try await DisjointWorkload(subscriptions: disjointSubscriptions, seconds: seconds).run(deployment)

@@ -76,4 +76,10 @@ struct SyncInbox {
         guard await next(ofType: "Transition") != nil else { return nil }
         return response
     }
+
+    /// `mutationSettled`, for a mutation that must succeed: throws what went wrong otherwise.
+    mutating func mutationSucceeded() async throws {
+        guard let response = await mutationSettled() else { throw BenchFailure("the socket closed") }
+        guard SyncMessage.succeeded(response) else { throw BenchFailure("the mutation failed: \(SyncMessage.mutationError(response))") }
+    }
 }

@@ -62,6 +62,15 @@ enum SyncMessage {
 
     private static let successMarker = Array(#""success":true"#.utf8)
 
+    /// What a failed MutationResponse says went wrong (its `result`, the error message).
+    static func mutationError(_ response: String) -> String {
+        switch mutationOutcome(response).result {
+        case .string(let message)?: message
+        case let other?: "\(other)"
+        case nil: response
+        }
+    }
+
     /// A MutationResponse's outcome, parsed.
     static func mutationOutcome(_ response: String) -> (requestId: Int, success: Bool, result: Value?) {
         guard let value = try? ConvexJSONReader.decode(response) else { return (-1, false, nil) }

@@ -67,6 +67,8 @@ struct RunResult: Codable, Sendable {
     var label: String
     var operations: Int
     var errors: Int
+    /// The first few distinct reasons for errors.
+    var errorSamples: [String] = []
     var seconds: Double
     var perSecond: Double
     var latency: LatencySummary
@@ -74,10 +76,11 @@ struct RunResult: Codable, Sendable {
     var timeline: [TimelinePoint]
     var figures: [Figure] = []
 
-    init(label: String, operations: Int, errors: Int = 0, seconds: Double, recorder: LatencyRecorder, figures: [Figure] = []) {
+    init(label: String, operations: Int, errors: Int = 0, errorSamples: [String] = [], seconds: Double, recorder: LatencyRecorder, figures: [Figure] = []) {
         self.label = label
         self.operations = operations
         self.errors = errors
+        self.errorSamples = errorSamples
         self.seconds = seconds
         self.perSecond = seconds > 0 ? Double(operations) / seconds : 0
         self.latency = LatencySummary(recorder.total)

@@ -7,16 +7,18 @@ final class ProgressLine: Sendable {
     private final class Counts: Sendable {
         let completed = Atomic<Int>(0)
         let failed = Atomic<Int>(0)
+        let samples = Mutex<[String]>([])
     }
 
     private let counts: Counts
     private let printer: Task<Void, Never>
 
-    init(_ label: String, seconds: Double?, every period: Duration = .seconds(2)) {
+    /// Counts from `started`, which may lie ahead (after a warm-up).
+    init(_ label: String, seconds: Double?, every period: Duration = .seconds(2), from started: ContinuousClock.Instant = .now) {
         let counts = Counts()
         self.counts = counts
-        let started = ContinuousClock.now
         printer = Task {
+            try? await Task.sleep(until: started)
             while (try? await Task.sleep(for: period)) != nil {
                 let elapsed = (ContinuousClock.now - started).seconds
                 let of = seconds.map { String(format: " of %.0f", $0) } ?? ""
@@ -28,7 +30,12 @@ final class ProgressLine: Sendable {
     }
 
     func done(_ count: Int = 1) { counts.completed.add(count, ordering: .relaxed) }
-    func failure() { counts.failed.add(1, ordering: .relaxed) }
+    /// Counts a failure; the first few reasons are kept for the report.
+    func failure(_ reason: String? = nil) {
+        counts.failed.add(1, ordering: .relaxed)
+        if let reason { counts.samples.withLock { if $0.count < 3, !$0.contains(reason) { $0.append(reason) } } }
+    }
+    var failureSamples: [String] { counts.samples.withLock { $0 } }
     var completedCount: Int { counts.completed.load(ordering: .relaxed) }
     var failedCount: Int { counts.failed.load(ordering: .relaxed) }
 

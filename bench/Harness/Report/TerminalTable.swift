@@ -14,6 +14,9 @@ enum TerminalTable {
         for run in workload.runs where !run.figures.isEmpty {
             lines.append("  \(run.label): " + run.figures.map(describe).joined(separator: ", "))
         }
+        for run in workload.runs {
+            for sample in run.errorSamples { lines.append("  \(run.label): error: \(sample.prefix(300))") }
+        }
         if !workload.figures.isEmpty { lines.append("  " + workload.figures.map(describe).joined(separator: ", ")) }
         for problem in workload.problems { lines.append("  PROBLEM: \(problem)") }
         return lines.joined(separator: "\n")

@@ -4,32 +4,40 @@ import Foundation
 /// Closed-loop load: `clients` sync sockets, each sending its next request when the last one is
 /// done. Latency is per request; there is no schedule to fall behind, so no omission to correct.
 enum ClosedLoop {
-    /// One request and its wait. Returns whether it succeeded.
-    typealias Step = @Sendable (_ client: Int, _ call: Int, SyncConnection, inout SyncInbox) async -> Bool
+    /// One request and its wait; throws `BenchFailure` saying why if it failed.
+    typealias Step = @Sendable (_ client: Int, _ call: Int, SyncConnection, inout SyncInbox) async throws -> Void
 
     /// Opens every socket first (an empty query set change each, answered once the session is up),
-    /// then runs `step` on all of them until `seconds` are up.
-    static func run(_ label: String, url: String, clients: Int, seconds: Double, step: @escaping Step) async -> RunResult {
+    /// runs `step` on all of them for `warmup` seconds unmeasured, then measures `seconds` of it.
+    /// The warm-up is for JavaScriptCore: each pooled context compiles its hot code for itself, after
+    /// thousands of calls, and a run that starts cold spends a good part of the runners' CPU on that.
+    static func run(_ label: String, url: String, clients: Int, seconds: Double, warmup: Double = 0, step: @escaping Step) async -> RunResult {
         let connections = await open(clients, url: url)
         defer { for connection in connections { connection.close() } }
-        let progress = ProgressLine(label, seconds: seconds)
-        defer { progress.finish() }
-        let started = ContinuousClock.now
+        if warmup > 0 { say("  … \(label): \(Int(warmup)) s of warm-up, not measured") }
+        let started = ContinuousClock.now + .seconds(warmup)
         let deadline = started + .seconds(seconds)
+        let progress = ProgressLine(label, seconds: seconds, from: started)
+        defer { progress.finish() }
         let recorders = await withTaskGroup(of: LatencyRecorder.self) { group in
             for (client, connection) in connections.enumerated() {
                 group.addTask {
                     var inbox = SyncInbox(connection)
                     var recorder = LatencyRecorder(start: started)
                     var call = 0
+                    while ContinuousClock.now < started {
+                        try? await step(client, call, connection, &inbox)
+                        call += 1
+                    }
                     while ContinuousClock.now < deadline {
                         let begin = ContinuousClock.now
-                        if await step(client, call, connection, &inbox) {
+                        do {
+                            try await step(client, call, connection, &inbox)
                             let end = ContinuousClock.now
                             recorder.record(end - begin, endingAt: end)
                             progress.done()
-                        } else {
-                            progress.failure()
+                        } catch {
+                            progress.failure("\(error)")
                         }
                         call += 1
                     }
@@ -39,7 +47,7 @@ enum ClosedLoop {
             return await group.reduce(into: []) { $0.append($1) }
         }
         let merged = LatencyRecorder.merged(recorders, start: started)
-        return RunResult(label: label, operations: progress.completedCount, errors: progress.failedCount,
+        return RunResult(label: label, operations: progress.completedCount, errors: progress.failedCount, errorSamples: progress.failureSamples,
                          seconds: (ContinuousClock.now - started).seconds, recorder: merged)
     }
 

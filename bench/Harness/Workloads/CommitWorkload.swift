@@ -3,14 +3,14 @@
 struct CommitWorkload {
     var clientCounts = [1, 4, 16, 64]
     var seconds: Double
+    var warmup: Double
 
     func run(_ deployment: Deployment) async -> WorkloadResult {
         var result = WorkloadResult(name: "commit", description: "bench:insert (one document) per mutation, closed loop over the sync WebSocket")
         for clients in clientCounts {
-            let run = await ClosedLoop.run("\(clients) clients", url: deployment.url, clients: clients, seconds: seconds) { client, call, connection, inbox in
+            let run = await ClosedLoop.run("\(clients) clients", url: deployment.url, clients: clients, seconds: seconds, warmup: warmup) { client, call, connection, inbox in
                 connection.send(SyncMessage.mutation(requestId: call, path: "bench:insert", args: #"{"client":\#(client),"seq":\#(call)}"#))
-                guard let response = await inbox.mutationSettled() else { return false }
-                return SyncMessage.succeeded(response)
+                try await inbox.mutationSucceeded()
             }
             result.runs.append(run)
         }

@@ -14,8 +14,7 @@ struct ContentionWorkload {
         let slots = slots
         var run = await ClosedLoop.run("\(clients) clients, \(slots) counters", url: deployment.url, clients: clients, seconds: seconds) { _, call, connection, inbox in
             connection.send(SyncMessage.mutation(requestId: call, path: "bench:increment", args: #"{"slot":\#(Int.random(in: 0..<slots))}"#))
-            guard let response = await inbox.mutationSettled() else { return false }
-            return SyncMessage.succeeded(response)
+            try await inbox.mutationSucceeded()
         }
         let retries = try await deployment.metric("converge_mutation_conflict_retries_total") - retriesBefore
         let total = try await deployment.call("query", "bench:counterTotal")

@@ -90,8 +90,7 @@ struct DisjointWorkload {
             let marker = "w\(call)-\(UUID().uuidString.prefix(8))"
             if !sockets.isEmpty { pending.withLock { $0[key / perSocket, default: []].append((Array(#""\#(marker)""#.utf8), .now)) } }
             connection.send(SyncMessage.mutation(requestId: call, path: "bench:setDoc", args: #"{"key":\#(key),"value":"\#(marker)"}"#))
-            guard let response = await inbox.mutationSettled() else { return false }
-            return SyncMessage.succeeded(response)
+            try await inbox.mutationSucceeded()
         }
         guard !sockets.isEmpty else { return run }
         // The last write's notification may still be on its way.

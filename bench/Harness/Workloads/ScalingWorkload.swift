@@ -18,8 +18,8 @@ struct ScalingWorkload {
                 let answer = await inbox.next(ofType: "Transition")
                 // Removed whatever the answer, so the next step's query set version is the one the server has.
                 connection.send(SyncMessage.removeQuery(version: 2 + 2 * call, id: call))
-                guard await inbox.next(ofType: "Transition") != nil, let answer else { return false }
-                return !answer.contains("QueryFailed")
+                guard await inbox.next(ofType: "Transition") != nil, let answer else { throw BenchFailure("the socket closed") }
+                guard !answer.contains("QueryFailed") else { throw BenchFailure("the query failed: \(answer.prefix(300))") }
             }
             result.runs.append(run)
         }
