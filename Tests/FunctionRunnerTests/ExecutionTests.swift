@@ -24,7 +24,7 @@ final class ExecutionTests: XCTestCase {
     /// key, on another runner. The second run must not insert again, and must answer what the first did.
     func testAMutationRunTwiceUnderOneKeyCommitsOnceAndAnswersTheFirstResult() async throws {
         try await app.start()
-        let key = IdempotencyKey.random()
+        let key = IdempotencyKey.generate()
         let request = AppHarness.request("messages:sendLogged", ["body": "once"], kind: .mutation)
         let first = try await app.executor.runMutation(request, idempotencyKey: key)
         let second = try await app.executor.runMutation(request, idempotencyKey: key, isRetry: true)
@@ -35,7 +35,7 @@ final class ExecutionTests: XCTestCase {
         XCTAssertEqual(second.commitTs, first.commitTs)
         let list = try await app.queryValue("messages:list")
         XCTAssertEqual(list.arrayValue.count, 1, "inserted once")
-        let other = try await app.executor.runMutation(request, idempotencyKey: .random())
+        let other = try await app.executor.runMutation(request, idempotencyKey: .generate())
         XCTAssertNotEqual(try app.value(other.outcome), id, "another key is another mutation")
     }
 
@@ -43,14 +43,14 @@ final class ExecutionTests: XCTestCase {
     /// retry must answer the first attempt's result, and a retry whose first attempt never committed runs.
     func testARetryAnswersTheCommittedAttemptInsteadOfRunningAgain() async throws {
         try await app.start()
-        let key = IdempotencyKey.random()
+        let key = IdempotencyKey.generate()
         let request = AppHarness.request("messages:claimOnce", ["body": "x"], kind: .mutation)
         let first = try await app.executor.runMutation(request, idempotencyKey: key)
         let retry = try await app.executor.runMutation(request, idempotencyKey: key, isRetry: true)
         XCTAssertEqual(try app.value(retry.outcome), try app.value(first.outcome))
         XCTAssertEqual(retry.commitTs, first.commitTs)
         let fresh = try await app.executor.runMutation(AppHarness.request("messages:claimOnce", ["body": "y"], kind: .mutation),
-                                                       idempotencyKey: .random(), isRetry: true)
+                                                       idempotencyKey: .generate(), isRetry: true)
         XCTAssertNotNil(fresh.commitTs, "nothing committed under that key before, so it ran")
         let list = try await app.queryValue("messages:list")
         XCTAssertEqual(list.arrayValue.count, 2)

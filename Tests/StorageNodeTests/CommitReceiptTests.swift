@@ -29,7 +29,7 @@ final class CommitReceiptTests: XCTestCase {
 
     func testARepeatedKeyGetsTheFirstOutcomeAndWritesNothing() async throws {
         let table = try await t.createTable("notes")
-        let key = IdempotencyKey.random()
+        let key = IdempotencyKey.generate()
         let begin = try await t.latest()
         let (firstID, firstWrites) = insertWrite(table, ["n": 1.0], begin: begin)
         let first = try await t.commit(begin: begin, writes: firstWrites, receipt: CommitReceipt(key: key, outcome: [1, 2, 3]))
@@ -48,7 +48,7 @@ final class CommitReceiptTests: XCTestCase {
 
     func testARetryFindsTheReceiptOnDiskAfterARestart() async throws {
         let table = try await t.createTable("notes")
-        let key = IdempotencyKey.random()
+        let key = IdempotencyKey.generate()
         let ts = try await insertOnce(table, key: key, outcome: [7])
         try await t.reopen()
         let (id, again) = insertWrite(table, ["n": 1.0], begin: ts)
@@ -65,7 +65,7 @@ final class CommitReceiptTests: XCTestCase {
         let begin = try await t.latest()
         let doc = try await t.require(id, at: begin)
         _ = try await t.commit(begin: begin, writes: [DocumentWrite(id: id, value: TestNode.withFields(doc.value, ["n": 1.0]))])
-        let key = IdempotencyKey.random()
+        let key = IdempotencyKey.generate()
         let conflicted = try await t.commit(begin: begin, reads: ReadSet.point(id, byID: byID),
                                             writes: [DocumentWrite(id: id, value: TestNode.withFields(doc.value, ["n": 5.0]))],
                                             receipt: CommitReceipt(key: key, outcome: [1]))
@@ -84,7 +84,7 @@ final class CommitReceiptTests: XCTestCase {
         configuration.receiptRetentionNanos = 1
         t = try await TestNode(configuration: configuration)
         let table = try await t.createTable("notes")
-        let key = IdempotencyKey.random()
+        let key = IdempotencyKey.generate()
         let ts = try await insertOnce(table, key: key, outcome: [7])
         try await Task.sleep(for: .milliseconds(5))
         let deleted = try await t.node.runRetention()
@@ -112,7 +112,7 @@ final class CommitReceiptTests: XCTestCase {
         guard case .table(let table) = await node.handle(.createTable(name: "notes"), connection: 1),
               case .timestamp(let begin, _) = await node.handle(.latestTimestamp, connection: 1)
         else { return XCTFail() }
-        let key = IdempotencyKey.random()
+        let key = IdempotencyKey.generate()
         let (_, firstWrites) = insertWrite(table, ["n": 1.0], begin: begin)
         let (secondID, secondWrites) = insertWrite(table, ["n": 2.0], begin: begin)
         hold.store(true, ordering: .relaxed)

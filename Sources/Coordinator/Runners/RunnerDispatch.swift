@@ -62,7 +62,7 @@ actor RunnerDispatch {
     /// had effects outside the database); its caller gets the error.
     func call(_ run: RunFunction, pool: RunnerPool) async throws -> FunctionResult {
         var run = run
-        if run.kind == .mutation, run.idempotencyKey == nil { run.idempotencyKey = .random() }
+        if run.kind == .mutation, run.idempotencyKey == nil { run.idempotencyKey = .generate() }
         var attempts = 0
         while true {
             let runner = try await reserve(pool)
