@@ -1,48 +1,178 @@
 import Foundation
-import HummingbirdWSClient
-import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+import Synchronization
 
 /// A lean client of the Convex sync protocol: sends JSON text, and hands every server message to
-/// `messages` as its raw text. It parses nothing itself, so that a thousand of them sharing the
-/// machine with the deployment cost little of its CPU; `SyncMessage` reads what a workload needs.
+/// `messages` as its raw text. It parses nothing itself, and it is a bare NIO pipeline (HTTP upgrade,
+/// WebSocket frames, one handler) whose event loop yields each message straight to `messages`, so
+/// that the load it puts on the machine it shares with the deployment is small: one wake-up of the
+/// reading task per message, one hop to the event loop per send. `SyncMessage` reads what a workload
+/// needs.
 final class SyncConnection: Sendable {
     let messages: AsyncStream<String>
-    private let commands: AsyncStream<String>.Continuation
-    private let task: Task<Void, Never>
+    private let delivered: AsyncStream<String>.Continuation
+    private let state: Mutex<State>
+
+    private enum State {
+        /// Sends made before the upgrade completed, in order.
+        case connecting(pending: [String])
+        case open(Channel)
+        case closed
+    }
+
+    /// The biggest message the harness accepts (a Transition with many results).
+    static let maxMessageBytes = 64 << 20
 
     init(url: String) {
-        let (messages, delivered) = AsyncStream.makeStream(of: String.self)
-        let (commandStream, commands) = AsyncStream.makeStream(of: String.self)
-        self.messages = messages
-        self.commands = commands
-        let wsURL = url.replacingOccurrences(of: "http://", with: "ws://").replacingOccurrences(of: "https://", with: "wss://") + "/api/sync"
-        task = Task {
-            _ = try? await WebSocketClient.connect(url: wsURL, configuration: .init(maxFrameSize: 64 << 20), logger: Logger(label: "converge-bench")) { inbound, outbound, _ in
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        for await command in commandStream { try await outbound.write(.text(command)) }
-                    }
-                    group.addTask {
-                        for try await message in inbound.messages(maxSize: 64 << 20) {
-                            if case .text(let text) = message { delivered.yield(text) }
-                        }
-                    }
-                    try await group.next()
-                    group.cancelAll()
+        (messages, delivered) = AsyncStream.makeStream(of: String.self)
+        state = Mutex(.connecting(pending: [SyncMessage.connect()]))
+        guard let parsed = URL(string: url), let host = parsed.host else {
+            delivered.finish()
+            return
+        }
+        let port = parsed.port ?? 80
+        let path = parsed.path.hasSuffix("/") ? parsed.path + "api/sync" : parsed.path + "/api/sync"
+        let upgraded: @Sendable (Channel, HTTPResponseHead) -> EventLoopFuture<Void> = { [self] channel, _ in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(SyncFrameHandler(delivered: delivered))
+                opened(channel)
+            }
+        }
+        ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: Self.maxMessageBytes, upgradePipelineHandler: upgraded)
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers(withClientUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
+                    try channel.pipeline.syncOperations.addHandler(UpgradeRequest(host: "\(host):\(port)", path: path))
                 }
             }
-            delivered.finish()
+            .connect(host: host, port: port)
+            .whenComplete { [self] result in
+                switch result {
+                case .success(let channel):
+                    channel.closeFuture.whenComplete { _ in self.delivered.finish() }
+                case .failure:
+                    state.withLock { $0 = .closed }
+                    delivered.finish()
+                }
+            }
+    }
+
+    /// Runs on the event loop once the socket speaks WebSocket: what was sent meanwhile goes first.
+    private func opened(_ channel: Channel) {
+        let pending: [String]? = state.withLock { state in
+            guard case .connecting(let pending) = state else { return nil }
+            state = .open(channel)
+            return pending
         }
-        send(SyncMessage.connect())
+        guard let pending else {
+            channel.close(promise: nil)
+            return
+        }
+        for text in pending { channel.write(Self.frame(text), promise: nil) }
+        channel.flush()
     }
 
     func send(_ json: String) {
-        commands.yield(json)
+        let channel: Channel? = state.withLock { state in
+            switch state {
+            case .connecting(var pending):
+                pending.append(json)
+                state = .connecting(pending: pending)
+                return nil
+            case .open(let channel):
+                return channel
+            case .closed:
+                return nil
+            }
+        }
+        channel?.writeAndFlush(Self.frame(json), promise: nil)
     }
 
     func close() {
-        commands.finish()
-        task.cancel()
+        let channel: Channel? = state.withLock { state in
+            defer { state = .closed }
+            if case .open(let channel) = state { return channel }
+            return nil
+        }
+        channel?.close(promise: nil)
+        delivered.finish()
+    }
+
+    /// A client's frames are masked (RFC 6455 §5.3).
+    private static func frame(_ text: String) -> WebSocketFrame {
+        WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: ByteBuffer(string: text))
+    }
+}
+
+/// Asks the server to upgrade to WebSocket as soon as the socket is up, then leaves the pipeline.
+private final class UpgradeRequest: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    private let host: String
+    private let path: String
+
+    init(host: String, path: String) {
+        self.host = host
+        self.path = path
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path)
+        head.headers.add(name: "Host", value: host)
+        head.headers.add(name: "Content-Length", value: "0")
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        context.fireChannelActive()
+    }
+}
+
+/// Hands each text message to the connection's stream, answers pings, and closes on a close frame.
+private final class SyncFrameHandler: ChannelInboundHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    private let delivered: AsyncStream<String>.Continuation
+    /// A text message arriving in several frames, so far.
+    private var fragments: ByteBuffer?
+
+    init(delivered: AsyncStream<String>.Continuation) {
+        self.delivered = delivered
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch frame.opcode {
+        case .text:
+            if frame.fin { deliver(frame.unmaskedData) } else { fragments = frame.unmaskedData }
+        case .continuation:
+            guard var message = fragments else { return }
+            var data = frame.unmaskedData
+            message.writeBuffer(&data)
+            fragments = frame.fin ? nil : message
+            if frame.fin { deliver(message) }
+        case .ping:
+            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)), promise: nil)
+        case .connectionClose:
+            context.close(promise: nil)
+        default:
+            break
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        delivered.finish()
+        context.fireChannelInactive()
+    }
+
+    private func deliver(_ buffer: ByteBuffer) {
+        delivered.yield(String(buffer: buffer))
     }
 }
 
