@@ -19,7 +19,7 @@ final class SyncConnection: Sendable {
     private enum State {
         /// Sends made before the upgrade completed, in order.
         case connecting(pending: [String])
-        case open(Channel)
+        case open(Channel, NIOLoopBound<SyncFrameHandler>)
         case closed
     }
 
@@ -37,8 +37,9 @@ final class SyncConnection: Sendable {
         let path = parsed.path.hasSuffix("/") ? parsed.path + "api/sync" : parsed.path + "/api/sync"
         let upgraded: @Sendable (Channel, HTTPResponseHead) -> EventLoopFuture<Void> = { [self] channel, _ in
             channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(SyncFrameHandler(delivered: delivered))
-                opened(channel)
+                let handler = SyncFrameHandler(delivered: delivered)
+                try channel.pipeline.syncOperations.addHandler(handler)
+                opened(channel, NIOLoopBound(handler, eventLoop: channel.eventLoop))
             }
         }
         ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -63,10 +64,10 @@ final class SyncConnection: Sendable {
     }
 
     /// Runs on the event loop once the socket speaks WebSocket: what was sent meanwhile goes first.
-    private func opened(_ channel: Channel) {
+    private func opened(_ channel: Channel, _ handler: NIOLoopBound<SyncFrameHandler>) {
         let pending: [String]? = state.withLock { state in
             guard case .connecting(let pending) = state else { return nil }
-            state = .open(channel)
+            state = .open(channel, handler)
             return pending
         }
         guard let pending else {
@@ -84,7 +85,7 @@ final class SyncConnection: Sendable {
                 pending.append(json)
                 state = .connecting(pending: pending)
                 return nil
-            case .open(let channel):
+            case .open(let channel, _):
                 return channel
             case .closed:
                 return nil
@@ -93,10 +94,28 @@ final class SyncConnection: Sendable {
         channel?.writeAndFlush(Self.frame(json), promise: nil)
     }
 
+    /// Hands every later message to `consumer` on the socket's event loop, where it arrives, instead
+    /// of to `messages`; then runs `start` there. `consumer` hears `.closed` once the socket is gone.
+    /// For a closed loop that sends its next request right from there (see `MutationLoop`). Returns
+    /// false if the socket is not open.
+    func consumeOnEventLoop(_ consumer: @escaping @Sendable (SyncSocketEvent) -> Void, then start: @escaping @Sendable () -> Void) -> Bool {
+        let open: (Channel, NIOLoopBound<SyncFrameHandler>)? = state.withLock { state in
+            if case .open(let channel, let handler) = state { return (channel, handler) }
+            return nil
+        }
+        guard let (channel, handler) = open else { return false }
+        channel.eventLoop.execute {
+            handler.value.consumer = consumer
+            if !channel.isActive { consumer(.closed) }
+            start()
+        }
+        return true
+    }
+
     func close() {
         let channel: Channel? = state.withLock { state in
             defer { state = .closed }
-            if case .open(let channel) = state { return channel }
+            if case .open(let channel, _) = state { return channel }
             return nil
         }
         channel?.close(promise: nil)
@@ -133,12 +152,20 @@ private final class UpgradeRequest: ChannelInboundHandler, RemovableChannelHandl
     }
 }
 
-/// Hands each text message to the connection's stream, answers pings, and closes on a close frame.
+/// What a consumer on the event loop hears from its socket.
+enum SyncSocketEvent {
+    case message(String)
+    case closed
+}
+
+/// Hands each text message to the connection's stream (or its consumer on the event loop), answers
+/// pings, and closes on a close frame.
 private final class SyncFrameHandler: ChannelInboundHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
     private let delivered: AsyncStream<String>.Continuation
+    var consumer: ((SyncSocketEvent) -> Void)?
     /// A text message arriving in several frames, so far.
     private var fragments: ByteBuffer?
 
@@ -168,11 +195,13 @@ private final class SyncFrameHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         delivered.finish()
+        consumer?(.closed)
+        consumer = nil
         context.fireChannelInactive()
     }
 
     private func deliver(_ buffer: ByteBuffer) {
-        delivered.yield(String(buffer: buffer))
+        if let consumer { consumer(.message(String(buffer: buffer))) } else { delivered.yield(String(buffer: buffer)) }
     }
 }
 

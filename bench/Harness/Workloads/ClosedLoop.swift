@@ -51,6 +51,29 @@ enum ClosedLoop {
                          seconds: (ContinuousClock.now - started).seconds, recorder: merged)
     }
 
+    /// `run` for a step that is one mutation, driven from each socket's event loop (`MutationLoop`)
+    /// rather than by a task per client: the same requests and waits, at a fraction of the harness's CPU.
+    static func runMutations(_ label: String, url: String, clients: Int, seconds: Double, warmup: Double = 0,
+                             mutation: @escaping @Sendable (_ client: Int, _ call: Int) -> String) async -> RunResult {
+        let connections = await open(clients, url: url)
+        defer { for connection in connections { connection.close() } }
+        if warmup > 0 { say("  … \(label): \(Int(warmup)) s of warm-up, not measured") }
+        let started = ContinuousClock.now + .seconds(warmup)
+        let deadline = started + .seconds(seconds)
+        let progress = ProgressLine(label, seconds: seconds, from: started)
+        defer { progress.finish() }
+        let recorders = await withTaskGroup(of: LatencyRecorder.self) { group in
+            for (client, connection) in connections.enumerated() {
+                group.addTask {
+                    await MutationLoop.run(on: connection, mutation: { mutation(client, $0) }, measuredFrom: started, deadline: deadline, progress: progress)
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        return RunResult(label: label, operations: progress.completedCount, errors: progress.failedCount, errorSamples: progress.failureSamples,
+                         seconds: (ContinuousClock.now - started).seconds, recorder: LatencyRecorder.merged(recorders, start: started))
+    }
+
     /// `count` sockets whose sessions are up. Their query sets are at version 1.
     static func open(_ count: Int, url: String) async -> [SyncConnection] {
         await withTaskGroup(of: SyncConnection.self) { group in

@@ -8,9 +8,8 @@ struct CommitWorkload {
     func run(_ deployment: Deployment) async -> WorkloadResult {
         var result = WorkloadResult(name: "commit", description: "bench:insert (one document) per mutation, closed loop over the sync WebSocket")
         for clients in clientCounts {
-            let run = await ClosedLoop.run("\(clients) clients", url: deployment.url, clients: clients, seconds: seconds, warmup: warmup) { client, call, connection, inbox in
-                connection.send(SyncMessage.mutation(requestId: call, path: "bench:insert", args: #"{"client":\#(client),"seq":\#(call)}"#))
-                try await inbox.mutationSucceeded()
+            let run = await ClosedLoop.runMutations("\(clients) clients", url: deployment.url, clients: clients, seconds: seconds, warmup: warmup) { client, call in
+                SyncMessage.mutation(requestId: call, path: "bench:insert", args: #"{"client":\#(client),"seq":\#(call)}"#)
             }
             result.runs.append(run)
         }
