@@ -69,8 +69,8 @@ actor SyncSession {
 
     /// Handles one client message. Throws `SyncProtocolError` (FatalError, then close) or
     /// `SyncSessionEnd` (close without FatalError) for what ends the session.
-    func handle(_ text: String) async throws {
-        switch try SyncClientMessage(json: text) {
+    func handle(_ message: SyncClientMessage) async throws {
+        switch message {
         case .connect, .event:
             break
         case let .modifyQuerySet(base, new, modifications):
