@@ -1,37 +1,44 @@
 #!/bin/bash
 # Compares builds of converge on `converge bench commit` at 16 clients, alternating them so that a
-# host that speeds up or slows down during the comparison affects each alike. Per run it prints
-# mutations/s and, for the whole process tree (harness, serve and its children, start-up included),
-# CPU time, instructions and context switches per mutation, from `perf stat`; then the medians.
+# host that speeds up or slows down during the comparison affects each alike. Each run warms up for
+# WARMUP seconds (JavaScriptCore compiling the hot code of every pooled context), then measures
+# SECONDS; in the middle of that, `perf stat` counts the cluster's and the harness's processes for
+# half of it. Per run it prints mutations/s and, per mutation, CPU time, instructions and context
+# switches of all those processes together; then the medians.
 # CPU per mutation moves less than mutations/s on a shared host; instructions move least.
-# The runs have no warm-up (perf counts the whole run, so it would count the warm-up's mutations'
-# CPU against the measured ones): they include the JavaScript engine compiling its hot code.
 #
-#   bench/compare-commit.sh [-r ROUNDS] [-s SECONDS] NAME=PATH/TO/converge NAME=PATH/TO/converge ...
+#   bench/compare-commit.sh [-r ROUNDS] [-s SECONDS] [-w WARMUP] NAME=PATH/TO/converge NAME=PATH/TO/converge ...
 #
 # Keep a build to compare with: copy .build/release/converge together with the
 # .build/release/*.resources directories next to it (the binary finds its bench app there).
 set -euo pipefail
-rounds=3 seconds=8
-while getopts "r:s:" option; do
-  case $option in r) rounds=$OPTARG ;; s) seconds=$OPTARG ;; *) exit 2 ;; esac
+rounds=3 seconds=12 warmup=10
+while getopts "r:s:w:" option; do
+  case $option in r) rounds=$OPTARG ;; s) seconds=$OPTARG ;; w) warmup=$OPTARG ;; *) exit 2 ;; esac
 done
 shift $((OPTIND - 1))
-[ $# -ge 1 ] || { echo "usage: $0 [-r ROUNDS] [-s SECONDS] NAME=BINARY ..." >&2; exit 2; }
+[ $# -ge 1 ] || { echo "usage: $0 [-r ROUNDS] [-s SECONDS] [-w WARMUP] NAME=BINARY ..." >&2; exit 2; }
 command -v perf >/dev/null || { echo "needs perf (apt-get install linux-perf)" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+window=$(python3 -c "print(max(1, $seconds / 2))")
 for round in $(seq 1 "$rounds"); do
   for build in "$@"; do
     name=${build%%=*} binary=${build#*=}
-    output=$(perf stat -x, -e task-clock,instructions,context-switches -o "$work/stat" \
-      "$binary" bench commit --commit-clients 16 --seconds "$seconds" --warmup 0 --output "$work" 2>&1)
-    row=$(grep '^| 16 clients' <<<"$output")
-    ops=$(cut -d'|' -f3 <<<"$row" | tr -d ' ') rate=$(cut -d'|' -f4 <<<"$row" | tr -d ' ')
+    "$binary" bench commit --commit-clients 16 --seconds "$seconds" --warmup "$warmup" --output "$work" >"$work/out" 2>&1 &
+    bench=$!
+    # The warm-up starts once serve is up and the sockets are open.
+    until grep -q "warm-up" "$work/out" 2>/dev/null; do sleep 0.2; done
+    sleep "$(python3 -c "print($warmup + $seconds / 4)")"
+    pids=$( (pgrep -f "converge (storage|coordinator|runner) " || true; echo "$bench") | paste -sd, -)
+    perf stat -x, -e task-clock,instructions,context-switches -p "$pids" -o "$work/stat" -- sleep "$window" >/dev/null 2>&1
+    wait "$bench"
+    rate=$(grep '^| 16 clients' "$work/out" | cut -d'|' -f4 | tr -d ' ')
+    mutations=$(python3 -c "print($rate * $window)")
     cpu=$(grep task-clock "$work/stat" | cut -d, -f1)
     instructions=$(grep instructions "$work/stat" | cut -d, -f1)
     switches=$(grep context-switches "$work/stat" | cut -d, -f1)
-    echo "$name $rate $(python3 -c "print(round($cpu * 1000 / $ops), round($instructions / 1000 / $ops), round($switches / $ops, 1))")" | tee -a "$work/runs"
+    echo "$name $rate $(python3 -c "print(round($cpu * 1000 / $mutations), round($instructions / 1000 / $mutations), round($switches / $mutations, 1))")" | tee -a "$work/runs"
   done
 done
 python3 - "$work/runs" <<'PY'
