@@ -32,7 +32,7 @@ struct BenchCommand: AsyncParsableCommand {
     var seconds = 5.0
 
     @Option(help: "Seconds of unmeasured load before each `commit` run, for the JavaScript engine to compile its hot code.")
-    var warmup = 10.0
+    var warmup = 20.0
 
     @Option(help: "Client counts for `commit`, comma-separated.")
     var commitClients = "1,4,16,64"

@@ -20,7 +20,7 @@ public struct BenchHarness: Sendable {
     public var workloads: [String]
     public var seconds = 5.0
     /// Unmeasured load before each `commit` run (see `ClosedLoop.run`).
-    public var warmup = 10.0
+    public var warmup = 20.0
     public var commitClients = [1, 4, 16, 64]
     public var contentionClients = 16
     public var fanoutSubscribers = [100, 1_000, 5_000]
