@@ -49,11 +49,14 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Length of the `mixed` soak, in seconds.")
     var mixedSeconds = 600.0
 
+    // One runner process of four workers: on two cores it beat two processes of two workers by about
+    // a tenth of the CPU per mutation (fewer threads, fewer context switches), and four workers keep 16
+    // calls in flight where two keep 8 (bench/README.md has the comparison).
     @Option(help: "Database runner processes of the cluster the harness starts.")
-    var runners = 2
+    var runners = 1
 
     @Option(help: "Worker threads per runner of the cluster the harness starts.")
-    var runnerWorkers = 2
+    var runnerWorkers = 4
 
     @Option(help: "Where the JSON and SVG files go.")
     var output = "bench/results"

@@ -9,9 +9,10 @@ final class BenchHarnessTests: XCTestCase {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("converge-bench-test-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: output) }
         let run = try ConvergeCLI.run(["bench", "baseline", "commit", "contention", "disjoint", "--seconds", "1", "--commit-clients", "1,4",
-                                       "--disjoint-subscriptions", "300", "--runners", "1", "--output", output.path])
+                                       "--disjoint-subscriptions", "300", "--warmup", "1", "--output", output.path])
         XCTAssertEqual(run.status, 0, run.output + run.errors)
         XCTAssertTrue(run.output.contains("## commit:"), run.output)
+        XCTAssertTrue(run.output.contains("4 clients: 1 s of warm-up, not measured"), run.output)
         XCTAssertFalse(run.output.contains("PROBLEM"), run.output)
 
         let files = try FileManager.default.contentsOfDirectory(atPath: output.path)

@@ -44,7 +44,7 @@ public struct BenchHarness: Sendable {
         var startCluster: ((Int) throws -> LocalCluster)?
         switch target {
         case let .localCluster(converge, runners, runnerWorkers):
-            say("Starting converge serve (\(runners) db runners of \(runnerWorkers) workers) with the bench app…")
+            say("Starting converge serve (\(runners) db runner\(runners == 1 ? "" : "s") of \(runnerWorkers) workers) with the bench app…")
             let cluster = try LocalCluster(converge: converge, app: Self.appFolder, runners: runners, runnerWorkers: runnerWorkers)
             deployment = Deployment(url: cluster.url, adminKey: cluster.adminKey, cluster: cluster)
             startCluster = { try LocalCluster(converge: converge, app: Self.appFolder, runners: $0, runnerWorkers: 1) }

@@ -2,8 +2,10 @@ import CSQLite
 import Foundation
 import Histogram
 
-/// The baseline: the rows one single-document insert writes (a document version and its `by_id` and
-/// `by_creation_time` entries), inserted straight into SQLite with the node's schema and durability.
+/// The baseline: the rows one single-document insert mutation writes (a document version, its `by_id`
+/// and `by_creation_time` entries, and its commit receipt, keyed by time like the node's), and once per
+/// transaction the high-water timestamp, inserted straight into SQLite with the node's schema and
+/// durability.
 public enum DirectSQLite {
     /// `batchSize` inserts per transaction, for `seconds`; latency is per transaction.
     public static func run(path: String, batchSize: Int, seconds: Double) throws -> Row {
@@ -18,12 +20,19 @@ public enum DirectSQLite {
             CREATE TABLE indexes (index_id INTEGER NOT NULL, key BLOB NOT NULL, ts INTEGER NOT NULL, deleted INTEGER NOT NULL,
                 table_number INTEGER NOT NULL, document_id BLOB NOT NULL, PRIMARY KEY (index_id, key, ts)) WITHOUT ROWID;
             CREATE INDEX indexes_by_ts ON indexes (ts);
+            CREATE TABLE globals (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+            CREATE TABLE commit_receipts (key BLOB PRIMARY KEY, ts INTEGER NOT NULL, outcome BLOB NOT NULL) WITHOUT ROWID;
+            CREATE INDEX commit_receipts_by_ts ON commit_receipts (ts);
             """)
-        var insertDocument: OpaquePointer?, insertIndex: OpaquePointer?
+        var insertDocument: OpaquePointer?, insertIndex: OpaquePointer?, insertReceipt: OpaquePointer?, setHighWater: OpaquePointer?
         sqlite3_prepare_v2(db, "INSERT INTO documents VALUES (10001, ?1, ?2, ?3, 0, NULL)", -1, &insertDocument, nil)
         sqlite3_prepare_v2(db, "INSERT INTO indexes VALUES (?1, ?2, ?3, 0, 10001, ?4)", -1, &insertIndex, nil)
-        defer { sqlite3_finalize(insertDocument); sqlite3_finalize(insertIndex) }
+        sqlite3_prepare_v2(db, "INSERT INTO commit_receipts VALUES (?1, ?2, ?3)", -1, &insertReceipt, nil)
+        sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO globals VALUES ('timestamp.high_water', ?1)", -1, &setHighWater, nil)
+        defer { for statement in [insertDocument, insertIndex, insertReceipt, setHighWater] { sqlite3_finalize(statement) } }
         let payload = [UInt8](repeating: 7, count: 90)
+        // A receipt keeps the mutation's return value (an insert returns its ID) and its log lines.
+        let outcome = [UInt8](repeating: 5, count: 40)
         let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
         var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000)
         var rows = 0
@@ -50,7 +59,17 @@ public enum DirectSQLite {
                     sqlite3_bind_blob(insertIndex, 4, id, 16, transient)
                     guard sqlite3_step(insertIndex) == SQLITE_DONE else { throw BenchError("index insert failed") }
                 }
+                let key = withUnsafeBytes(of: UInt64(ts).bigEndian) { Array($0) } + id.prefix(8)
+                sqlite3_reset(insertReceipt)
+                sqlite3_bind_blob(insertReceipt, 1, key, 16, transient)
+                sqlite3_bind_int64(insertReceipt, 2, ts)
+                sqlite3_bind_blob(insertReceipt, 3, outcome, Int32(outcome.count), transient)
+                guard sqlite3_step(insertReceipt) == SQLITE_DONE else { throw BenchError("receipt insert failed") }
             }
+            let highWater = withUnsafeBytes(of: UInt64(ts).bigEndian) { Array($0) }
+            sqlite3_reset(setHighWater)
+            sqlite3_bind_blob(setHighWater, 1, highWater, 8, transient)
+            guard sqlite3_step(setHighWater) == SQLITE_DONE else { throw BenchError("high-water write failed") }
             try exec(db, "COMMIT")
             rows += batchSize
             _ = histogram.record(UInt64((ContinuousClock.now - begin).microseconds))

@@ -1,10 +1,11 @@
 import BenchSupport
 import Foundation
 
-/// `baseline`: the rows one insert mutation writes (the document and its two system index entries),
-/// put straight into SQLite with the storage node's schema and durability (WAL, synchronous=FULL),
-/// one insert per transaction and 16 per transaction. Every report carries the ratio to it, so the
-/// figures say how close the whole stack comes to the disk it runs on.
+/// `baseline`: the rows one insert mutation writes (the document, its two system index entries and
+/// its commit receipt, and per transaction the high-water timestamp), put straight into SQLite with
+/// the storage node's schema and durability (WAL, synchronous=FULL), one insert per transaction and
+/// 16 per transaction. Every report carries the ratio to it, so the figures say how close the whole
+/// stack comes to the disk it runs on.
 struct BaselineWorkload {
     var seconds: Double
 
