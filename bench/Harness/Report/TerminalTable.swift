@@ -15,7 +15,9 @@ enum TerminalTable {
             lines.append("  \(run.label): " + run.figures.map(describe).joined(separator: ", "))
         }
         for run in workload.runs {
-            for sample in run.errorSamples { lines.append("  \(run.label): error: \(sample.prefix(300))") }
+            for sample in run.errorSamples {
+                lines.append("  \(run.label): error: \(sample.prefix(300).replacingOccurrences(of: "\n", with: " "))")
+            }
         }
         if !workload.figures.isEmpty { lines.append("  " + workload.figures.map(describe).joined(separator: ", ")) }
         for problem in workload.problems { lines.append("  PROBLEM: \(problem)") }
