@@ -37,7 +37,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Action runner processes.")
     var actionRunners = 1
 
-    @Option(help: "Worker threads per runner process (each runs one function at a time).")
+    @Option(help: "Worker threads per runner process; each interleaves up to 4 calls, one per pooled JavaScript context.")
     var runnerWorkers = 2
 
     @Option(help: "Calls that may wait for a free runner of one pool; past this, calls fail as overloaded.")
