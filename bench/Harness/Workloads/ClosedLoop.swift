@@ -12,66 +12,65 @@ enum ClosedLoop {
     /// The warm-up is for JavaScriptCore: each pooled context compiles its hot code for itself, after
     /// thousands of calls, and a run that starts cold spends a good part of the runners' CPU on that.
     static func run(_ label: String, url: String, clients: Int, seconds: Double, warmup: Double = 0, step: @escaping Step) async -> RunResult {
-        let connections = await open(clients, url: url)
-        defer { for connection in connections { connection.close() } }
-        if warmup > 0 { say("  … \(label): \(Int(warmup)) s of warm-up, not measured") }
-        let started = ContinuousClock.now + .seconds(warmup)
-        let deadline = started + .seconds(seconds)
-        let progress = ProgressLine(label, seconds: seconds, from: started)
-        defer { progress.finish() }
-        let recorders = await withTaskGroup(of: LatencyRecorder.self) { group in
-            for (client, connection) in connections.enumerated() {
-                group.addTask {
-                    var inbox = SyncInbox(connection)
-                    var recorder = LatencyRecorder(start: started)
-                    var call = 0
-                    while ContinuousClock.now < started {
-                        try? await step(client, call, connection, &inbox)
-                        call += 1
-                    }
-                    while ContinuousClock.now < deadline {
-                        let begin = ContinuousClock.now
-                        do {
-                            try await step(client, call, connection, &inbox)
-                            let end = ContinuousClock.now
-                            recorder.record(end - begin, endingAt: end)
-                            progress.done()
-                        } catch {
-                            progress.failure("\(error)")
-                        }
-                        call += 1
-                    }
-                    return recorder
-                }
+        await measure(label, url: url, clients: clients, seconds: seconds, warmup: warmup) { client, connection, window in
+            var inbox = SyncInbox(connection)
+            var recorder = LatencyRecorder(start: window.start)
+            var call = 0
+            while ContinuousClock.now < window.start {
+                try? await step(client, call, connection, &inbox)
+                call += 1
             }
-            return await group.reduce(into: []) { $0.append($1) }
+            while ContinuousClock.now < window.end {
+                let begin = ContinuousClock.now
+                do {
+                    try await step(client, call, connection, &inbox)
+                    let end = ContinuousClock.now
+                    recorder.record(end - begin, endingAt: end)
+                    window.progress.done()
+                } catch {
+                    window.progress.failure("\(error)")
+                }
+                call += 1
+            }
+            return recorder
         }
-        let merged = LatencyRecorder.merged(recorders, start: started)
-        return RunResult(label: label, operations: progress.completedCount, errors: progress.failedCount, errorSamples: progress.failureSamples,
-                         seconds: (ContinuousClock.now - started).seconds, recorder: merged)
     }
 
     /// `run` for a step that is one mutation, driven from each socket's event loop (`MutationLoop`)
     /// rather than by a task per client: the same requests and waits, at a fraction of the harness's CPU.
     static func runMutations(_ label: String, url: String, clients: Int, seconds: Double, warmup: Double = 0,
                              mutation: @escaping @Sendable (_ client: Int, _ call: Int) -> String) async -> RunResult {
+        await measure(label, url: url, clients: clients, seconds: seconds, warmup: warmup) { client, connection, window in
+            await MutationLoop.run(on: connection, mutation: { mutation(client, $0) }, measuredFrom: window.start,
+                                   deadline: window.end, progress: window.progress)
+        }
+    }
+
+    /// When a run measures (after its warm-up) and where it counts what it did.
+    struct Window: Sendable {
+        let start: ContinuousClock.Instant
+        let end: ContinuousClock.Instant
+        let progress: ProgressLine
+    }
+
+    /// Opens the sockets, then runs `client` for each at once and merges what they recorded.
+    private static func measure(_ label: String, url: String, clients: Int, seconds: Double, warmup: Double,
+                                client: @escaping @Sendable (Int, SyncConnection, Window) async -> LatencyRecorder) async -> RunResult {
         let connections = await open(clients, url: url)
         defer { for connection in connections { connection.close() } }
         if warmup > 0 { say("  … \(label): \(Int(warmup)) s of warm-up, not measured") }
-        let started = ContinuousClock.now + .seconds(warmup)
-        let deadline = started + .seconds(seconds)
-        let progress = ProgressLine(label, seconds: seconds, from: started)
-        defer { progress.finish() }
+        let start = ContinuousClock.now + .seconds(warmup)
+        let window = Window(start: start, end: start + .seconds(seconds), progress: ProgressLine(label, seconds: seconds, from: start))
+        defer { window.progress.finish() }
         let recorders = await withTaskGroup(of: LatencyRecorder.self) { group in
-            for (client, connection) in connections.enumerated() {
-                group.addTask {
-                    await MutationLoop.run(on: connection, mutation: { mutation(client, $0) }, measuredFrom: started, deadline: deadline, progress: progress)
-                }
+            for (index, connection) in connections.enumerated() {
+                group.addTask { await client(index, connection, window) }
             }
             return await group.reduce(into: []) { $0.append($1) }
         }
-        return RunResult(label: label, operations: progress.completedCount, errors: progress.failedCount, errorSamples: progress.failureSamples,
-                         seconds: (ContinuousClock.now - started).seconds, recorder: LatencyRecorder.merged(recorders, start: started))
+        return RunResult(label: label, operations: window.progress.completedCount, errors: window.progress.failedCount,
+                         errorSamples: window.progress.failureSamples, seconds: (ContinuousClock.now - start).seconds,
+                         recorder: LatencyRecorder.merged(recorders, start: start))
     }
 
     /// `count` sockets whose sessions are up. Their query sets are at version 1.
