@@ -16,26 +16,15 @@ enum InstanceSecret {
     }
 
     static func parse(hex: String) throws -> [UInt8] {
-        let text = hex.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard text.count % 2 == 0, !text.isEmpty else { throw InstanceSecretError.invalid }
-        var bytes: [UInt8] = []
-        var index = text.startIndex
-        while index < text.endIndex {
-            let next = text.index(index, offsetBy: 2)
-            guard let byte = UInt8(text[index..<next], radix: 16) else { throw InstanceSecretError.invalid }
-            bytes.append(byte)
-            index = next
+        guard let bytes = Hex.decode(hex.trimmingCharacters(in: .whitespacesAndNewlines)), !bytes.isEmpty else {
+            throw InstanceSecretError.invalid
         }
         return bytes
     }
 
     /// A new random secret, as the hex text it is written and passed as.
     static func generateHex() -> String {
-        hex(RandomBytes.system(32))
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
+        Hex.encode(RandomBytes.system(32))
     }
 
     /// Reads the secret from `file`, creating it (mode 0600) with a fresh random secret if it does not exist.

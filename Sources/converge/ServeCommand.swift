@@ -64,7 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
             secretHex = given
         } else {
             let bytes = try InstanceSecret.loadOrCreate(at: directory.appendingPathComponent("instance_secret"))
-            secretHex = InstanceSecret.hex(bytes)
+            secretHex = Hex.encode(bytes)
         }
         let secret = try InstanceSecret.parse(hex: secretHex)
         let name = try instanceName ?? environment["INSTANCE_NAME"] ?? Self.savedName(in: directory)

@@ -8,7 +8,7 @@ final class DeploymentsTests: XCTestCase {
         let bundle = "globalThis.loaded = true;"
         let deployments = Deployments(workers: 2, limits: ExecutionLimits(), source: .init(
             bundle: { _ in bundle }, environment: { _ in EnvironmentVariables().json }))
-        let bundleHash = Deployments.hash(bundle), environmentHash = EnvironmentVariables.none
+        let bundleHash = ContentHash.of(bundle), environmentHash = EnvironmentVariables.none
         let (release, releaser) = AsyncStream.makeStream(of: Void.self)
         let (holding, held) = AsyncStream.makeStream(of: FunctionIsolate.self)
         // A long call holds one isolate...

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Protocol
 import Synchronization
@@ -11,7 +10,7 @@ public struct Deployment: Sendable {
 
     public init(bundle: String) {
         self.bundle = bundle
-        hash = SHA256.hash(data: Data(bundle.utf8)).map { String(format: "%02x", $0) }.joined()
+        hash = ContentHash.of(bundle)
     }
 }
 

@@ -4,12 +4,12 @@ import Protocol
 import Synchronization
 
 /// The deployments a runner has loaded: for each bundle and set of environment variables (each by the
-/// hex SHA-256 the coordinator names it by), one isolate per worker thread. Each call goes to the
-/// isolate with the fewest calls in flight: an isolate given more calls than it pools contexts for
-/// evaluates the bundle into a new context, and JavaScriptCore compiles its hot code again for it.
-/// What it lacks is fetched
+/// `ContentHash` the coordinator names it by), one isolate per worker thread. What it lacks is fetched
 /// from the coordinator and checked against its hash. A change of environment variables is a new
 /// load of the bundle, so code that reads `process.env` as its module loads sees the new values.
+/// Each call goes to the isolate with the fewest calls in flight: an isolate given more calls than it
+/// pools contexts for evaluates the bundle into a new context, and JavaScriptCore compiles its hot
+/// code again for it.
 actor Deployments {
     /// How the runner asks the coordinator for what it lacks.
     struct Source: Sendable {
@@ -45,7 +45,7 @@ actor Deployments {
         if loaded[key] == nil {
             let bundle = try await source.bundle(bundleHash)
             let environment = try EnvironmentVariables(json: try await source.environment(environmentHash))
-            guard Self.hash(bundle) == bundleHash else { throw HostError("bundle \(bundleHash) arrived with hash \(Self.hash(bundle))") }
+            guard ContentHash.of(bundle) == bundleHash else { throw HostError("bundle \(bundleHash) arrived with hash \(ContentHash.of(bundle))") }
             guard environment.hash == environmentHash else { throw HostError("environment \(environmentHash) arrived with hash \(environment.hash)") }
             if loaded[key] == nil {
                 loaded[key] = (0..<workers).map {
@@ -60,9 +60,6 @@ actor Deployments {
         return isolate
     }
 
-    static func hash(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
 }
 
 extension RunFunction {

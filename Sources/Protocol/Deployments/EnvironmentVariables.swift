@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// A deployment's environment variables (`process.env` in functions), with Convex's rules for names
@@ -31,7 +30,7 @@ public struct EnvironmentVariables: Hashable, Sendable {
     }
 
     private static func hash(of values: [String: String]) -> String {
-        SHA256.hash(data: Data(json(of: values).utf8)).map { String(format: "%02x", $0) }.joined()
+        ContentHash.of(json(of: values))
     }
 
     public init(json: String) throws {

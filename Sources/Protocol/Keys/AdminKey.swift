@@ -31,7 +31,7 @@ public struct AdminKey: Hashable, Sendable {
         let key = Self.encryptionKey(instanceSecret)
         let sealed = try AES.GCM._SIV.seal(protobuf, using: key, nonce: AES.GCM._SIV.Nonce(), authenticating: [Self.version])
         let bytes = [Self.version] + Array(sealed.combined)
-        return "\(instanceName)|" + bytes.map { String(format: "%02x", $0) }.joined()
+        return "\(instanceName)|" + Hex.encode(bytes)
     }
 
     /// Opens and checks a key for the deployment `instanceName`; throws unless it was sealed with this
@@ -45,7 +45,7 @@ public struct AdminKey: Hashable, Sendable {
             name = String(prefix)
             sealedHex = text[text.index(after: bar)...]
         }
-        guard let bytes = Self.hexBytes(sealedHex), bytes.count > 1 + 12 + 16, bytes[0] == Self.version else {
+        guard let bytes = Hex.decode(sealedHex), bytes.count > 1 + 12 + 16, bytes[0] == Self.version else {
             throw AdminKeyError.malformed
         }
         let plaintext: Data
@@ -122,17 +122,6 @@ public struct AdminKey: Hashable, Sendable {
         return (name, issued, identity, readOnly)
     }
 
-    private static func hexBytes(_ text: Substring) -> [UInt8]? {
-        let chars = Array(text.utf8)
-        guard chars.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(chars.count / 2)
-        for i in stride(from: 0, to: chars.count, by: 2) {
-            guard let byte = UInt8(String(decoding: chars[i...i + 1], as: UTF8.self), radix: 16) else { return nil }
-            out.append(byte)
-        }
-        return out
-    }
 }
 
 public enum AdminKeyError: Error, Equatable, CustomStringConvertible {
