@@ -1,11 +1,12 @@
 import CSQLite
 import Foundation
 import Histogram
+import Protocol
 
 /// The baseline: the rows one single-document insert mutation writes (a document version, its `by_id`
-/// and `by_creation_time` entries, and its commit receipt, keyed by time like the node's), and once per
-/// transaction the high-water timestamp, inserted straight into SQLite with the node's schema and
-/// durability.
+/// and `by_creation_time` entries, and its commit receipt under a key made as the coordinator makes
+/// them), and once per transaction the high-water timestamp, inserted straight into SQLite with the
+/// node's schema and durability.
 public enum DirectSQLite {
     /// `batchSize` inserts per transaction, for `seconds`; latency is per transaction.
     public static func run(path: String, batchSize: Int, seconds: Double) throws -> Row {
@@ -59,9 +60,9 @@ public enum DirectSQLite {
                     sqlite3_bind_blob(insertIndex, 4, id, 16, transient)
                     guard sqlite3_step(insertIndex) == SQLITE_DONE else { throw BenchError("index insert failed") }
                 }
-                let key = withUnsafeBytes(of: UInt64(ts).bigEndian) { Array($0) } + id.prefix(8)
+                let key = IdempotencyKey.generate().bytes
                 sqlite3_reset(insertReceipt)
-                sqlite3_bind_blob(insertReceipt, 1, key, 16, transient)
+                sqlite3_bind_blob(insertReceipt, 1, key, Int32(key.count), transient)
                 sqlite3_bind_int64(insertReceipt, 2, ts)
                 sqlite3_bind_blob(insertReceipt, 3, outcome, Int32(outcome.count), transient)
                 guard sqlite3_step(insertReceipt) == SQLITE_DONE else { throw BenchError("receipt insert failed") }

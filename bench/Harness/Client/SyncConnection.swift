@@ -193,8 +193,9 @@ private final class SyncFrameHandler: ChannelInboundHandler {
         }
     }
 
+    // `messages` ends with the channel's close future (see `SyncConnection.init`), which also covers
+    // a socket that closes before the upgrade.
     func channelInactive(context: ChannelHandlerContext) {
-        delivered.finish()
         consumer?(.closed)
         consumer = nil
         context.fireChannelInactive()
