@@ -41,14 +41,6 @@ for round in $(seq 1 "$rounds"); do
     echo "$name $rate $(python3 -c "print(round($cpu * 1000 / $mutations), round($instructions / 1000 / $mutations), round($switches / $mutations, 1))")" | tee -a "$work/runs"
   done
 done
-python3 - "$work/runs" <<'PY'
-import collections, statistics, sys
-runs = collections.defaultdict(list)
-for line in open(sys.argv[1]):
-    name, *values = line.split()
-    runs[name].append([float(v) for v in values])
-print("build: median mutations/s, CPU µs / mutation, kilo-instructions / mutation, context switches / mutation")
-for name, rows in runs.items():
-    columns = [statistics.median(column) for column in zip(*rows)]
-    print(f"{name}: {columns[0]:.0f} /s, {columns[1]:.0f} µs, {columns[2]:.0f} k, {columns[3]:.1f}")
-PY
+"$(dirname "$0")/medians.py" "$work/runs" \
+  "build: median mutations/s, CPU µs / mutation, kilo-instructions / mutation, context switches / mutation" \
+  "{0:.0f} /s, {1:.0f} µs, {2:.0f} k, {3:.1f}"

@@ -79,8 +79,8 @@ public final class Coordinator: Sendable {
     }
 
     /// How many query executions the result cache started, and how many calls it served.
-    public func queryCacheStatistics() async -> (executions: Int, lookups: Int) {
-        (await queryCache.executions, await queryCache.lookups)
+    public func queryCacheStatistics() -> (executions: Int, lookups: Int) {
+        (queryCache.executions, queryCache.lookups)
     }
 
     /// The hash of the live bundle, if anything has been pushed.
@@ -103,14 +103,14 @@ public final class Coordinator: Sendable {
     }
 
     /// Runs a function of the live deployment on a runner of the right pool.
-    public func run(_ path: CanonicalFunctionPath, kind: FunctionKind, args: Value, identity: Value? = nil,
-                    allowInternal: Bool = false, snapshotTs: Timestamp? = nil) async throws -> FunctionResult {
+    public nonisolated(nonsending) func run(_ path: CanonicalFunctionPath, kind: FunctionKind, args: Value, identity: Value? = nil,
+                                                allowInternal: Bool = false, snapshotTs: Timestamp? = nil) async throws -> FunctionResult {
         try await runShared(path, kind: kind, args: args, identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs).result
     }
 
     /// `run`, with the result as the shared result cache holds it (its JSON written once for every caller).
-    func runShared(_ path: CanonicalFunctionPath, kind: FunctionKind, args: Value, identity: Value? = nil,
-                   allowInternal: Bool = false, snapshotTs: Timestamp? = nil) async throws -> SharedQueryResult {
+    nonisolated(nonsending) func runShared(_ path: CanonicalFunctionPath, kind: FunctionKind, args: Value, identity: Value? = nil,
+                                          allowInternal: Bool = false, snapshotTs: Timestamp? = nil) async throws -> SharedQueryResult {
         let shared = try await measured(path.displayName, kind: kind.rawValue, status: \.result.status) {
             try await dispatch(path, kind: kind, args: args, identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs)
         }
@@ -119,8 +119,8 @@ public final class Coordinator: Sendable {
     }
 
     /// Times a call into the metrics: `success`, `error` (the function threw) or `failed` (it could not run).
-    private func measured<T>(_ function: String, kind: String, status: (T) -> FunctionResult.Status,
-                             _ call: () async throws -> T) async throws -> T {
+    private nonisolated(nonsending) func measured<T>(_ function: String, kind: String, status: (T) -> FunctionResult.Status,
+                                                   _ call: nonisolated(nonsending) () async throws -> T) async throws -> T {
         let start = ContinuousClock.now
         do {
             let value = try await call()
@@ -158,8 +158,8 @@ public final class Coordinator: Sendable {
         return metrics.render(runners: await runners.counts(), storageSubscriptions: subscriptions)
     }
 
-    private func dispatch(_ path: CanonicalFunctionPath, kind: FunctionKind, args: Value, identity: Value?,
-                          allowInternal: Bool, snapshotTs: Timestamp?) async throws -> SharedQueryResult {
+    private nonisolated(nonsending) func dispatch(_ path: CanonicalFunctionPath, kind: FunctionKind, args: Value, identity: Value?,
+                                                           allowInternal: Bool, snapshotTs: Timestamp?) async throws -> SharedQueryResult {
         guard let target = deployments.liveCallTarget else { throw CoordinatorError.noDeployment }
         var call = RunFunction(deployment: target.deployment, module: path.module, function: path.function, kind: kind, args: args,
                                identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs)
@@ -176,7 +176,7 @@ public final class Coordinator: Sendable {
     }
 
     /// Runs a call on a runner and records the execution in the function log.
-    private func execute(_ call: RunFunction, as name: String, pool: RunnerPool) async throws -> FunctionResult {
+    private nonisolated(nonsending) func execute(_ call: RunFunction, as name: String, pool: RunnerPool) async throws -> FunctionResult {
         let start = ContinuousClock.now
         let kind = call.http == nil ? call.kind.rawValue : "httpAction"
         do {

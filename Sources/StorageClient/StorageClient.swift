@@ -89,8 +89,15 @@ public final class StorageClient: Sendable {
         let catalog = try await catalog()
         // Fetched after the answer above, so it has at least that change (maybe a newer one, which
         // only makes the next comparison miss).
-        cachedCatalog.withLock { $0 = (catalogTs, catalog) }
+        remember(catalog, changedAt: catalogTs)
         return (ts, catalogTs, catalog)
+    }
+
+    /// Not inlined into `snapshot()`, which calls it after an `await`: `Mutex` locks with the thread's
+    /// ID, which the optimizer may compute before the `await` and use after it, on another thread.
+    @inline(never)
+    private func remember(_ catalog: Catalog, changedAt ts: Timestamp) {
+        cachedCatalog.withLock { $0 = (ts, catalog) }
     }
 
     /// The catalog `snapshot()` fetched last, with the change timestamp the node reported for it.

@@ -166,20 +166,20 @@ final class CoordinatorDispatchTests: XCTestCase {
         try await deploy()
         _ = try await coordinator.run(try path("messages:send"), kind: .mutation, args: ["body": "shared"])
         let ts = try await app.storage.latestTimestamp()
-        let before = await coordinator.queryCacheStatistics()
+        let before = coordinator.queryCacheStatistics()
         let coordinator = self.coordinator
         let list = try path("messages:list")
         let results = try await withThrowingTaskGroup(of: FunctionResult.self) { group in
             for _ in 0..<50 { group.addTask { try await coordinator.run(list, kind: .query, args: [:], snapshotTs: ts) } }
             return try await group.reduce(into: [FunctionResult]()) { $0.append($1) }
         }
-        let after = await coordinator.queryCacheStatistics()
+        let after = coordinator.queryCacheStatistics()
         XCTAssertEqual(Set(results.map(\.status)).count, 1, "every caller got the same result")
         XCTAssertEqual(after.lookups - before.lookups, 50)
         XCTAssertEqual(after.executions - before.executions, 1, "one execution for 50 callers at one snapshot")
         let other = try await coordinator.run(list, kind: .query, args: ["x": 1.0], snapshotTs: ts)
         XCTAssertNotNil(other.status)
-        let different = await coordinator.queryCacheStatistics()
+        let different = coordinator.queryCacheStatistics()
         XCTAssertEqual(different.executions - after.executions, 1, "other arguments are another execution")
     }
 
@@ -193,9 +193,9 @@ final class CoordinatorDispatchTests: XCTestCase {
         let coordinator = self.coordinator
         let list = try path("messages:list"), whoami = try path("messages:whoami")
 
-        let before = await coordinator.queryCacheStatistics()
+        let before = coordinator.queryCacheStatistics()
         for identity in identities { _ = try await coordinator.run(list, kind: .query, args: [:], identity: identity, snapshotTs: ts) }
-        let afterList = await coordinator.queryCacheStatistics()
+        let afterList = coordinator.queryCacheStatistics()
         XCTAssertEqual(afterList.executions - before.executions, 1, "a query that never read auth runs once for every identity")
 
         var names: [Value] = []
@@ -205,7 +205,7 @@ final class CoordinatorDispatchTests: XCTestCase {
             names.append(name)
         }
         XCTAssertEqual(names, [.null, "ada", "bob", .null, "ada", "bob"], "each caller sees its own identity")
-        let afterWhoami = await coordinator.queryCacheStatistics()
+        let afterWhoami = coordinator.queryCacheStatistics()
         XCTAssertEqual(afterWhoami.executions - afterList.executions, 3, "one run per identity, shared by its repeat")
     }
 

@@ -16,23 +16,23 @@ final class QueryResultCacheTests: XCTestCase {
     func testLargeResultsAreKeptWithinTheByteBoundAndTheOldestGoFirst() async throws {
         let cache = QueryResultCache(capacity: 100, maxBytes: 100_000, metrics: CoordinatorMetrics())
         for n in 0..<10 { _ = try await cache.result(for: key(n), identity: "") { Self.result(characters: 20_000) } }
-        let count = await cache.count, bytes = await cache.bytes
+        let count = cache.count, bytes = cache.bytes
         XCTAssertLessThanOrEqual(bytes, 100_000)
         XCTAssertTrue((1...3).contains(count), "\(count) results of about 40 KB kept under 100 KB")
 
-        let executions = await cache.executions
+        let executions = cache.executions
         _ = try await cache.result(for: key(9), identity: "") { Self.result(characters: 1) }
-        let afterNewest = await cache.executions
+        let afterNewest = cache.executions
         XCTAssertEqual(afterNewest, executions, "the newest result is still shared")
         _ = try await cache.result(for: key(0), identity: "") { Self.result(characters: 1) }
-        let afterOldest = await cache.executions
+        let afterOldest = cache.executions
         XCTAssertEqual(afterOldest, executions + 1, "the oldest result was dropped and runs again")
     }
 
     func testSmallResultsAreBoundedByCount() async throws {
         let cache = QueryResultCache(capacity: 5, maxBytes: 64 << 20, metrics: CoordinatorMetrics())
         for n in 0..<12 { _ = try await cache.result(for: key(n), identity: "") { Self.result(characters: 10) } }
-        let count = await cache.count
+        let count = cache.count
         XCTAssertEqual(count, 5)
     }
 }

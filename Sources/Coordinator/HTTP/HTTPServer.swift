@@ -13,15 +13,13 @@ extension Coordinator {
         let hub = try hub
         let app = Application(
             router: api.router(),
-            server: .http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: 16 << 20, autoPing: .enabled(timePeriod: .seconds(5))))) { [self, metrics] request, _, _ in
+            server: .http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: 16 << 20, autoPing: .enabled(timePeriod: .seconds(5))))) { [self, metrics] request, channel, _ in
                 let parts = request.path?.split(separator: "?").first?.split(separator: "/") ?? []
                 guard parts.last == "sync", parts.first == "api", parts.count <= 3 else { return .dontUpgrade }
                 return .upgrade([:]) { inbound, outbound, _ in
                     metrics.syncSessions.increment()
                     defer { metrics.syncSessions.decrement() }
-                    let session = SyncSession(coordinator: self, hub: hub, instanceName: instanceName, send: { text in
-                        try await outbound.write(.text(text))
-                    }, end: {
+                    let session = SyncSession(coordinator: self, hub: hub, instanceName: instanceName, socket: SyncSocket(channel: channel), end: {
                         try? await outbound.close(.normalClosure, reason: "TokenExpired")
                     })
                     let pinger = Task {

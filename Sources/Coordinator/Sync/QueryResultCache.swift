@@ -1,4 +1,5 @@
 import Protocol
+import Synchronization
 
 /// Shares query executions: one run serves every caller asking for the same function and arguments
 /// at the same snapshot, whether it is still running or recently finished. After a commit, every
@@ -7,7 +8,10 @@ import Protocol
 /// Callers of other identities share a run too, unless the query read its caller's identity: then
 /// each identity gets a run of its own. A caller of another identity waits for the first run to
 /// learn which case it is.
-actor QueryResultCache {
+///
+/// A class behind a lock rather than an actor: every session after a commit asks it, and a finished
+/// result is handed over where the caller runs, with no hop to an actor and back.
+final class QueryResultCache: Sendable {
     struct Key: Hashable {
         let deployment: String
         let environment: String
@@ -23,18 +27,48 @@ actor QueryResultCache {
         let identity: String
     }
 
-    private var runs: [Entry: Task<SharedQueryResult, Error>] = [:]
-    /// The identity of each key's first run, which serves every identity if it did not read auth.
-    private var firstIdentity: [Key: String] = [:]
-    private var order: [Entry] = []
-    /// What each finished run's result holds, and their sum: results are kept within `maxBytes` as
-    /// well as `capacity`, so a few large ones cannot hold the coordinator's memory.
-    private var sizes: [Entry: Int] = [:]
-    private(set) var bytes = 0
+    private struct State {
+        var runs: [Entry: Task<SharedQueryResult, Error>] = [:]
+        /// Runs that have finished, handed out without awaiting their task (which would leave the
+        /// caller's executor and come back).
+        var finished: [Entry: SharedQueryResult] = [:]
+        /// The identity of each key's first run, which serves every identity if it did not read auth.
+        var firstIdentity: [Key: String] = [:]
+        var order: [Entry] = []
+        /// What each finished run's result holds, and their sum: results are kept within `maxBytes` as
+        /// well as `capacity`, so a few large ones cannot hold the coordinator's memory.
+        var sizes: [Entry: Int] = [:]
+        var bytes = 0
+        var executions = 0
+        var lookups = 0
+
+        /// Drops the oldest runs while over either bound; the newest always stays.
+        mutating func evict(capacity: Int, maxBytes: Int) {
+            while order.count > capacity || (bytes > maxBytes && order.count > 1) {
+                forget(order.removeFirst())
+            }
+        }
+
+        mutating func forget(_ entry: Entry) {
+            runs[entry] = nil
+            finished[entry] = nil
+            bytes -= sizes.removeValue(forKey: entry) ?? 0
+            if firstIdentity[entry.key] == entry.identity { firstIdentity[entry.key] = nil }
+        }
+    }
+
+    /// What a lookup found: a run of the caller's identity, or one of another identity that serves
+    /// it unless it read auth.
+    private enum Found {
+        case finished(SharedQueryResult)
+        case mine(Task<SharedQueryResult, Error>)
+        case otherIdentity(Task<SharedQueryResult, Error>)
+        case started(Task<SharedQueryResult, Error>)
+    }
+
+    private let state = Mutex(State())
     private let capacity: Int
     private let maxBytes: Int
-    private(set) var executions = 0
-    private(set) var lookups = 0
     private let metrics: CoordinatorMetrics
 
     init(capacity: Int = 4096, maxBytes: Int = 64 << 20, metrics: CoordinatorMetrics) {
@@ -44,55 +78,107 @@ actor QueryResultCache {
     }
 
     /// Runs remembered, finished or not (for tests).
-    var count: Int { order.count }
+    var count: Int { state.withLock { $0.order.count } }
+    var bytes: Int { state.withLock { $0.bytes } }
+    var executions: Int { state.withLock { $0.executions } }
+    var lookups: Int { state.withLock { $0.lookups } }
 
     /// `identity` is the caller's identity in some canonical text form, "" when logged out.
-    func result(for key: Key, identity: String, run: @escaping @Sendable () async throws -> FunctionResult) async throws -> SharedQueryResult {
-        lookups += 1
+    nonisolated(nonsending) func result(for key: Key, identity: String,
+                                        run: @escaping @Sendable () async throws -> FunctionResult) async throws -> SharedQueryResult {
         metrics.queryCacheLookups.increment()
         let mine = Entry(key: key, identity: identity)
-        if let shared = runs[mine] { return try await shared.value }
-        if let first = firstIdentity[key], let shared = runs[Entry(key: key, identity: first)],
-           let result = try? await shared.value, !result.result.readAuth {
+        switch find(mine, countingLookup: true, run: run) {
+        case .finished(let result):
             return result
+        case .mine(let task):
+            return try await task.value
+        case .otherIdentity(let task):
+            if let result = try? await task.value, !result.result.readAuth { return result }
+            // It read its caller's identity: this identity needs a run of its own (another caller of
+            // it may have started one while we waited).
+            switch find(mine, countingLookup: false, run: run, ignoringOtherIdentities: true) {
+            case .finished(let result): return result
+            case .mine(let task): return try await task.value
+            case .started(let task): return try await finish(task, of: mine)
+            case .otherIdentity: preconditionFailure("other identities were ignored")
+            }
+        case .started(let task):
+            return try await finish(task, of: mine)
         }
-        // Another caller of this identity may have started a run while we waited.
-        if let shared = runs[mine] { return try await shared.value }
-        executions += 1
-        metrics.queryCacheExecutions.increment()
-        let task = Task { SharedQueryResult(try await run()) }
-        runs[mine] = task
-        if firstIdentity[key] == nil { firstIdentity[key] = identity }
-        order.append(mine)
-        evict()
+    }
+
+    @inline(never) // Called after an `await` too: see `count(_:of:)`.
+    private func find(_ mine: Entry, countingLookup: Bool, run: @escaping @Sendable () async throws -> FunctionResult,
+                      ignoringOtherIdentities: Bool = false) -> Found {
+        let (found, started) = state.withLock { state -> (Found, Bool) in
+            if countingLookup { state.lookups += 1 }
+            if let result = state.finished[mine] { return (.finished(result), false) }
+            if let task = state.runs[mine] { return (.mine(task), false) }
+            if !ignoringOtherIdentities, let first = state.firstIdentity[mine.key], let task = state.runs[Entry(key: mine.key, identity: first)] {
+                return (.otherIdentity(task), false)
+            }
+            state.executions += 1
+            let task = Task { [self] in
+                let result = SharedQueryResult(try await run())
+                keep(result, of: mine)
+                return result
+            }
+            state.runs[mine] = task
+            if state.firstIdentity[mine.key] == nil { state.firstIdentity[mine.key] = mine.identity }
+            state.order.append(mine)
+            state.evict(capacity: capacity, maxBytes: maxBytes)
+            return (.started(task), true)
+        }
+        if started { metrics.queryCacheExecutions.increment() }
+        return found
+    }
+
+    /// Waits for a run this caller started, and counts its size once it is known.
+    nonisolated(nonsending) private func finish(_ task: Task<SharedQueryResult, Error>, of entry: Entry) async throws -> SharedQueryResult {
         do {
             let result = try await task.value
-            // Counted once it is known, unless the run was forgotten while it ran.
-            if runs[mine] != nil, sizes[mine] == nil {
-                let size = result.approximateBytes
-                sizes[mine] = size
-                bytes += size
-                evict()
-            }
+            count(result, of: entry)
             return result
         } catch {
-            // A failed run (a lost runner, say) is not remembered; the next caller runs it again.
-            forget(mine)
-            order.removeAll { $0 == mine }
+            forget(entry)
             throw error
         }
     }
 
-    /// Drops the oldest runs while over either bound; the newest always stays.
-    private func evict() {
-        while order.count > capacity || (bytes > maxBytes && order.count > 1) {
-            forget(order.removeFirst())
+    // After an `await`, the lock is taken in a function of its own, never inlined into the async one:
+    // `Mutex` locks with the thread's ID, and the optimizer may compute that ID once for a whole async
+    // function, before the `await`, and use it after the function resumed on another thread; unlocking
+    // then fails ("Call to unlock Mutex on a thread which hasn't acquired the lock"). It did here, in
+    // a release build, once sessions resumed on their event loops. (Also in `SubscriptionHub`,
+    // `FunctionLog` and `StorageClient`.)
+    @inline(never)
+    private func count(_ result: SharedQueryResult, of entry: Entry) {
+        state.withLock { state in
+            // Unless the run was forgotten while it ran.
+            guard state.runs[entry] != nil, state.sizes[entry] == nil else { return }
+            let size = result.approximateBytes
+            state.sizes[entry] = size
+            state.bytes += size
+            state.evict(capacity: capacity, maxBytes: maxBytes)
         }
     }
 
+    /// Hands a finished run to later callers without a task to await (unless it was forgotten while
+    /// it ran).
+    @inline(never)
+    private func keep(_ result: SharedQueryResult, of entry: Entry) {
+        state.withLock { state in
+            if state.runs[entry] != nil { state.finished[entry] = result }
+        }
+    }
+
+    /// A failed run (a lost runner, say) is not remembered; the next caller runs it again.
+    @inline(never)
     private func forget(_ entry: Entry) {
-        runs[entry] = nil
-        bytes -= sizes.removeValue(forKey: entry) ?? 0
-        if firstIdentity[entry.key] == entry.identity { firstIdentity[entry.key] = nil }
+        state.withLock { state in
+            state.forget(entry)
+            state.order.removeAll { $0 == entry }
+        }
     }
 }

@@ -8,6 +8,9 @@ import Synchronization
 /// Watchers of the same read set at the same timestamp (every session subscribed to a query re-runs
 /// it at the same snapshot, and the result cache hands them one result) share one subscription at
 /// the node: a thousand subscribers of a query cost one subscribe per commit, not a thousand.
+///
+/// Watching and unwatching run where their caller runs (a session, on its socket's event loop) and
+/// only leave it for the storage node's round trip, which joining an existing watch does not need.
 final class SubscriptionHub: Sendable {
     typealias Handler = @Sendable (_ watcher: UInt64, _ changedAt: Timestamp?) -> Void
 
@@ -70,7 +73,7 @@ final class SubscriptionHub: Sendable {
     /// Watches a read set taken at `ts`; `onChange` runs once, with the returned watcher ID, when a
     /// commit touches it, with a published timestamp at which the change can be read (nil: read the
     /// latest). Joins the subscription of an identical watch if there is one.
-    func watch(_ readSet: ReadSet, at ts: Timestamp, onChange: @escaping Handler) async throws -> UInt64 {
+    nonisolated(nonsending) func watch(_ readSet: ReadSet, at ts: Timestamp, onChange: @escaping Handler) async throws -> UInt64 {
         let key = WatchKey(readSet: readSet, ts: ts)
         let watcher = nextID.add(1, ordering: .relaxed).oldValue
         let newSubscription: UInt64? = state.withLock { state in
@@ -90,11 +93,17 @@ final class SubscriptionHub: Sendable {
             try await storage.subscribe(SubscribeRequest(id: newSubscription, ts: ts, readSet: readSet))
         } catch {
             // Those who joined meanwhile learn of it as a change, and re-run and watch again.
-            let joined = state.withLock { $0.remove(subscription: newSubscription) }.filter { $0.key != watcher }
-            for (other, handler) in joined { handler(other, nil) }
+            for (other, handler) in forget(newSubscription) where other != watcher { handler(other, nil) }
             throw error
         }
         return watcher
+    }
+
+    /// Forgets a subscription the storage node did not take; returns its watchers. Not inlined into
+    /// `watch`, which calls it after an `await` (see `QueryResultCache.count(_:of:)`).
+    @inline(never)
+    private func forget(_ subscription: UInt64) -> [UInt64: Handler] {
+        state.withLock { $0.remove(subscription: subscription) }
     }
 
     /// Subscriptions held at the storage node now.
@@ -107,7 +116,7 @@ final class SubscriptionHub: Sendable {
         state.withLock { $0.subscriptionOf[watcher] != nil }
     }
 
-    func unwatch(_ watchers: [UInt64]) async {
+    nonisolated(nonsending) func unwatch(_ watchers: [UInt64]) async {
         guard !watchers.isEmpty else { return }
         let unused: [UInt64] = state.withLock { state in
             var unused: [UInt64] = []

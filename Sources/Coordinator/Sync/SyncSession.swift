@@ -7,6 +7,9 @@ import Protocol
 /// Transitions are sent one at a time (`transitionLock`), each starting exactly where the last ended.
 /// Mutations run one after another in arrival order, actions concurrently, both off the receive loop
 /// so it keeps reading (and answering pings) while they run.
+///
+/// The session runs on its socket's event loop: after a commit a thousand sessions each re-run and
+/// send, and there each is one job that writes its Transition where it is built (see `SyncSocket`).
 actor SyncSession {
     /// A class, not a struct: the session reads and updates its fields often, and a struct in a
     /// dictionary is copied whole (every field retained) on each read through `queries[id]?`.
@@ -35,7 +38,7 @@ actor SyncSession {
     private let coordinator: Coordinator
     private let hub: SubscriptionHub
     private let instanceName: String
-    private let send: @Sendable (String) async throws -> Void
+    private let socket: SyncSocket
     private let end: @Sendable () async -> Void
     /// Ends the session when the user token it authenticated with expires.
     private var expiry: Task<Void, Never>?
@@ -57,13 +60,15 @@ actor SyncSession {
     /// What this session has added to the live-queries gauge.
     private var countedQueries = 0
 
+    nonisolated let unownedExecutor: UnownedSerialExecutor
+
     /// `end` closes the socket; the session calls it when a user token expires.
-    init(coordinator: Coordinator, hub: SubscriptionHub, instanceName: String, send: @escaping @Sendable (String) async throws -> Void,
-         end: @escaping @Sendable () async -> Void) {
+    init(coordinator: Coordinator, hub: SubscriptionHub, instanceName: String, socket: SyncSocket, end: @escaping @Sendable () async -> Void) {
         self.coordinator = coordinator
         self.hub = hub
         self.instanceName = instanceName
-        self.send = send
+        self.socket = socket
+        unownedExecutor = socket.executor
         self.end = end
     }
 
@@ -121,7 +126,7 @@ actor SyncSession {
             expiry?.cancel()
         case let .admin(key, actingAs):
             guard (try? AdminKey(verifying: key, instanceName: instanceName, instanceSecret: coordinator.instanceSecret)) != nil else {
-                try await send(SyncServerMessage.authError(error: "The provided admin key was invalid for this instance", baseVersion: base, authUpdateAttempted: true).json)
+                try await socket.send(SyncServerMessage.authError(error: "The provided admin key was invalid for this instance", baseVersion: base, authUpdateAttempted: true))
                 throw SyncSessionEnd("bad admin key")
             }
             caller = .admin
@@ -134,7 +139,7 @@ actor SyncSession {
                 caller = .anonymous
                 expireSession(at: verified.expires, identityVersion: base + 1)
             } catch {
-                try await send(SyncServerMessage.authError(error: "\(error)", baseVersion: base, authUpdateAttempted: true).json)
+                try await socket.send(SyncServerMessage.authError(error: "\(error)", baseVersion: base, authUpdateAttempted: true))
                 throw SyncSessionEnd("invalid user token")
             }
         }
@@ -151,17 +156,19 @@ actor SyncSession {
         while !mutations.isEmpty, !closed {
             let (requestId, udfPath, args) = mutations.removeFirst()
             let (outcome, logLines, ts) = await run(udfPath, kind: .mutation, args: args)
-            // The response and the Transition covering it go out together, so no older Transition
-            // can slip in between (the client settles the mutation on the next Transition it sees).
+            // The response and the Transition covering it go out together (in one flush), so no older
+            // Transition can slip in between (the client settles the mutation on the next Transition).
             await lockTransitions()
             do {
-                try await send(SyncServerMessage.mutationResponse(requestId: requestId, outcome: outcome, ts: ts, logLines: logLines).json)
+                try await socket.send(SyncServerMessage.mutationResponse(requestId: requestId, outcome: outcome, ts: ts, logLines: logLines), flush: false)
                 // A committed mutation is published before it is acknowledged: read at its timestamp
                 // rather than asking the storage node for its latest.
                 try await transitionLocked(rerun: Set(queries.keys), removed: [], at: ts)
             } catch {
                 closed = true
             }
+            // Sends the response also when no Transition followed it.
+            socket.flush()
             unlockTransitions()
         }
         mutationWorker = nil
@@ -173,25 +180,33 @@ actor SyncSession {
         defer { unlockTransitions() }
         guard !closed else { return }
         do {
-            try await send(SyncServerMessage.actionResponse(requestId: requestId, outcome: outcome, logLines: logLines).json)
+            try await socket.send(SyncServerMessage.actionResponse(requestId: requestId, outcome: outcome, logLines: logLines), flush: false)
             try await transitionLocked(rerun: Set(queries.keys), removed: [])
         } catch {
             closed = true
         }
+        socket.flush()
     }
 
     /// A commit touched what `queryId` read: re-run it and tell the client if its result changed.
     /// `changedAt` is a published timestamp that has the change: re-runs read there, so the storage
     /// node is not asked for its latest timestamp once per session, and every session invalidated by
     /// one commit meets the others in the shared result cache.
-    func invalidated(_ queryId: UInt32, subscription: UInt64, changedAt: Timestamp?) async {
+    ///
+    /// The hub calls this for every watcher of a commit's read sets: it goes straight to the socket's
+    /// event loop rather than through a task on the global pool first.
+    nonisolated func invalidated(_ queryId: UInt32, subscription: UInt64, changedAt: Timestamp?) {
+        socket.channel.eventLoop.execute {
+            self.assumeIsolated { $0.rerunInvalidated(queryId, subscription: subscription, changedAt: changedAt) }
+        }
+    }
+
+    private func rerunInvalidated(_ queryId: UInt32, subscription: UInt64, changedAt: Timestamp?) {
         // Only the subscription the query holds now counts; an older one was already replaced.
         guard !closed, queries[queryId]?.subscription == subscription else { return }
         queries[queryId]?.subscription = nil
         rerunReadsAt.include(changedAt)
-        // Already in a task of its own (the subscription's callback started it): run the re-run here
-        // rather than starting another.
-        if markDirty(queryId) { await rerunDirty() }
+        rerunSoon(queryId)
     }
 
     /// At `date`, unless the client authenticated again by then: AuthError, then close, so the client
@@ -207,14 +222,14 @@ actor SyncSession {
 
     private func tokenExpired(identityVersion: UInt32) async {
         guard !closed, receivedIdentity == identityVersion else { return }
-        try? await send(SyncServerMessage.authError(error: "The user token expired; authenticate again with a fresh one.",
-                                                    baseVersion: identityVersion, authUpdateAttempted: false).json)
+        try? await socket.send(SyncServerMessage.authError(error: "The user token expired; authenticate again with a fresh one.",
+                                                    baseVersion: identityVersion, authUpdateAttempted: false))
         await end()
     }
 
     /// Keeps the client's inactivity timer from firing between changes.
     func ping() async throws {
-        try await send(SyncServerMessage.ping.json)
+        try await socket.send(.ping)
     }
 
     func close() async {
@@ -251,18 +266,12 @@ actor SyncSession {
         // Queries removed while we waited are gone from `queries`; run only those still there.
         let work = rerun.compactMap { id in queries[id].map { (id, $0.call) } }
         var modifications: [SyncServerMessage.QueryModification] = removed.map { .removed(queryId: $0) }
-        let snapshot = ts
-        let run: @Sendable (UInt32, QueryCall) async -> (UInt32, SharedQueryResult?, String?) = { [coordinator, caller, identity] id, query in
-            guard let path = query.path else { return (id, nil, "Invalid function path: \(query.udfPath)") }
-            do {
-                let result = try await coordinator.runShared(path, kind: .query, args: query.args, identity: identity,
-                                                             allowInternal: caller == .admin, snapshotTs: snapshot)
-                return (id, result, nil)
-            } catch {
-                return (id, nil, "\(error)")
-            }
+        let (snapshot, caller, identity) = (ts, caller, identity)
+        let results: [(UInt32, SharedQueryResult?, String?)] = switch work.count {
+        case 0: []
+        case 1: [await runQuery(work[0].0, work[0].1, at: snapshot, caller: caller, identity: identity)]
+        default: await Self.concurrently(work) { await self.runQuery($0.0, $0.1, at: snapshot, caller: caller, identity: identity) }
         }
-        let results = await Self.concurrently(work, run)
         var replaced: [UInt64] = []
         var toWatch: [(id: UInt32, readSet: ReadSet, ts: Timestamp)] = []
         for (id, result, failure) in results {
@@ -291,7 +300,7 @@ actor SyncSession {
         let message = SyncServerMessage.transition(start: sent, end: end, modifications: modifications, serverTs: Timestamp(Date().timeIntervalSince1970 * 1e9))
         sent = end
         do {
-            try await send(message.json)
+            try await socket.send(message)
         } catch {
             // The socket is gone; what this re-run replaced is no longer in `queries` for close() to drop.
             await hub.unwatch(replaced)
@@ -307,14 +316,11 @@ actor SyncSession {
     /// Subscribes to each query's read set (concurrently) and keeps the subscriptions of the queries
     /// still there.
     private func watch(_ reads: [(id: UInt32, readSet: ReadSet, ts: Timestamp)]) async {
-        let watchOne: @Sendable (UInt32, ReadSet, Timestamp) async -> (UInt32, UInt64?) = { [hub, weak self] id, readSet, ts in
-            let session = self
-            let subscription = try? await hub.watch(readSet, at: ts) { [weak session] fired, changedAt in
-                Task { await session?.invalidated(id, subscription: fired, changedAt: changedAt) }
-            }
-            return (id, subscription)
+        let subscriptions: [(UInt32, UInt64?)] = switch reads.count {
+        case 0: []
+        case 1: [await subscribe(reads[0].id, to: reads[0].readSet, at: reads[0].ts)]
+        default: await Self.concurrently(reads) { await self.subscribe($0.id, to: $0.readSet, at: $0.ts) }
         }
-        let subscriptions = await Self.concurrently(reads) { await watchOne($0.id, $0.readSet, $0.ts) }
         var orphaned: [UInt64] = []
         for (id, subscription) in subscriptions {
             guard let subscription else {
@@ -334,12 +340,33 @@ actor SyncSession {
         await hub.unwatch(orphaned)
     }
 
-    /// `body` for each item at once, results in completion order. The common cases are one item after
-    /// an invalidation and none after a mutation, which need no task group.
+    /// Runs one of the session's queries at `snapshot`. Where the caller runs: for the one query an
+    /// invalidation re-runs, that is the session's event loop, and a result the cache has needs no hop.
+    private nonisolated(nonsending) func runQuery(_ id: UInt32, _ query: QueryCall, at snapshot: Timestamp, caller: Caller,
+                                                  identity: Value?) async -> (UInt32, SharedQueryResult?, String?) {
+        guard let path = query.path else { return (id, nil, "Invalid function path: \(query.udfPath)") }
+        do {
+            let result = try await coordinator.runShared(path, kind: .query, args: query.args, identity: identity,
+                                                         allowInternal: caller == .admin, snapshotTs: snapshot)
+            return (id, result, nil)
+        } catch {
+            return (id, nil, "\(error)")
+        }
+    }
+
+    /// Watches a query's read set at the hub; nil if the storage node could not be asked. Where the
+    /// caller runs, as `runQuery`: joining a watch that others hold already is a lookup.
+    private nonisolated(nonsending) func subscribe(_ id: UInt32, to readSet: ReadSet, at ts: Timestamp) async -> (UInt32, UInt64?) {
+        let subscription = try? await hub.watch(readSet, at: ts) { [weak self] fired, changedAt in
+            self?.invalidated(id, subscription: fired, changedAt: changedAt)
+        }
+        return (id, subscription)
+    }
+
+    /// `body` for each item at once, in a task group; results in completion order. (The common cases,
+    /// one query after an invalidation and none after a mutation, are run by the caller itself.)
     private static func concurrently<Item: Sendable, Result: Sendable>(_ items: [Item], _ body: @escaping @Sendable (Item) async -> Result) async -> [Result] {
-        if items.isEmpty { return [] }
-        if items.count == 1 { return [await body(items[0])] }
-        return await withTaskGroup(of: Result.self) { group in
+        await withTaskGroup(of: Result.self) { group in
             for item in items { group.addTask { await body(item) } }
             var collected: [Result] = []
             for await result in group { collected.append(result) }

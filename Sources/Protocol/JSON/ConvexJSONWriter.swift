@@ -90,3 +90,39 @@ public struct ConvexJSONWriter {
         bytes.append(contentsOf: s.utf8)
     }
 }
+
+/// For protocol messages written straight into one writer, with no text per field.
+extension ConvexJSONWriter {
+    /// Starts a field of an object: `{"key":` for its first field, `,"key":` for the others. Keys are
+    /// the protocol's field names, which need no escaping. `endObject` closes the object.
+    public mutating func beginField(_ key: String, first: Bool = false) {
+        bytes.append(UInt8(ascii: first ? "{" : ","))
+        bytes.append(UInt8(ascii: "\""))
+        append(key)
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    public mutating func endObject() {
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    /// JSON text as it is: a value already encoded, or a literal such as `null`.
+    public mutating func writeRaw(_ json: String) {
+        append(json)
+    }
+
+    /// A protocol integer, as a JSON integer (never `1.0`, which the Rust client's u32 fields refuse).
+    public mutating func writeInteger<Integer: BinaryInteger>(_ value: Integer) {
+        append(String(value))
+    }
+
+    public mutating func writeStrings(_ strings: [String]) {
+        bytes.append(UInt8(ascii: "["))
+        for (i, string) in strings.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            writeString(string)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+}

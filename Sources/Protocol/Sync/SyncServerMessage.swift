@@ -21,113 +21,131 @@ public enum SyncServerMessage: Hashable, Sendable {
         case failure(message: String, errorData: Value?)
     }
 
-    public var json: String {
-        var object = JSONObject()
+    public var json: String { String(decoding: jsonBytes, as: UTF8.self) }
+
+    /// The JSON text's bytes, written in one pass: after a commit each subscriber's Transition is
+    /// written this way, a thousand times for a thousand subscribers.
+    public var jsonBytes: [UInt8] {
+        var w = ConvexJSONWriter()
         switch self {
         case let .transition(start, end, modifications, serverTs):
-            object.string("type", "Transition")
-            object.raw("startVersion", Self.version(start))
-            object.raw("endVersion", Self.version(end))
-            object.raw("modifications", "[" + modifications.map(Self.modification).joined(separator: ",") + "]")
-            object.raw("clientClockSkew", "null")
-            object.raw("serverTs", serverTs.map { String($0) } ?? "null")
+            Self.begin("Transition", &w)
+            w.beginField("startVersion")
+            Self.write(start, to: &w)
+            w.beginField("endVersion")
+            Self.write(end, to: &w)
+            w.beginField("modifications")
+            w.writeRaw("[")
+            for (i, modification) in modifications.enumerated() {
+                if i > 0 { w.writeRaw(",") }
+                Self.write(modification, to: &w)
+            }
+            w.writeRaw("]")
+            w.beginField("clientClockSkew")
+            w.writeRaw("null")
+            w.beginField("serverTs")
+            if let serverTs { w.writeInteger(serverTs) } else { w.writeRaw("null") }
         case let .mutationResponse(requestId, outcome, ts, logLines):
-            object.string("type", "MutationResponse")
-            object.integer("requestId", Int64(requestId))
-            Self.write(outcome, into: &object)
-            object.raw("ts", ts.map { JSONObject.quoted(SyncTimestamp.encode($0)) } ?? "null")
-            object.strings("logLines", logLines)
+            Self.writeResponse("MutationResponse", requestId, outcome, to: &w)
+            w.beginField("ts")
+            if let ts { w.writeString(SyncTimestamp.encode(ts)) } else { w.writeRaw("null") }
+            w.beginField("logLines")
+            w.writeStrings(logLines)
         case let .actionResponse(requestId, outcome, logLines):
-            object.string("type", "ActionResponse")
-            object.integer("requestId", Int64(requestId))
-            Self.write(outcome, into: &object)
-            object.strings("logLines", logLines)
+            Self.writeResponse("ActionResponse", requestId, outcome, to: &w)
+            w.beginField("logLines")
+            w.writeStrings(logLines)
         case let .authError(error, baseVersion, authUpdateAttempted):
-            object.string("type", "AuthError")
-            object.string("error", error)
-            object.raw("baseVersion", baseVersion.map { String($0) } ?? "null")
-            if let authUpdateAttempted { object.raw("authUpdateAttempted", authUpdateAttempted ? "true" : "false") }
+            Self.begin("AuthError", &w)
+            w.beginField("error")
+            w.writeString(error)
+            w.beginField("baseVersion")
+            if let baseVersion { w.writeInteger(baseVersion) } else { w.writeRaw("null") }
+            if let authUpdateAttempted {
+                w.beginField("authUpdateAttempted")
+                w.writeRaw(authUpdateAttempted ? "true" : "false")
+            }
         case .fatalError(let error):
-            object.string("type", "FatalError")
-            object.string("error", error)
+            Self.begin("FatalError", &w)
+            w.beginField("error")
+            w.writeString(error)
         case .ping:
-            object.string("type", "Ping")
+            Self.begin("Ping", &w)
         }
-        return object.text
+        w.endObject()
+        return w.bytes
     }
 
-    private static func write(_ outcome: Outcome, into object: inout JSONObject) {
+    /// Opens a message or modification object with its `type`.
+    private static func begin(_ type: String, _ w: inout ConvexJSONWriter) {
+        w.beginField("type", first: true)
+        w.writeString(type)
+    }
+
+    /// The fields a mutation's and an action's response share.
+    private static func writeResponse(_ type: String, _ requestId: UInt32, _ outcome: Outcome, to w: inout ConvexJSONWriter) {
+        begin(type, &w)
+        w.beginField("requestId")
+        w.writeInteger(requestId)
         switch outcome {
         case .success(let value):
-            object.raw("success", "true")
-            object.value("result", value)
+            w.beginField("success")
+            w.writeRaw("true")
+            w.beginField("result")
+            w.write(value)
         case let .failure(message, errorData):
-            object.raw("success", "false")
-            object.string("result", message)
-            if let errorData { object.value("errorData", errorData) }
+            w.beginField("success")
+            w.writeRaw("false")
+            w.beginField("result")
+            w.writeString(message)
+            if let errorData {
+                w.beginField("errorData")
+                w.write(errorData)
+            }
         }
     }
 
-    private static func version(_ v: StateVersion) -> String {
-        var object = JSONObject()
-        object.integer("querySet", Int64(v.querySet))
-        object.integer("identity", Int64(v.identity))
-        object.string("ts", SyncTimestamp.encode(v.ts))
-        return object.text
+    private static func write(_ v: StateVersion, to w: inout ConvexJSONWriter) {
+        w.beginField("querySet", first: true)
+        w.writeInteger(v.querySet)
+        w.beginField("identity")
+        w.writeInteger(v.identity)
+        w.beginField("ts")
+        w.writeString(SyncTimestamp.encode(v.ts))
+        w.endObject()
     }
 
-    private static func modification(_ m: QueryModification) -> String {
-        var object = JSONObject()
+    private static func write(_ m: QueryModification, to w: inout ConvexJSONWriter) {
         switch m {
         case let .updated(queryId, valueJSON, logLines, journal):
-            object.string("type", "QueryUpdated")
-            object.integer("queryId", Int64(queryId))
-            object.raw("value", valueJSON)
-            object.strings("logLines", logLines)
-            object.raw("journal", journal.map(JSONObject.quoted) ?? "null")
+            Self.begin("QueryUpdated", &w)
+            w.beginField("queryId")
+            w.writeInteger(queryId)
+            w.beginField("value")
+            w.writeRaw(valueJSON)
+            w.beginField("logLines")
+            w.writeStrings(logLines)
+            w.beginField("journal")
+            if let journal { w.writeString(journal) } else { w.writeRaw("null") }
         case let .failed(queryId, message, logLines, journal, errorData):
-            object.string("type", "QueryFailed")
-            object.integer("queryId", Int64(queryId))
-            object.string("errorMessage", message)
-            object.strings("logLines", logLines)
-            object.raw("journal", journal.map(JSONObject.quoted) ?? "null")
-            if let errorData { object.value("errorData", errorData) }
+            Self.begin("QueryFailed", &w)
+            w.beginField("queryId")
+            w.writeInteger(queryId)
+            w.beginField("errorMessage")
+            w.writeString(message)
+            w.beginField("logLines")
+            w.writeStrings(logLines)
+            w.beginField("journal")
+            if let journal { w.writeString(journal) } else { w.writeRaw("null") }
+            if let errorData {
+                w.beginField("errorData")
+                w.write(errorData)
+            }
         case .removed(let queryId):
-            object.string("type", "QueryRemoved")
-            object.integer("queryId", Int64(queryId))
+            Self.begin("QueryRemoved", &w)
+            w.beginField("queryId")
+            w.writeInteger(queryId)
         }
-        return object.text
-    }
-}
-
-/// Writes one JSON object field by field: protocol integers as JSON integers (never `1.0`, which the
-/// Rust client's u32 fields refuse), values in `convex_encoded_json`.
-public struct JSONObject {
-    private var json = "{"
-    private var isEmpty = true
-
-    public init() {}
-
-    /// `key` is one of the protocol's field names, which need no escaping.
-    public mutating func raw(_ key: String, _ json: String) {
-        if !isEmpty { self.json += "," }
-        isEmpty = false
-        self.json += "\""
-        self.json += key
-        self.json += "\":"
-        self.json += json
-    }
-
-    public mutating func string(_ key: String, _ value: String) { raw(key, Self.quoted(value)) }
-    public mutating func integer(_ key: String, _ value: Int64) { raw(key, String(value)) }
-    public mutating func value(_ key: String, _ value: Value) { raw(key, ConvexJSONWriter.encodeString(value)) }
-    public mutating func strings(_ key: String, _ values: [String]) { raw(key, "[" + values.map(Self.quoted).joined(separator: ",") + "]") }
-
-    public var text: String { json + "}" }
-
-    public static func quoted(_ s: String) -> String {
-        var writer = ConvexJSONWriter()
-        writer.writeString(s)
-        return String(decoding: writer.bytes, as: UTF8.self)
+        w.endObject()
     }
 }

@@ -40,20 +40,14 @@ struct FanoutWorkload {
                 connections.append(connection)
                 connection.send(SyncMessage.addQueries(version: 0, [(0, "bench:doc", #"{"key":\#(Self.key)}"#)]))
                 listeners.append(Task { [rounds] in
-                    let markers = (0..<rounds).map { Array(#""\#(Self.marker(subscribers, $0))""#.utf8) }
                     var inbox = SyncInbox(connection)
-                    let subscribed = await inbox.next(ofType: "Transition") != nil
                     // A socket that failed is settled too; it misses every round, which counts as errors.
-                    ready.withLock { $0 += 1 }
-                    guard subscribed else { return }
-                    var round = 0
-                    while round < rounds, let message = await inbox.next() {
-                        // A subscriber that missed a round (it timed out) still counts the later ones.
-                        guard let seen = (round..<rounds).first(where: { SyncMessage.contains(message, markers[$0]) }) else { continue }
-                        let now = ContinuousClock.now
-                        arrivals.withLock { $0[seen].append(now) }
-                        round = seen + 1
-                    }
+                    guard await inbox.next(ofType: "Transition") != nil else { return ready.withLock { $0 += 1 } }
+                    // From here on, rounds are read on the socket's event loop, where they arrive: no
+                    // task wakes per delivery, and the arrival time is taken as the bytes come in.
+                    let listener = RoundListener(markers: (0..<rounds).map { Array(#""\#(Self.marker(subscribers, $0))""#.utf8) }, arrivals: arrivals)
+                    let listening = connection.consumeOnEventLoop({ listener.handle($0) }, then: { ready.withLock { $0 += 1 } })
+                    if !listening { ready.withLock { $0 += 1 } }
                 })
             }
             while ready.value < min(subscribers, batchStart + 250) { try await Task.sleep(for: .milliseconds(5)) }
@@ -73,8 +67,12 @@ struct FanoutWorkload {
         for round in 0..<rounds {
             let sent = ContinuousClock.now
             writer.send(SyncMessage.mutation(requestId: round, path: "bench:setDoc", args: #"{"key":\#(Self.key),"value":"\#(Self.marker(subscribers, round))"}"#))
-            guard let response = await writerInbox.next(ofType: "MutationResponse"), SyncMessage.mutationOutcome(response).success else {
-                problems.append("fanout \(subscribers): the mutation of round \(round) failed")
+            guard let response = await writerInbox.next(ofType: "MutationResponse") else {
+                problems.append("fanout \(subscribers): the writer's socket closed in round \(round)")
+                break
+            }
+            guard SyncMessage.mutationOutcome(response).success else {
+                problems.append("fanout \(subscribers): the mutation of round \(round) failed: \(SyncMessage.mutationError(response))")
                 continue
             }
             let deadline = sent + .seconds(30)
@@ -106,4 +104,26 @@ struct FanoutWorkload {
     }
 
     private static func marker(_ subscribers: Int, _ round: Int) -> String { "fanout-\(subscribers)-\(round)" }
+}
+
+/// One subscriber's arrivals: the time each round's value first reaches it. Confined to its socket's
+/// event loop (hence unchecked Sendable), where `SyncConnection` hands it every message.
+private final class RoundListener: @unchecked Sendable {
+    private let markers: [[UInt8]]
+    private let arrivals: Locked<[[ContinuousClock.Instant]]>
+    private var round = 0
+
+    init(markers: [[UInt8]], arrivals: Locked<[[ContinuousClock.Instant]]>) {
+        self.markers = markers
+        self.arrivals = arrivals
+    }
+
+    func handle(_ event: SyncSocketEvent) {
+        guard case .message(let message) = event, round < markers.count else { return }
+        // A subscriber that missed a round (it timed out) still counts the later ones.
+        guard let seen = (round..<markers.count).first(where: { SyncMessage.contains(message, markers[$0]) }) else { return }
+        let now = ContinuousClock.now
+        arrivals.withLock { $0[seen].append(now) }
+        round = seen + 1
+    }
 }
