@@ -33,6 +33,7 @@ for round in $(seq 1 "$rounds"); do
     pids=$( (pgrep -f "converge (storage|coordinator|runner) " || true; echo "$bench") | paste -sd, -)
     perf stat -x, -e task-clock,instructions,context-switches -p "$pids" -o "$work/stat" -- sleep "$window" >/dev/null 2>&1
     wait "$bench"
+    while pgrep -f "converge (storage|coordinator|runner) " >/dev/null; do sleep 0.2; done
     rate=$(grep '^| 16 clients' "$work/out" | cut -d'|' -f4 | tr -d ' ')
     mutations=$(python3 -c "print($rate * $window)")
     cpu=$(grep task-clock "$work/stat" | cut -d, -f1)

@@ -10,7 +10,7 @@
 #
 # Keep a build to compare with as for compare-commit.sh: the binary with its *.resources beside it.
 set -euo pipefail
-runs=3 rounds=400 window=4
+runs=3 rounds=1000 window=4
 while getopts "r:n:w:" option; do
   case $option in r) runs=$OPTARG ;; n) rounds=$OPTARG ;; w) window=$OPTARG ;; *) exit 2 ;; esac
 done
@@ -40,6 +40,8 @@ for run in $(seq 1 "$runs"); do
     wait %2 %3 2>/dev/null || true
     after=$(lookups "$url")
     wait "$bench"
+    # The next run starts once this run's cluster is gone, so the process lookups find only its own.
+    while pgrep -f "converge (storage|coordinator|runner) " >/dev/null; do sleep 0.2; done
     p99=$(grep '^| 1000 subscribers' "$work/out" | cut -d'|' -f8 | tr -d ' ')
     rate=$(grep -o 'deliveries/s while delivering [0-9.]*' "$work/out" | awk '{ print $4 }')
     echo "$name $p99 $rate $(python3 -c "

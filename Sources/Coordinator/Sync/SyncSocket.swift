@@ -2,17 +2,13 @@ import NIOCore
 import NIOWebSocket
 import Protocol
 
-/// What a sync session sends on its WebSocket, written to the channel directly.
-///
-/// The session runs on the socket's event loop (`executor`), so a write is done where it is made:
-/// no hop to the event loop per message as through hummingbird's async writer, and a mutation's
+/// What a sync session sends on its WebSocket, written to the channel directly rather than through
+/// hummingbird's async writer (a writer task's state machine and a flush per message): a mutation's
 /// response is flushed together with the Transition that follows it. Hummingbird still reads the
 /// socket, answers pings and closes it; the frames it writes interleave with these whole.
 /// (No WebSocket extension is configured: frames written here are sent as they are.)
 struct SyncSocket: Sendable {
     let channel: any Channel
-
-    var executor: UnownedSerialExecutor { channel.eventLoop.executor.asUnownedSerialExecutor() }
 
     /// Queues a message; `flush` sends it with those queued before it. Throws once the socket
     /// is closed. A client that does not read gets no more than one message past the channel's high
