@@ -29,6 +29,18 @@ final class QueryResultCacheTests: XCTestCase {
         XCTAssertEqual(afterOldest, executions + 1, "the oldest result was dropped and runs again")
     }
 
+    func testTheNewestStayAndTheOldestGoOverManyEvictions() async throws {
+        let cache = QueryResultCache(capacity: 5, maxBytes: 64 << 20, metrics: CoordinatorMetrics())
+        for n in 0..<300 { _ = try await cache.result(for: key(n), identity: "") { Self.result(characters: 10) } }
+        XCTAssertEqual(cache.count, 5)
+        let executions = cache.executions
+        for n in 295..<300 { _ = try await cache.result(for: key(n), identity: "") { Self.result(characters: 1) } }
+        XCTAssertEqual(cache.executions, executions, "the five newest are still shared")
+        _ = try await cache.result(for: key(294), identity: "") { Self.result(characters: 1) }
+        XCTAssertEqual(cache.executions, executions + 1, "the one before them was dropped and runs again")
+        XCTAssertEqual(cache.count, 5)
+    }
+
     func testSmallResultsAreBoundedByCount() async throws {
         let cache = QueryResultCache(capacity: 5, maxBytes: 64 << 20, metrics: CoordinatorMetrics())
         for n in 0..<12 { _ = try await cache.result(for: key(n), identity: "") { Self.result(characters: 10) } }

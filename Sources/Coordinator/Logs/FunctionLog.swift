@@ -101,7 +101,7 @@ final class FunctionLog: Sendable {
     }
 
     // The two below take the lock after an `await` in `entries(after:wait:)`, so they are not inlined
-    // into it (see `QueryResultCache.count(_:of:)`).
+    // into it (see `QueryResultCache.recordSize(_:of:)`).
 
     @inline(never)
     private func endPoll(_ poll: UInt64) {

@@ -34,7 +34,10 @@ final class QueryResultCache: Sendable {
         var finished: [Entry: SharedQueryResult] = [:]
         /// The identity of each key's first run, which serves every identity if it did not read auth.
         var firstIdentity: [Key: String] = [:]
+        /// Runs in the order they started. Those before `orderStart` were evicted: dropping the oldest
+        /// does not move the whole array (4,096 entries) under the lock every session takes.
         var order: [Entry] = []
+        var orderStart = 0
         /// What each finished run's result holds, and their sum: results are kept within `maxBytes` as
         /// well as `capacity`, so a few large ones cannot hold the coordinator's memory.
         var sizes: [Entry: Int] = [:]
@@ -42,11 +45,25 @@ final class QueryResultCache: Sendable {
         var executions = 0
         var lookups = 0
 
+        var count: Int { order.count - orderStart }
+
         /// Drops the oldest runs while over either bound; the newest always stays.
         mutating func evict(capacity: Int, maxBytes: Int) {
-            while order.count > capacity || (bytes > maxBytes && order.count > 1) {
-                forget(order.removeFirst())
+            while count > capacity || (bytes > maxBytes && count > 1) {
+                forget(order[orderStart])
+                orderStart += 1
             }
+            // The evicted prefix goes once it is as long as the rest.
+            if orderStart >= 64, orderStart * 2 >= order.count {
+                order.removeFirst(orderStart)
+                orderStart = 0
+            }
+        }
+
+        /// Forgets a run that failed, wherever it is in the order.
+        mutating func forgetFailed(_ entry: Entry) {
+            forget(entry)
+            if let index = order[orderStart...].firstIndex(of: entry) { order.remove(at: index) }
         }
 
         mutating func forget(_ entry: Entry) {
@@ -78,7 +95,7 @@ final class QueryResultCache: Sendable {
     }
 
     /// Runs remembered, finished or not (for tests).
-    var count: Int { state.withLock { $0.order.count } }
+    var count: Int { state.withLock { $0.count } }
     var bytes: Int { state.withLock { $0.bytes } }
     var executions: Int { state.withLock { $0.executions } }
     var lookups: Int { state.withLock { $0.lookups } }
@@ -108,7 +125,7 @@ final class QueryResultCache: Sendable {
         }
     }
 
-    @inline(never) // Called after an `await` too: see `count(_:of:)`.
+    @inline(never) // Called after an `await` too: see `recordSize(_:of:)`.
     private func find(_ mine: Entry, countingLookup: Bool, run: @escaping @Sendable () async throws -> FunctionResult,
                       ignoringOtherIdentities: Bool = false) -> Found {
         let (found, started) = state.withLock { state -> (Found, Bool) in
@@ -138,7 +155,7 @@ final class QueryResultCache: Sendable {
     nonisolated(nonsending) private func finish(_ task: Task<SharedQueryResult, Error>, of entry: Entry) async throws -> SharedQueryResult {
         do {
             let result = try await task.value
-            count(result, of: entry)
+            recordSize(result, of: entry)
             return result
         } catch {
             forget(entry)
@@ -153,7 +170,7 @@ final class QueryResultCache: Sendable {
     // a release build, once sessions resumed on their event loops. (Also in `SubscriptionHub`,
     // `FunctionLog` and `StorageClient`.)
     @inline(never)
-    private func count(_ result: SharedQueryResult, of entry: Entry) {
+    private func recordSize(_ result: SharedQueryResult, of entry: Entry) {
         state.withLock { state in
             // Unless the run was forgotten while it ran.
             guard state.runs[entry] != nil, state.sizes[entry] == nil else { return }
@@ -176,9 +193,6 @@ final class QueryResultCache: Sendable {
     /// A failed run (a lost runner, say) is not remembered; the next caller runs it again.
     @inline(never)
     private func forget(_ entry: Entry) {
-        state.withLock { state in
-            state.forget(entry)
-            state.order.removeAll { $0 == entry }
-        }
+        state.withLock { $0.forgetFailed(entry) }
     }
 }

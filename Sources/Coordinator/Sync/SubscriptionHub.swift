@@ -100,7 +100,7 @@ final class SubscriptionHub: Sendable {
     }
 
     /// Forgets a subscription the storage node did not take; returns its watchers. Not inlined into
-    /// `watch`, which calls it after an `await` (see `QueryResultCache.count(_:of:)`).
+    /// `watch`, which calls it after an `await` (see `QueryResultCache.recordSize(_:of:)`).
     @inline(never)
     private func forget(_ subscription: UInt64) -> [UInt64: Handler] {
         state.withLock { $0.remove(subscription: subscription) }
