@@ -101,7 +101,7 @@ final class FunctionLog: Sendable {
     }
 
     // The two below take the lock after an `await` in `entries(after:wait:)`, so they are not inlined
-    // into it (see `QueryResultCache.recordSize(_:of:)`).
+    // into it (see `QueryResultCache.keep(_:of:)`).
 
     @inline(never)
     private func endPoll(_ poll: UInt64) {

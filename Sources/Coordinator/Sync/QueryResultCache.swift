@@ -125,7 +125,7 @@ final class QueryResultCache: Sendable {
         }
     }
 
-    @inline(never) // Called after an `await` too: see `recordSize(_:of:)`.
+    @inline(never) // Called after an `await` too: see `keep(_:of:)`.
     private func find(_ mine: Entry, countingLookup: Bool, run: @escaping @Sendable () async throws -> FunctionResult,
                       ignoringOtherIdentities: Bool = false) -> Found {
         let (found, started) = state.withLock { state -> (Found, Bool) in
@@ -151,42 +151,35 @@ final class QueryResultCache: Sendable {
         return found
     }
 
-    /// Waits for a run this caller started, and counts its size once it is known.
+    /// Waits for a run this caller started; a failed one is forgotten.
     nonisolated(nonsending) private func finish(_ task: Task<SharedQueryResult, Error>, of entry: Entry) async throws -> SharedQueryResult {
         do {
-            let result = try await task.value
-            recordSize(result, of: entry)
-            return result
+            return try await task.value
         } catch {
             forget(entry)
             throw error
         }
     }
 
-    // After an `await`, the lock is taken in a function of its own, never inlined into the async one:
+    // After an `await` (here, in the run's task), the lock is taken in a function of its own, never
+    // inlined into the async one:
     // `Mutex` locks with the thread's ID, and the optimizer may compute that ID once for a whole async
     // function, before the `await`, and use it after the function resumed on another thread; unlocking
     // then fails ("Call to unlock Mutex on a thread which hasn't acquired the lock"). It did here, in
     // a release build, once sessions resumed on their event loops. (Also in `SubscriptionHub`,
     // `FunctionLog` and `StorageClient`.)
+
+    /// Hands a finished run to later callers without a task to await, and counts its size, in one
+    /// go as the run's task ends (unless the run was forgotten while it ran).
     @inline(never)
-    private func recordSize(_ result: SharedQueryResult, of entry: Entry) {
+    private func keep(_ result: SharedQueryResult, of entry: Entry) {
         state.withLock { state in
-            // Unless the run was forgotten while it ran.
-            guard state.runs[entry] != nil, state.sizes[entry] == nil else { return }
+            guard state.runs[entry] != nil else { return }
+            state.finished[entry] = result
             let size = result.approximateBytes
             state.sizes[entry] = size
             state.bytes += size
             state.evict(capacity: capacity, maxBytes: maxBytes)
-        }
-    }
-
-    /// Hands a finished run to later callers without a task to await (unless it was forgotten while
-    /// it ran).
-    @inline(never)
-    private func keep(_ result: SharedQueryResult, of entry: Entry) {
-        state.withLock { state in
-            if state.runs[entry] != nil { state.finished[entry] = result }
         }
     }
 

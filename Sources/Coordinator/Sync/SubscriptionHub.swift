@@ -9,8 +9,8 @@ import Synchronization
 /// it at the same snapshot, and the result cache hands them one result) share one subscription at
 /// the node: a thousand subscribers of a query cost one subscribe per commit, not a thousand.
 ///
-/// Watching and unwatching run where their caller runs (a session, on its socket's event loop) and
-/// only leave it for the storage node's round trip, which joining an existing watch does not need.
+/// Watching and unwatching run where their caller runs (a session's actor) and only leave it for the
+/// storage node's round trip, which joining an existing watch does not need.
 final class SubscriptionHub: Sendable {
     typealias Handler = @Sendable (_ watcher: UInt64, _ changedAt: Timestamp?) -> Void
 
@@ -100,7 +100,7 @@ final class SubscriptionHub: Sendable {
     }
 
     /// Forgets a subscription the storage node did not take; returns its watchers. Not inlined into
-    /// `watch`, which calls it after an `await` (see `QueryResultCache.recordSize(_:of:)`).
+    /// `watch`, which calls it after an `await` (see `QueryResultCache.keep(_:of:)`).
     @inline(never)
     private func forget(_ subscription: UInt64) -> [UInt64: Handler] {
         state.withLock { $0.remove(subscription: subscription) }
