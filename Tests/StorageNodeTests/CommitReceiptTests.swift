@@ -97,6 +97,41 @@ final class CommitReceiptTests: XCTestCase {
         XCTAssertNotNil(inserted)
     }
 
+    /// Receipts that expire together (a burst of mutations) go a chunk per transaction, so commits
+    /// waiting for the writer meanwhile wait for one chunk, not for all of them.
+    func testExpiredReceiptsAreDeletedAChunkAtATime() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("converge-receipt-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let deletions = Mutex<[Int]>([])
+        let persistence = HookedPersistence(try SQLitePersistence(path: directory.appendingPathComponent("db.sqlite3").path),
+                                            afterDeleteReceipts: { deleted in deletions.withLock { $0.append(deleted) } })
+        var configuration = StorageNodeConfiguration()
+        configuration.receiptRetentionNanos = 1
+        configuration.receiptRetentionChunk = 2
+        let node = try await StorageNode.open(persistence: persistence, configuration: configuration)
+        defer { Task { try? await node.close() } }
+        guard case .table(let table) = await node.handle(.createTable(name: "notes"), connection: 1) else { return XCTFail() }
+        var keys: [IdempotencyKey] = []
+        for n in 0..<5 {
+            guard case .timestamp(let begin, _) = await node.handle(.latestTimestamp, connection: 1) else { return XCTFail() }
+            let key = IdempotencyKey.generate()
+            let (_, writes) = insertWrite(table, ["n": .float64(Double(n))], begin: begin)
+            guard case .commit(.committed) = await node.handle(.commit(CommitRequest(beginTs: begin, readSet: ReadSet(), writes: writes,
+                                                                                     receipt: CommitReceipt(key: key, outcome: [1]))), connection: 1)
+            else { return XCTFail("commit \(n) failed") }
+            keys.append(key)
+        }
+        try await Task.sleep(for: .milliseconds(5))
+        let deleted = try await node.runRetention()
+        XCTAssertEqual(deletions.withLock { $0 }, [2, 2, 1])
+        XCTAssertEqual(deleted, 5)
+        for key in keys {
+            let receipt = try await persistence.receipt(key: key.bytes)
+            XCTAssertNil(receipt)
+        }
+    }
+
     /// The first commit is validated but its durable write is held; a repeat of its key arrives then.
     /// It must neither commit again nor answer before the first is durable.
     func testARepeatWhileTheFirstIsOnItsWayToDiskWaitsForIt() async throws {

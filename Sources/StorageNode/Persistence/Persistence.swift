@@ -40,8 +40,9 @@ public protocol Persistence: AnyObject, Sendable {
     /// The receipt stored with a commit under this idempotency key, if one is kept.
     func receipt(key: [UInt8]) async throws -> StoredReceipt?
 
-    /// Forgets receipts of commits before `ts`; returns how many.
-    func deleteReceipts(before ts: Timestamp) async throws -> Int
+    /// Forgets up to `limit` receipts of commits before `ts`, oldest first, in one transaction;
+    /// returns how many. Call again while it returns `limit`.
+    func deleteReceipts(before ts: Timestamp, limit: Int) async throws -> Int
 
     /// Row counts of the document log and the index entries (for retention tests and metrics).
     func rowCounts() async throws -> (documents: Int, indexEntries: Int)

@@ -2,22 +2,25 @@ import Protocol
 @testable import StorageNode
 
 /// Delegates to a real SQLite store, with hooks that run before durable writes, backfill writes and
-/// retention passes: to hold a group commit, slow a backfill, or stand in for a failing disk or a
+/// retention passes, and counts receipt deletions: to hold a group commit, slow a backfill, or stand in for a failing disk or a
 /// crash between two persistence calls, none of which can be produced on demand here.
 final class HookedPersistence: Persistence, @unchecked Sendable {
     let inner: SQLitePersistence
     let beforeWrite: @Sendable (PersistenceBatch) async throws -> Void
     let beforeWriteIndexEntries: @Sendable ([IndexEntry]) async throws -> Void
     let beforeDeleteVersions: @Sendable () async throws -> Void
+    let afterDeleteReceipts: @Sendable (_ deleted: Int) -> Void
 
     init(_ inner: SQLitePersistence,
          beforeWrite: @escaping @Sendable (PersistenceBatch) async throws -> Void = { _ in },
          beforeWriteIndexEntries: @escaping @Sendable ([IndexEntry]) async throws -> Void = { _ in },
-         beforeDeleteVersions: @escaping @Sendable () async throws -> Void = {}) {
+         beforeDeleteVersions: @escaping @Sendable () async throws -> Void = {},
+         afterDeleteReceipts: @escaping @Sendable (_ deleted: Int) -> Void = { _ in }) {
         self.inner = inner
         self.beforeWrite = beforeWrite
         self.beforeWriteIndexEntries = beforeWriteIndexEntries
         self.beforeDeleteVersions = beforeDeleteVersions
+        self.afterDeleteReceipts = afterDeleteReceipts
     }
 
     func write(_ batch: PersistenceBatch) async throws {
@@ -44,7 +47,11 @@ final class HookedPersistence: Persistence, @unchecked Sendable {
         return try await inner.deleteVersions(upTo: cutoff, maxVersions: maxVersions)
     }
     func receipt(key: [UInt8]) async throws -> StoredReceipt? { try await inner.receipt(key: key) }
-    func deleteReceipts(before ts: Timestamp) async throws -> Int { try await inner.deleteReceipts(before: ts) }
+    func deleteReceipts(before ts: Timestamp, limit: Int) async throws -> Int {
+        let deleted = try await inner.deleteReceipts(before: ts, limit: limit)
+        afterDeleteReceipts(deleted)
+        return deleted
+    }
     func rowCounts() async throws -> (documents: Int, indexEntries: Int) { try await inner.rowCounts() }
     func close() async throws { try await inner.close() }
 }

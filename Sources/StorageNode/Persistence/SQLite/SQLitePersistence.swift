@@ -323,10 +323,11 @@ public final class SQLitePersistence: Persistence, @unchecked Sendable {
         }
     }
 
-    public func deleteReceipts(before ts: Timestamp) async throws -> Int {
+    public func deleteReceipts(before ts: Timestamp, limit: Int) async throws -> Int {
         try await withWriter { db in
-            let stmt = try db.statement("DELETE FROM commit_receipts WHERE ts < ?1")
+            let stmt = try db.statement("DELETE FROM commit_receipts WHERE key IN (SELECT key FROM commit_receipts WHERE ts < ?1 ORDER BY ts LIMIT ?2)")
             stmt.bind(1, ts)
+            stmt.bind(2, Int64(limit))
             try stmt.run()
             return db.changes
         }
