@@ -53,5 +53,9 @@ assert third[-1] == {"body": "from another client", "author": "anonymous"}, thir
 echoed = client.query("messages:echo", {"value": {"i": ConvexInt64(5), "b": b"\x00\xff"}})
 assert echoed == {"i": ConvexInt64(5), "b": b"\x00\xff"}, echoed
 
+# Results long enough for a frame's 16-bit and 64-bit length forms (RFC 6455 §5.2).
+for size in (300, 70_000):
+    assert client.query("messages:echo", {"value": "x" * size}) == "x" * size, size
+
 signal.alarm(0)
 print("sync client: all checks passed")

@@ -19,7 +19,7 @@ extension Coordinator {
                 return .upgrade([:]) { inbound, outbound, _ in
                     metrics.syncSessions.increment()
                     defer { metrics.syncSessions.decrement() }
-                    let session = SyncSession(coordinator: self, hub: hub, instanceName: instanceName, socket: SyncSocket(channel: channel), end: {
+                    let session = SyncSession(coordinator: self, hub: hub, instanceName: instanceName, socket: try await SyncSocket(channel: channel), end: {
                         try? await outbound.close(.normalClosure, reason: "TokenExpired")
                     })
                     let pinger = Task {

@@ -4,6 +4,12 @@ public struct ConvexJSONWriter {
 
     public init() {}
 
+    /// A writer with room for about `capacity` bytes, which grows its buffer once rather than at
+    /// each doubling when the caller can tell the size.
+    public init(reservingCapacity capacity: Int) {
+        bytes.reserveCapacity(capacity)
+    }
+
     public static func encode(_ value: Value) -> [UInt8] {
         var writer = ConvexJSONWriter()
         writer.write(value)

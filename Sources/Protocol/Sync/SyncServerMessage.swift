@@ -26,7 +26,7 @@ public enum SyncServerMessage: Hashable, Sendable {
     /// The JSON text's bytes, written in one pass: after a commit each subscriber's Transition is
     /// written this way, a thousand times for a thousand subscribers.
     public var jsonBytes: [UInt8] {
-        var w = ConvexJSONWriter()
+        var w = ConvexJSONWriter(reservingCapacity: approximateSize)
         switch self {
         case let .transition(start, end, modifications, serverTs):
             Self.begin("Transition", &w)
@@ -74,6 +74,16 @@ public enum SyncServerMessage: Hashable, Sendable {
         }
         w.endObject()
         return w.bytes
+    }
+
+    /// About how long the JSON text is: the values a Transition carries, already encoded, and room
+    /// for the rest.
+    private var approximateSize: Int {
+        guard case .transition(_, _, let modifications, _) = self else { return 256 }
+        return modifications.reduce(256) { size, modification in
+            guard case .updated(_, let valueJSON, let logLines, _) = modification else { return size + 256 }
+            return size + 128 + valueJSON.utf8.count + logLines.reduce(0) { $0 + $1.utf8.count + 8 }
+        }
     }
 
     /// Opens a message or modification object with its `type`.
