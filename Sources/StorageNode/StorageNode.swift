@@ -272,10 +272,10 @@ public final class StorageNode: Sendable {
         var cutoff = min(now - configuration.retentionWindowNanos, committer.bounds.publishedTs)
         if let oldestBackfill = backfills.withLock({ $0.values.map(\.ts).min() }) { cutoff = min(cutoff, oldestBackfill) }
         committer.bounds.raiseOldestReadable(to: cutoff)
+        let receiptCutoff = now - min(now, configuration.receiptRetentionNanos)
         var deleted = 0
         while true {
-            let receipts = try await persistence.deleteReceipts(before: now - min(now, configuration.receiptRetentionNanos),
-                                                                limit: configuration.receiptRetentionChunk)
+            let receipts = try await persistence.deleteReceipts(before: receiptCutoff, limit: configuration.receiptRetentionChunk)
             deleted += receipts
             if receipts < configuration.receiptRetentionChunk { break }
         }

@@ -2,8 +2,9 @@ import Protocol
 @testable import StorageNode
 
 /// Delegates to a real SQLite store, with hooks that run before durable writes, backfill writes and
-/// retention passes, and counts receipt deletions: to hold a group commit, slow a backfill, or stand in for a failing disk or a
-/// crash between two persistence calls, none of which can be produced on demand here.
+/// retention passes (and after receipt deletions): to hold a group commit, slow a backfill, count
+/// deletions, or stand in for a failing disk or a crash between two persistence calls, none of which
+/// can be produced on demand here.
 final class HookedPersistence: Persistence, @unchecked Sendable {
     let inner: SQLitePersistence
     let beforeWrite: @Sendable (PersistenceBatch) async throws -> Void
