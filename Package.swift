@@ -33,11 +33,14 @@ let package = Package(
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ]
         ),
+        // Crash points for the tests of exactly-once and recovery; inert unless CONVERGE_FAULTS is set.
+        .target(name: "FaultInjection"),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         .target(
             name: "StorageNode",
             dependencies: [
                 "Protocol",
+                "FaultInjection",
                 "CSQLite",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -55,6 +58,7 @@ let package = Package(
             name: "FunctionRunner",
             dependencies: [
                 "Protocol",
+                "FaultInjection",
                 "StorageClient",
                 "CJavaScriptCore",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -71,6 +75,7 @@ let package = Package(
             name: "Coordinator",
             dependencies: [
                 "Protocol",
+                "FaultInjection",
                 "StorageClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

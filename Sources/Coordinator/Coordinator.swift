@@ -17,6 +17,7 @@ public final class Coordinator: Sendable {
     private let userAuth = UserAuthenticator()
     let functionLog = FunctionLog()
     let pushes = OneAtATime()
+    let sessionMutations = InFlightMutations()
     let logger: Logger
     private let peers = Mutex<[UInt64: FramePeer]>([:])
     private let group = MultiThreadedEventLoopGroup.singleton
@@ -45,22 +46,27 @@ public final class Coordinator: Sendable {
         return try await runnerListener.listen(on: endpoint)
     }
 
-    /// Connects to the storage node, where live queries' subscriptions are registered. `onDisconnect`
-    /// runs if that connection ends; a process should exit then, so its supervisor restarts it.
-    public func connectStorage(_ endpoint: Endpoint, onDisconnect: @escaping @Sendable () -> Void) async throws {
-        let client = try await StorageClient.connect(to: endpoint, instanceSecret: instanceSecret)
-        subscriptions.withLock { $0 = SubscriptionHub(storage: client, onDisconnect: onDisconnect) }
+    /// Connects to the storage node, where live queries' subscriptions are registered; fails if the
+    /// node does not answer within `timeout` (it may be starting too). Once connected, a lost
+    /// connection is dialed again at once and live queries run again on the new one (`SubscriptionHub`).
+    public func connectStorage(_ endpoint: Endpoint, timeout: Duration = .seconds(30)) async throws {
+        let connection = StorageConnection(endpoint: endpoint, instanceSecret: instanceSecret)
+        let client = try await connection.client(timeout: timeout)
+        let hub = SubscriptionHub(connection: connection, first: client) { [logger] in
+            logger.info("connected to the storage node again; live queries run again")
+        }
+        subscriptions.withLock { $0 = hub }
     }
 
     var hub: SubscriptionHub {
         get throws {
-            guard let hub = subscriptions.withLock({ $0 }) else { throw CoordinatorError.runner("the coordinator has no storage connection") }
+            guard let hub = subscriptions.withLock({ $0 }) else { throw CoordinatorError.storageUnavailable("the coordinator has no storage connection") }
             return hub
         }
     }
 
     func latestTimestamp() async throws -> Timestamp {
-        try await hub.storage.latestTimestamp()
+        try await hub.withStorage { try await $0.latestTimestamp() }
     }
 
     public func shutdown() async {
@@ -119,7 +125,7 @@ public final class Coordinator: Sendable {
     }
 
     /// Times a call into the metrics: `success`, `error` (the function threw) or `failed` (it could not run).
-    private nonisolated(nonsending) func measured<T>(_ function: String, kind: String, status: (T) -> FunctionResult.Status,
+    nonisolated(nonsending) func measured<T>(_ function: String, kind: String, status: (T) -> FunctionResult.Status,
                                                    _ call: nonisolated(nonsending) () async throws -> T) async throws -> T {
         let start = ContinuousClock.now
         do {
@@ -176,7 +182,7 @@ public final class Coordinator: Sendable {
     }
 
     /// Runs a call on a runner and records the execution in the function log.
-    private nonisolated(nonsending) func execute(_ call: RunFunction, as name: String, pool: RunnerPool) async throws -> FunctionResult {
+    nonisolated(nonsending) func execute(_ call: RunFunction, as name: String, pool: RunnerPool) async throws -> FunctionResult {
         let start = ContinuousClock.now
         let kind = call.http == nil ? call.kind.rawValue : "httpAction"
         do {

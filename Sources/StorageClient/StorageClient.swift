@@ -44,9 +44,15 @@ public final class StorageClient: Sendable {
                 }
             }
         let channel: Channel
-        switch endpoint {
-        case let .tcp(host, port): channel = try await bootstrap.connect(host: host, port: port).get()
-        case let .unix(path): channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
+        do {
+            switch endpoint {
+            case let .tcp(host, port): channel = try await bootstrap.connect(host: host, port: port).get()
+            case let .unix(path): channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
+            }
+        } catch {
+            // No handler ever saw the handshake: settle its promise here (a node that is down is dialed again and again).
+            handshake.fail(error)
+            throw error
         }
         do {
             try await handshake.futureResult.get()
@@ -73,6 +79,9 @@ public final class StorageClient: Sendable {
     public func close() async {
         try? await channel.close()
     }
+
+    /// Whether the connection is still up; once it is not, every request fails.
+    public var isOpen: Bool { channel.isActive }
 
     // MARK: Typed calls
 

@@ -226,6 +226,13 @@ public struct StorageTransaction {
     public func commit(receipt: CommitReceipt? = nil) async throws -> CommitResult {
         try await client.commit(CommitRequest(beginTs: beginTs, readSet: readSet, writes: pendingWrites, receipt: receipt))
     }
+
+    /// Commits the receipt alone, with what was read and none of the writes: a failed mutation's
+    /// outcome, kept under its key. It is validated like any commit, so a failure decided on data that
+    /// changed meanwhile conflicts and the mutation runs again.
+    public func commitOutcomeOnly(receipt: CommitReceipt) async throws -> CommitResult {
+        try await client.commit(CommitRequest(beginTs: beginTs, readSet: readSet, writes: [], receipt: receipt))
+    }
 }
 
 public enum StorageTransactionError: Error, CustomStringConvertible {

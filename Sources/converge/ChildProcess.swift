@@ -13,6 +13,15 @@ final class ChildProcess: Sendable {
     /// and keep it open, and then the first child's exit is never seen: it is never restarted, and
     /// a `waitUntilExit` on esbuild never returns (a hung `serve --deploy`, seen once in four starts).
     private static let spawnLock = Mutex(())
+    /// A child that ran this long before it exited was healthy: it is restarted at once, and only
+    /// exits that follow each other faster than this back off.
+    static let healthyAfter: TimeInterval = 3
+
+    /// The pause before a restart: none after a healthy run, then 0.1 s doubling up to 5 s while the
+    /// child keeps exiting early (a bad configuration should not spin).
+    static func backoff(afterFailures failures: Int) -> TimeInterval {
+        failures == 0 ? 0 : min(5, 0.1 * pow(2, Double(failures - 1)))
+    }
 
     /// `environment` is added to this process's own (secrets go there, out of `ps`).
     init(name: String, environment: [String: String] = [:], arguments: [String]) {
@@ -33,8 +42,8 @@ final class ChildProcess: Sendable {
                     FileHandle.standardError.write(Data("converge serve: cannot start \(name): \(error)\n".utf8))
                 }
                 if state.withLock({ $0.stopping }) { return }
-                failures = Date().timeIntervalSince(started) > 30 ? 0 : failures + 1
-                let backoff = min(5.0, 0.1 * pow(2, Double(failures)))
+                failures = Date().timeIntervalSince(started) >= Self.healthyAfter ? 0 : failures + 1
+                let backoff = Self.backoff(afterFailures: failures)
                 FileHandle.standardError.write(Data("converge serve: \(name) exited; restarting in \(backoff) s\n".utf8))
                 Thread.sleep(forTimeInterval: backoff)
             }

@@ -52,11 +52,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
                                       deploymentFile: deploymentFile.map { URL(fileURLWithPath: $0) }, maxQueuedCalls: maxQueuedCalls)
         // Whatever reports through swift-metrics (the HTTP server does) appears in /metrics too.
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: coordinator.metrics.registry))
-        try await coordinator.connectStorage(storageEndpoint) {
-            // Live queries cannot update without the storage node; exit so the supervisor restarts us.
-            FileHandle.standardError.write(Data("coordinator: lost the storage node; exiting\n".utf8))
-            Foundation.exit(75)
-        }
+        // A storage node that restarts later is dialed again at once; this process keeps its clients.
+        try await coordinator.connectStorage(storageEndpoint)
         let bound = try await coordinator.listenForRunners(on: runnerEndpoint)
         var runnersAt = runnerEndpoint
         if case let .tcp(h, _) = runnerEndpoint, let p = bound?.port { runnersAt = .tcp(host: h, port: p) }

@@ -18,6 +18,10 @@ final class ServeCompatTests: XCTestCase {
         try runCompatScript("reconnect.py", "storage")
     }
 
+    func testEachRoleKilledInTurnComesBackWhileTheOthersKeepRunning() throws {
+        try runCompatScript("recovery.py")
+    }
+
     func testBadInputOnEveryEntryPointLeavesOtherClientsServed() throws {
         try runCompatScript("bad_input.py")
     }

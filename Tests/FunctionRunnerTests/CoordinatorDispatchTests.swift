@@ -19,7 +19,7 @@ final class CoordinatorDispatchTests: XCTestCase {
 
     /// Connects a coordinator to the storage node and opens it to runners; returns where they dial.
     private static func prepare(_ coordinator: Coordinator, storage: Endpoint) async throws -> Endpoint {
-        try await coordinator.connectStorage(storage) {}
+        try await coordinator.connectStorage(storage)
         let address = try await coordinator.listenForRunners(on: .tcp(host: "127.0.0.1", port: 0))
         return .tcp(host: "127.0.0.1", port: try XCTUnwrap(address?.port))
     }
@@ -45,6 +45,27 @@ final class CoordinatorDispatchTests: XCTestCase {
 
     private func path(_ text: String) throws -> CanonicalFunctionPath {
         try XCTUnwrap(CanonicalFunctionPath(text))
+    }
+
+    /// Without its storage node the coordinator answers "unavailable" (HTTP 503, which clients retry),
+    /// never "no such table"; when the node is back at its address it is used again, with no restart.
+    func testALostStorageNodeIsUnavailableNotMissingDataAndIsReconnectedTo() async throws {
+        _ = try await app.storage.createTable("things")
+        let before = try await coordinator.tableNames()
+        XCTAssertTrue(before.contains("things"), "\(before)")
+        let address = try XCTUnwrap(app.node.endpoint)
+        app.node.kill()
+        do {
+            _ = try await coordinator.documents(of: "things", limit: 1, ascending: true)
+            XCTFail("read documents without a storage node")
+        } catch let error as CoordinatorError {
+            guard case .storageUnavailable = error else { return XCTFail("\(error)") }
+            let response = await HTTPAPI(coordinator: coordinator, instanceName: "carnitas").respond { throw error }
+            XCTAssertEqual(response.status, .serviceUnavailable)
+        }
+        try app.node.start(listeningOn: address)
+        let after = try await coordinator.tableNames()
+        XCTAssertEqual(after, before)
     }
 
     func testCallsGoToTheRightPoolAndActionsCallBackThroughTheCoordinator() async throws {

@@ -56,6 +56,47 @@ final class ExecutionTests: XCTestCase {
         XCTAssertEqual(list.arrayValue.count, 2)
     }
 
+    /// A client's re-send of a mutation that threw must get that error, not a second run: with
+    /// `recordsFailure` the error is committed under the key, and none of the writes made before the throw.
+    func testAFailureKeptUnderItsKeyAnswersTheRepeatAndWritesNothing() async throws {
+        try await app.start()
+        let key = IdempotencyKey.sessionRequest(sessionId: UUID().uuidString, requestId: 0)
+        let failing = AppHarness.request("messages:failWithData", kind: .mutation)
+        let first = try await app.executor.runMutation(failing, idempotencyKey: key, recordsFailure: true)
+        XCTAssertEqual(try app.error(first.outcome).data, ["code": 42.0])
+        XCTAssertNil(first.commitTs, "a failure is answered without a timestamp")
+        let kept = try await app.storage.receipt(key)
+        XCTAssertNotNil(kept, "the failure is kept under its key")
+        // Were it run, this would succeed: the answer is the kept error, with its log lines.
+        let repeated = try await app.executor.runMutation(AppHarness.request("messages:send", ["body": "x"], kind: .mutation),
+                                                          idempotencyKey: key, isRetry: true, recordsFailure: true)
+        XCTAssertEqual(try app.error(repeated.outcome), try app.error(first.outcome))
+        XCTAssertEqual(repeated.outcome.logLines, first.outcome.logLines)
+        XCTAssertNil(repeated.commitTs)
+        let list = try await app.queryValue("messages:list")
+        XCTAssertEqual(list, [], "the insert before the throw was not committed")
+        // Without `recordsFailure` (an HTTP call) nothing is kept for a failure.
+        let unkept = IdempotencyKey.generate()
+        _ = try await app.executor.runMutation(failing, idempotencyKey: unkept)
+        let none = try await app.storage.receipt(unkept)
+        XCTAssertNil(none)
+    }
+
+    func testReceiptBytesKeepEitherOutcomeWithItsLogLines() throws {
+        let success = FunctionOutcome(result: .success(.object(["n": .int64(3)])), logLines: ["[LOG] 'a'", "[WARN] 'b'"])
+        let failure = FunctionOutcome(result: .failure(FunctionError(message: "Uncaught ConvexError: x", data: .string("x"), stack: "at f")),
+                                      logLines: ["[LOG] 'c'"])
+        for outcome in [success, failure] {
+            let decoded = try FunctionOutcome(receiptBytes: outcome.receiptBytes())
+            XCTAssertEqual(decoded.logLines, outcome.logLines)
+            switch (decoded.result, outcome.result) {
+            case let (.success(a), .success(b)): XCTAssertEqual(a, b)
+            case let (.failure(a), .failure(b)): XCTAssertEqual(a, b)
+            default: XCTFail("\(decoded.result) is not \(outcome.result)")
+            }
+        }
+    }
+
     func testThrownErrorCarriesMessageAndStackButNoData() async throws {
         try await app.start()
         let error = try app.error(try await app.query("messages:boom"))

@@ -31,11 +31,12 @@ public final class StorageProcess {
         return URL(fileURLWithPath: ".build/debug/converge")
     }
 
-    /// Starts the node listening on a free loopback port and waits until it says it is listening.
-    public func start() throws {
+    /// Starts the node listening on a free loopback port (or on `endpoint`, to come back where it was
+    /// before a kill) and waits until it says it is listening.
+    public func start(listeningOn address: Endpoint? = nil) throws {
         let process = Process()
         process.executableURL = Self.binary
-        process.arguments = ["storage", "--data-dir", dataDir.path, "--listen", "tcp://127.0.0.1:0",
+        process.arguments = ["storage", "--data-dir", dataDir.path, "--listen", address?.description ?? "tcp://127.0.0.1:0",
                              "--instance-secret", Self.secret.map { String(format: "%02x", $0) }.joined()] + extraArguments
         let stdout = Pipe()
         process.standardOutput = stdout

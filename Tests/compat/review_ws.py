@@ -9,6 +9,7 @@ import socket
 import struct
 import time
 import urllib.parse
+import uuid
 
 
 class Closed(Exception):
@@ -118,8 +119,9 @@ class WS:
 
 
 def connect(url, **kwargs):
+    """A socket of a new client: its own sessionId (mutations are keyed by sessionId and requestId)."""
     ws = WS(url, **kwargs)
-    ws.send({"type": "Connect", "sessionId": "00000000-0000-4000-8000-000000000000", "connectionCount": 0,
+    ws.send({"type": "Connect", "sessionId": str(uuid.uuid4()), "connectionCount": 0,
              "lastCloseReason": "InitialConnect", "clientTs": 0})
     return ws
 

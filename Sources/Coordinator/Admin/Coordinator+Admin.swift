@@ -6,19 +6,21 @@ import StorageClient
 extension Coordinator {
     /// The user tables, by name.
     public func tableNames() async throws -> [String] {
-        try await hub.storage.catalog().tables.map(\.name).filter { !$0.hasPrefix("_") }.sorted()
+        try await hub.withStorage { try await $0.catalog() }.tables.map(\.name).filter { !$0.hasPrefix("_") }.sorted()
     }
 
     /// Up to `limit` documents of a table by creation time, newest first unless `ascending`.
     public func documents(of table: String, limit: Int, ascending: Bool) async throws -> [Value] {
-        let storage = try hub.storage
-        let catalog = try await storage.catalog()
-        guard !table.hasPrefix("_"), let info = catalog.table(named: table), let index = catalog.index(table: info.number, name: IndexInfo.byCreationTime) else {
-            throw CoordinatorError.runner("There is no table \"\(table)\".")
+        try await hub.withStorage { storage in
+            let catalog = try await storage.catalog()
+            guard !table.hasPrefix("_"), let info = catalog.table(named: table),
+                  let index = catalog.index(table: info.number, name: IndexInfo.byCreationTime) else {
+                throw CoordinatorError.tableNotFound(table)
+            }
+            let page = try await storage.scan(ScanRequest(ts: try await storage.latestTimestamp(), index: index.id, interval: .all,
+                                                          order: ascending ? .ascending : .descending, limit: max(1, min(limit, 10_000))))
+            return page.entries.map(\.document.value)
         }
-        let page = try await storage.scan(ScanRequest(ts: try await storage.latestTimestamp(), index: index.id, interval: .all,
-                                                      order: ascending ? .ascending : .descending, limit: max(1, min(limit, 10_000))))
-        return page.entries.map(\.document.value)
     }
 
     /// The environment variables functions see as `process.env`.

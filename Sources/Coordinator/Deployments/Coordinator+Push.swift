@@ -39,7 +39,7 @@ extension Coordinator {
         let previous = await deployments.live
         var previousAnalysis: DeploymentAnalysis?
         if let previous { previousAnalysis = try? await analysis(of: previous) }
-        let storage = try hub.storage
+        let storage = try await hub.storage()
         let changes = try SchemaChanges(schema: bundleAnalysis.schema, catalog: try await storage.catalog())
         if let schema = bundleAnalysis.schema, schema.schemaValidation {
             // Tables whose validator the live deployment already enforced need no second look.

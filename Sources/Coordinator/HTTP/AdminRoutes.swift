@@ -46,12 +46,8 @@ extension HTTPAPI {
                 let limit = request.uri.queryParameters["limit"].flatMap { Int($0) } ?? 100
                 let order = request.uri.queryParameters["order"].map(String.init) ?? "desc"
                 guard order == "asc" || order == "desc" else { throw HTTPError.badRequest("BadOrder", "order is asc or desc") }
-                do {
-                    let documents = try await coordinator.documents(of: String(table), limit: limit, ascending: order == "asc")
-                    return .json("[" + documents.map { ValueFormat.clean.json($0) }.joined(separator: ",") + "]")
-                } catch CoordinatorError.runner(let message) {
-                    throw HTTPError(status: .notFound, code: "TableNotFound", message: message)
-                }
+                let documents = try await coordinator.documents(of: String(table), limit: limit, ascending: order == "asc")
+                return .json("[" + documents.map { ValueFormat.clean.json($0) }.joined(separator: ",") + "]")
             }
         }
         // Environment variables: GET lists them; POST `{"changes": [{"name", "value"}]}` sets them (a null value removes one).

@@ -51,6 +51,10 @@ struct HTTPAPI: Sendable {
             switch error {
             case .overloaded, .noRunners, .runnerLost:
                 return HTTPError(status: .serviceUnavailable, code: "Overloaded", message: error.description).response
+            case .storageUnavailable:
+                return HTTPError(status: .serviceUnavailable, code: "StorageUnavailable", message: error.description).response
+            case .tableNotFound:
+                return HTTPError(status: .notFound, code: "TableNotFound", message: error.description).response
             case .pushRejected(let why):
                 return HTTPError.badRequest("PushRejected", why).response
             case .noDeployment:

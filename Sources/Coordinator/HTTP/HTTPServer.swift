@@ -19,8 +19,11 @@ extension Coordinator {
                 return .upgrade([:]) { inbound, outbound, _ in
                     metrics.syncSessions.increment()
                     defer { metrics.syncSessions.decrement() }
-                    let session = SyncSession(coordinator: self, hub: hub, instanceName: instanceName, socket: try await SyncSocket(channel: channel), end: {
-                        try? await outbound.close(.normalClosure, reason: "TokenExpired")
+                    let session = SyncSession(coordinator: self, hub: hub, instanceName: instanceName, socket: try await SyncSocket(channel: channel), end: { ending in
+                        switch ending {
+                        case .tokenExpired: try? await outbound.close(.normalClosure, reason: "TokenExpired")
+                        case .mutationOutcomeUnknown: try? await outbound.close(.unexpectedServerError, reason: "InternalServerError")
+                        }
                     })
                     let pinger = Task {
                         while !Task.isCancelled {

@@ -11,6 +11,10 @@ import Synchronization
 ///
 /// Watching and unwatching run where their caller runs (a session's actor) and only leave it for the
 /// storage node's round trip, which joining an existing watch does not need.
+///
+/// When the connection is lost (the storage node restarted), the node has forgotten every
+/// subscription and invalidations in flight may be lost with it: once a new connection is up, every
+/// watcher fires, as after a push, and re-runs and watches again there.
 final class SubscriptionHub: Sendable {
     typealias Handler = @Sendable (_ watcher: UInt64, _ changedAt: Timestamp?) -> Void
 
@@ -39,22 +43,67 @@ final class SubscriptionHub: Sendable {
         }
     }
 
-    let storage: StorageClient
+    let connection: StorageConnection
     private let state = Mutex(State())
     private let nextID = Atomic<UInt64>(1)
 
-    /// `onDisconnect` runs once the storage connection is gone: without it no live query can update.
-    init(storage: StorageClient, onDisconnect: @escaping @Sendable () -> Void) {
-        self.storage = storage
-        Task { [weak self, storage] in
-            for await invalidation in storage.invalidations { self?.fire(invalidation) }
-            onDisconnect()
+    /// `onReconnect` runs after a lost connection is replaced and every watcher has fired.
+    init(connection: StorageConnection, first client: StorageClient, onReconnect: @escaping @Sendable () -> Void = {}) {
+        self.connection = connection
+        Task { [weak self, connection] in
+            var client = client
+            while true {
+                for await invalidation in client.invalidations { self?.fire(invalidation) }
+                guard self != nil, let next = await connection.nextClient() else { return }
+                client = next
+                self?.fireAll()
+                onReconnect()
+            }
         }
+    }
+
+    /// The storage node's client, waiting up to `timeout` for a lost connection to come back.
+    func storage(timeout: Duration = .seconds(5)) async throws -> StorageClient {
+        do {
+            return try await connection.client(timeout: timeout)
+        } catch {
+            throw CoordinatorError.storageUnavailable("\(error)")
+        }
+    }
+
+    /// `body` with the storage node's client; if the connection is lost under it, once more on the next
+    /// connection. For reads and other requests that may be repeated. Throws `storageUnavailable` when
+    /// the node does not come back within `timeout`.
+    func withStorage<T>(timeout: Duration = .seconds(5), _ body: (StorageClient) async throws -> T) async throws -> T {
+        let client = try await storage(timeout: timeout)
+        do {
+            return try await body(client)
+        } catch where !client.isOpen {
+            let next = try await storage(timeout: timeout)
+            do {
+                return try await body(next)
+            } catch where !next.isOpen {
+                throw CoordinatorError.storageUnavailable("\(error)")
+            }
+        }
+    }
+
+    /// The client if it is connected now.
+    private func connectedStorage() throws -> StorageClient {
+        guard let client = connection.current() else { throw CoordinatorError.storageUnavailable("the connection to the storage node is down") }
+        return client
     }
 
     /// Fires every watcher, as if its data had changed: after a push or a change of environment
     /// variables every live query must run again, on the new code or with the new values.
     func invalidateAll() async {
+        let fired = fireAll()
+        try? await connection.current()?.unsubscribe(fired)
+    }
+
+    /// Fires every watcher with no timestamp (read the latest) and forgets every subscription; returns them.
+    @discardableResult @inline(never)
+    private func fireAll() -> [UInt64] {
         let fired = state.withLock { state in
             defer { state = State() }
             return state.shared
@@ -62,7 +111,7 @@ final class SubscriptionHub: Sendable {
         for (_, shared) in fired {
             for (watcher, handler) in shared.watchers { handler(watcher, nil) }
         }
-        try? await storage.unsubscribe(Array(fired.keys))
+        return Array(fired.keys)
     }
 
     private func fire(_ invalidation: Invalidation) {
@@ -90,7 +139,7 @@ final class SubscriptionHub: Sendable {
         }
         guard let newSubscription else { return watcher }
         do {
-            try await storage.subscribe(SubscribeRequest(id: newSubscription, ts: ts, readSet: readSet))
+            try await connectedStorage().subscribe(SubscribeRequest(id: newSubscription, ts: ts, readSet: readSet))
         } catch {
             // Those who joined meanwhile learn of it as a change, and re-run and watch again.
             for (other, handler) in forget(newSubscription) where other != watcher { handler(other, nil) }
@@ -131,6 +180,6 @@ final class SubscriptionHub: Sendable {
             return unused
         }
         guard !unused.isEmpty else { return }
-        try? await storage.unsubscribe(unused)
+        try? await connection.current()?.unsubscribe(unused)
     }
 }

@@ -1,3 +1,4 @@
+import FaultInjection
 import Foundation
 import Protocol
 
@@ -37,11 +38,30 @@ actor SyncSession {
 
     enum Caller: Sendable { case anonymous, admin }
 
+    /// Why the session closes its socket itself.
+    enum Ending: Sendable {
+        /// The user token expired: the client authenticates again and reconnects.
+        case tokenExpired
+        /// A mutation's outcome could not be learnt (its runner or the storage node was lost and did
+        /// not come back in time). No response is sent: the client reconnects and re-sends it, and its
+        /// key then finds the outcome if it committed.
+        case mutationOutcomeUnknown
+    }
+
+    /// A mutation waiting its turn.
+    private struct PendingMutation {
+        let requestId: UInt32
+        let udfPath: String
+        let args: Value
+        /// Its key, from the client's session: nil before a `Connect`, then it is not deduplicated.
+        let key: IdempotencyKey?
+    }
+
     private let coordinator: Coordinator
     private let hub: SubscriptionHub
     private let instanceName: String
     private let socket: SyncSocket
-    private let end: @Sendable () async -> Void
+    private let end: @Sendable (Ending) async -> Void
     /// Ends the session when the user token it authenticated with expires.
     private var expiry: Task<Void, Never>?
     private var queries: [UInt32: LiveQuery] = [:]
@@ -53,7 +73,10 @@ actor SyncSession {
     private var dirty = Set<UInt32>()
     private var transitionRunning = false
     private var transitionWaiters: [CheckedContinuation<Void, Never>] = []
-    private var mutations: [(requestId: UInt32, udfPath: String, args: Value)] = []
+    private var mutations: [PendingMutation] = []
+    /// The client's session (`Connect`), which keys its mutations, and whether this socket reconnects
+    /// it: then a mutation may be a re-send of one that committed before.
+    private var clientSession: (id: String, reconnected: Bool)?
     private var mutationWorker: Task<Void, Never>?
     private var closed = false
     private var rerunQueued = false
@@ -62,8 +85,8 @@ actor SyncSession {
     /// What this session has added to the live-queries gauge.
     private var countedQueries = 0
 
-    /// `end` closes the socket; the session calls it when a user token expires.
-    init(coordinator: Coordinator, hub: SubscriptionHub, instanceName: String, socket: SyncSocket, end: @escaping @Sendable () async -> Void) {
+    /// `end` closes the socket; the session calls it when a user token expires or a mutation's outcome is unknown.
+    init(coordinator: Coordinator, hub: SubscriptionHub, instanceName: String, socket: SyncSocket, end: @escaping @Sendable (Ending) async -> Void) {
         self.coordinator = coordinator
         self.hub = hub
         self.instanceName = instanceName
@@ -75,7 +98,9 @@ actor SyncSession {
     /// `SyncSessionEnd` (close without FatalError) for what ends the session.
     func handle(_ message: SyncClientMessage) async throws {
         switch message {
-        case .connect, .event:
+        case .connect(let connect):
+            clientSession = (connect.sessionId, connect.connectionCount > 0)
+        case .event:
             break
         case let .modifyQuerySet(base, new, modifications):
             guard base == receivedQuerySet, new > base else {
@@ -83,7 +108,8 @@ actor SyncSession {
             }
             try await modifyQuerySet(newVersion: new, modifications)
         case let .mutation(requestId, udfPath, args, _):
-            mutations.append((requestId, udfPath, args.first ?? .object([:])))
+            let key = clientSession.map { IdempotencyKey.sessionRequest(sessionId: $0.id, requestId: requestId) }
+            mutations.append(PendingMutation(requestId: requestId, udfPath: udfPath, args: args.first ?? .object([:]), key: key))
             if mutationWorker == nil { mutationWorker = Task { await self.runMutations() } }
         case let .action(requestId, udfPath, args, _):
             Task { await self.runAction(requestId: requestId, udfPath: udfPath, args: args.first ?? .object([:])) }
@@ -153,13 +179,22 @@ actor SyncSession {
     /// Runs the connection's mutations one at a time, in arrival order.
     private func runMutations() async {
         while !mutations.isEmpty, !closed {
-            let (requestId, udfPath, args) = mutations.removeFirst()
-            let (outcome, logLines, ts) = await run(udfPath, kind: .mutation, args: args)
+            let mutation = mutations.removeFirst()
+            let (outcome, logLines, ts): (SyncServerMessage.Outcome, [String], Timestamp?)
+            do {
+                (outcome, logLines, ts) = try await run(mutation)
+            } catch {
+                // No answer is better than a wrong one: the client re-sends on its next socket.
+                closed = true
+                await end(.mutationOutcomeUnknown)
+                break
+            }
+            FaultPoint.coordinatorAfterMutation.reached()
             // The response and the Transition covering it go out together (in one flush), so no older
             // Transition can slip in between (the client settles the mutation on the next Transition).
             await lockTransitions()
             do {
-                try await socket.send(SyncServerMessage.mutationResponse(requestId: requestId, outcome: outcome, ts: ts, logLines: logLines), flush: false)
+                try await socket.send(SyncServerMessage.mutationResponse(requestId: mutation.requestId, outcome: outcome, ts: ts, logLines: logLines), flush: false)
                 // A committed mutation is published before it is acknowledged: read at its timestamp
                 // rather than asking the storage node for its latest.
                 try await transitionLocked(rerun: Set(queries.keys), removed: [], at: ts)
@@ -220,7 +255,7 @@ actor SyncSession {
         guard !closed, receivedIdentity == identityVersion else { return }
         try? await socket.send(SyncServerMessage.authError(error: "The user token expired; authenticate again with a fresh one.",
                                                            baseVersion: identityVersion, authUpdateAttempted: false))
-        await end()
+        await end(.tokenExpired)
     }
 
     /// Keeps the client's inactivity timer from firing between changes.
@@ -471,14 +506,34 @@ actor SyncSession {
     private func run(_ udfPath: String, kind: FunctionKind, args: Value) async -> (SyncServerMessage.Outcome, [String], Timestamp?) {
         guard let path = CanonicalFunctionPath(udfPath) else { return (.failure(message: "Invalid function path: \(udfPath)", errorData: nil), [], nil) }
         do {
-            let result = try await coordinator.run(path, kind: kind, args: args, identity: identity, allowInternal: caller == .admin)
-            switch result.status {
-            case .success(let value): return (.success(value), result.logLines, result.commitTs)
-            case let .failure(message, data, _):
-                return (.failure(message: data == nil ? HTTPAPI.serverError(message) : message, errorData: data), result.logLines, nil)
-            }
+            return Self.response(to: try await coordinator.run(path, kind: kind, args: args, identity: identity, allowInternal: caller == .admin))
         } catch {
             return (.failure(message: "\(error)", errorData: nil), [], nil)
+        }
+    }
+
+    /// Runs a mutation under its key when it has one. Throws only when its outcome is unknown.
+    private func run(_ mutation: PendingMutation) async throws -> (SyncServerMessage.Outcome, [String], Timestamp?) {
+        guard let key = mutation.key else { return await run(mutation.udfPath, kind: .mutation, args: mutation.args) }
+        guard let path = CanonicalFunctionPath(mutation.udfPath) else {
+            return (.failure(message: "Invalid function path: \(mutation.udfPath)", errorData: nil), [], nil)
+        }
+        do {
+            return Self.response(to: try await coordinator.runSessionMutation(
+                path, args: mutation.args, identity: identity, allowInternal: caller == .admin, key: key,
+                mayBeRepeat: clientSession?.reconnected ?? false))
+        } catch let error as CoordinatorError where error.leavesOutcomeUnknown {
+            throw error
+        } catch {
+            return (.failure(message: "\(error)", errorData: nil), [], nil)
+        }
+    }
+
+    private static func response(to result: FunctionResult) -> (SyncServerMessage.Outcome, [String], Timestamp?) {
+        switch result.status {
+        case .success(let value): return (.success(value), result.logLines, result.commitTs)
+        case let .failure(message, data, _):
+            return (.failure(message: data == nil ? HTTPAPI.serverError(message) : message, errorData: data), result.logLines, nil)
         }
     }
 }

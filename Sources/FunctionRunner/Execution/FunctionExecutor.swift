@@ -1,3 +1,4 @@
+import FaultInjection
 import Foundation
 import Protocol
 import StorageClient
@@ -27,8 +28,21 @@ public final class FunctionExecutor: Sendable {
     /// A mutation's outcome and, if it committed, its commit timestamp.
     public struct MutationResult: Sendable {
         public var outcome: FunctionOutcome
+        /// Only for a success: a failure's kept outcome has a timestamp too, but the caller is sent none.
         public var commitTs: Timestamp?
         public var conflictRetries = 0
+
+        init(outcome: FunctionOutcome, commitTs: Timestamp?, conflictRetries: Int = 0) {
+            self.outcome = outcome
+            self.commitTs = commitTs
+            self.conflictRetries = conflictRetries
+        }
+
+        /// The outcome an earlier attempt committed under the same key.
+        init(receipt: [UInt8], committedAt ts: Timestamp) throws {
+            outcome = try FunctionOutcome(receiptBytes: receipt)
+            if case .success = outcome.result { commitTs = ts }
+        }
     }
 
     public func runQuery(_ request: FunctionRequest, at ts: Timestamp? = nil) async throws -> QueryResult {
@@ -48,9 +62,12 @@ public final class FunctionExecutor: Sendable {
     /// commits at most once under that key: a repeat returns the first commit's value and log lines.
     /// `isRetry` says an earlier attempt may have committed: then that is looked up before running,
     /// since running again on a snapshot that has the first attempt's writes can fail where it succeeded.
-    public func runMutation(_ request: FunctionRequest, idempotencyKey: IdempotencyKey? = nil, isRetry: Bool = false) async throws -> MutationResult {
+    /// With `recordsFailure`, a function that throws commits its error under the key, so a repeat
+    /// answers that error instead of running again.
+    public func runMutation(_ request: FunctionRequest, idempotencyKey: IdempotencyKey? = nil, isRetry: Bool = false,
+                            recordsFailure: Bool = false) async throws -> MutationResult {
         if isRetry, let idempotencyKey, let earlier = try await storage.receipt(idempotencyKey) {
-            return MutationResult(outcome: try FunctionOutcome(receiptBytes: earlier.outcome), commitTs: earlier.ts)
+            return try MutationResult(receipt: earlier.outcome, committedAt: earlier.ts)
         }
         var request = request
         request.kind = .mutation
@@ -72,15 +89,26 @@ public final class FunctionExecutor: Sendable {
                 guard restarts <= retryPolicy.maxRestarts else { throw HostError("the mutation kept restarting") }
                 continue
             }
-            // A failed mutation writes nothing.
-            guard case .success = outcome.result else { return MutationResult(outcome: outcome, commitTs: nil) }
+            let succeeded: Bool
+            if case .success = outcome.result { succeeded = true } else { succeeded = false }
+            let receipt = idempotencyKey.map { CommitReceipt(key: $0, outcome: outcome.receiptBytes(), isRetry: isRetry) }
+            // A failed mutation writes nothing; only its outcome may be kept.
+            let keptFailure = recordsFailure ? receipt : nil
+            guard succeeded || keptFailure != nil else { return MutationResult(outcome: outcome, commitTs: nil) }
             do {
-                let receipt = try idempotencyKey.map { CommitReceipt(key: $0, outcome: try outcome.receiptBytes(), isRetry: isRetry) }
-                switch try await host.transaction.commit(receipt: receipt) {
+                let committed = if let keptFailure, !succeeded {
+                    try await host.transaction.commitOutcomeOnly(receipt: keptFailure)
+                } else {
+                    try await host.transaction.commit(receipt: receipt)
+                }
+                switch committed {
                 case .committed(let ts):
-                    return MutationResult(outcome: outcome, commitTs: ts, conflictRetries: conflicts)
+                    FaultPoint.runnerAfterCommit.reached()
+                    return MutationResult(outcome: outcome, commitTs: succeeded ? ts : nil, conflictRetries: conflicts)
                 case let .alreadyCommitted(ts, earlier):
-                    return MutationResult(outcome: try FunctionOutcome(receiptBytes: earlier), commitTs: ts, conflictRetries: conflicts)
+                    var result = try MutationResult(receipt: earlier, committedAt: ts)
+                    result.conflictRetries = conflicts
+                    return result
                 case .conflict(let table):
                     conflicts += 1
                     guard conflicts <= retryPolicy.maxRetries else {

@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import Protocol
 import StorageClient
+import Synchronization
 
 /// `converge runner`: dials the coordinator, registers its pool and capacity, and runs the function
 /// calls pushed to it until the connection ends. A `db` runner reads and commits through its storage
@@ -18,6 +19,12 @@ public final class RunnerService: Sendable {
         public var instanceSecret: [UInt8]
         public var name: String
         public var limits = ExecutionLimits()
+        /// How long the first connections to the storage node and the coordinator may take.
+        public var startupTimeout: Duration = .seconds(30)
+        /// The pause between attempts to reach a lost coordinator.
+        public var redialInterval: Duration = .milliseconds(50)
+        /// How long a call waits for a lost storage node to answer again before it fails as unavailable.
+        public var storageTimeout: Duration = .seconds(30)
 
         public init(coordinator: Endpoint, storage: Endpoint?, pool: RunnerPool, workers: Int, instanceSecret: [UInt8], name: String) {
             self.coordinator = coordinator
@@ -42,37 +49,62 @@ public final class RunnerService: Sendable {
         self.logger = logger
     }
 
-    /// Serves until the coordinator hangs up; throws if it cannot connect or register.
+    /// Serves until cancelled. Throws if the first connection to the storage node or the
+    /// coordinator, or the registration, fails within `startupTimeout`. After that, a lost coordinator
+    /// is dialed again at once and the storage node is reconnected to by the next call that needs it;
+    /// the warm JavaScript contexts stay.
     public func run() async throws {
-        let storage: StorageClient?
+        let storage: StorageConnection?
         switch configuration.pool {
         case .db:
             guard let endpoint = configuration.storage else { throw HostError("a db runner needs --storage") }
-            storage = try await StorageClient.connect(to: endpoint, instanceSecret: configuration.instanceSecret)
+            let connection = StorageConnection(endpoint: endpoint, instanceSecret: configuration.instanceSecret)
+            _ = try await connection.client(timeout: configuration.startupTimeout)
+            storage = connection
         case .action:
             storage = nil
         }
-        let closed = AsyncStream.makeStream(of: Error?.self)
-        let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
-        let peerBox = PeerBox()
-        let peer = FramePeer(
-            role: .dialer, instanceSecret: configuration.instanceSecret, eventLoop: eventLoop, isAnswer: RunnerMessage.isAnswer,
-            onRequest: { [self] frame in Task { await self.serve(frame, peer: peerBox.peer!, storage: storage, deployments: peerBox.deployments!) } },
-            onClose: { error in closed.continuation.yield(error); closed.continuation.finish() })
-        peerBox.peer = peer
-        peerBox.deployments = Deployments(workers: configuration.workers, limits: configuration.limits, source: .init(
+        let link = CoordinatorLink()
+        let deployments = Deployments(workers: configuration.workers, limits: configuration.limits, source: .init(
             bundle: { hash in
-                guard case .bundle(let source) = try RunnerMessage(frame: try await peer.ask { RunnerMessage.fetchBundle(hash: hash).frame(requestID: $0) }) else {
+                guard case .bundle(let source) = try await link.ask(.fetchBundle(hash: hash)) else {
                     throw HostError("the coordinator did not send bundle \(hash)")
                 }
                 return source
             },
             environment: { hash in
-                guard case .environment(let json) = try RunnerMessage(frame: try await peer.ask { RunnerMessage.fetchEnvironment(hash: hash).frame(requestID: $0) }) else {
+                guard case .environment(let json) = try await link.ask(.fetchEnvironment(hash: hash)) else {
                     throw HostError("the coordinator did not send environment \(hash)")
                 }
                 return json
             }))
+        var connectedOnce = false
+        let startedAt = ContinuousClock.now
+        while !Task.isCancelled {
+            do {
+                let closed = try await dialCoordinator(link: link, storage: storage, deployments: deployments)
+                connectedOnce = true
+                if let error = await closed.value { logger.warning("coordinator connection closed: \(error)") }
+                logger.warning("lost the coordinator; dialing it again")
+            } catch {
+                if !connectedOnce, ContinuousClock.now - startedAt > configuration.startupTimeout { throw error }
+            }
+            try? await Task.sleep(for: configuration.redialInterval)
+        }
+        await storage?.close()
+    }
+
+    /// Connects to the coordinator and registers; returns what the connection ends with.
+    private func dialCoordinator(link: CoordinatorLink, storage: StorageConnection?, deployments: Deployments) async throws -> Task<Error?, Never> {
+        let closed = AsyncStream.makeStream(of: Error?.self)
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
+        // A call is answered on the connection it came on, which the callback is made before.
+        let own = CoordinatorLink()
+        let peer = FramePeer(
+            role: .dialer, instanceSecret: configuration.instanceSecret, eventLoop: eventLoop, isAnswer: RunnerMessage.isAnswer,
+            onRequest: { [self] frame in Task { await self.serve(frame, peer: own.peer!, storage: storage, deployments: deployments) } },
+            onClose: { error in closed.continuation.yield(error); closed.continuation.finish() })
+        own.peer = peer
         let bootstrap = ClientBootstrap(group: eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
@@ -83,37 +115,36 @@ public final class RunnerService: Sendable {
                 }
             }
         let channel: Channel
-        switch configuration.coordinator {
-        case let .tcp(host, port): channel = try await bootstrap.connect(host: host, port: port).get()
-        case let .unix(path): channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
+        do {
+            switch configuration.coordinator {
+            case let .tcp(host, port): channel = try await bootstrap.connect(host: host, port: port).get()
+            case let .unix(path): channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
+            }
+        } catch {
+            // The peer never joined a pipeline: settle its promise here (a lost coordinator is dialed again and again).
+            peer.ready.fail(error)
+            throw error
         }
-        try await peer.ready.futureResult.get()
-        let answer = try RunnerMessage(frame: try await peer.ask {
-            RunnerMessage.register(pool: self.configuration.pool, capacity: self.configuration.capacity, name: self.configuration.name).frame(requestID: $0)
-        })
-        guard case .registered = answer else { throw HostError("the coordinator refused the runner: \(answer)") }
+        do {
+            try await peer.ready.futureResult.get()
+            link.peer = peer
+            let answer = try RunnerMessage(frame: try await peer.ask {
+                RunnerMessage.register(pool: self.configuration.pool, capacity: self.configuration.capacity, name: self.configuration.name).frame(requestID: $0)
+            })
+            guard case .registered = answer else { throw HostError("the coordinator refused the runner: \(answer)") }
+        } catch {
+            try? await channel.close()
+            throw error
+        }
         logger.info("runner \(configuration.name) registered with \(configuration.coordinator) as a \(configuration.pool) runner")
-        // Serve until the coordinator or the storage node goes away; then exit, so a supervisor restarts us.
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for await error in closed.stream {
-                    if let error { self.logger.warning("coordinator connection closed: \(error)") }
-                }
-            }
-            if let storage {
-                group.addTask {
-                    for await _ in storage.invalidations {}
-                    self.logger.warning("storage connection closed")
-                }
-            }
-            await group.next()
-            group.cancelAll()
+        return Task {
+            var reason: Error?
+            for await error in closed.stream { reason = error }
+            return reason
         }
-        try? await channel.close()
-        await storage?.close()
     }
 
-    private func serve(_ frame: Frame, peer: FramePeer, storage: StorageClient?, deployments: Deployments) async {
+    private func serve(_ frame: Frame, peer: FramePeer, storage: StorageConnection?, deployments: Deployments) async {
         let answer: RunnerMessage
         do {
             switch try RunnerMessage(frame: frame) {
@@ -124,49 +155,107 @@ public final class RunnerService: Sendable {
             default:
                 throw HostError("a runner only takes function calls and analyses")
             }
+        } catch let error as StorageUnavailable {
+            answer = .unavailable(message: error.description)
         } catch {
             answer = .failed(message: "\(error)")
         }
         peer.send(answer.frame(requestID: frame.requestID))
     }
 
-    private func execute(_ call: RunFunction, peer: FramePeer, storage: StorageClient?, deployments: Deployments) async throws -> FunctionResult {
+    private func execute(_ call: RunFunction, peer: FramePeer, storage: StorageConnection?, deployments: Deployments) async throws -> FunctionResult {
         try await deployments.withIsolate(for: call.deployment, environment: call.environment) { isolate in
-            try await execute(call, on: isolate, peer: peer, storage: storage)
+            switch (call.kind, configuration.pool) {
+            case (.query, .db), (.mutation, .db):
+                return try await withStorage(storage!) { client, lostOne in
+                    // After a lost connection a mutation may have committed: it looks before it runs again.
+                    var call = call
+                    call.isRetry = call.isRetry || lostOne
+                    return try await execute(call, on: isolate, storage: client)
+                }
+            case (.action, .action):
+                var request = FunctionRequest(call)
+                request.nowMillis = Date().timeIntervalSince1970 * 1000
+                let host = ActionHost(identity: call.identity) { message in
+                    try RunnerMessage(frame: try await peer.ask { message.frame(requestID: $0) })
+                }
+                return FunctionResult(outcome: await isolate.run(request, host: host))
+            default:
+                throw HostError("a \(configuration.pool) runner does not run \(call.kind)s")
+            }
         }
     }
 
-    private func execute(_ call: RunFunction, on isolate: FunctionIsolate, peer: FramePeer, storage: StorageClient?) async throws -> FunctionResult {
-        var request = FunctionRequest(module: call.module, function: call.function, kind: call.kind, args: call.args,
-                                      identity: call.identity, allowInternal: call.allowInternal, seed: call.seed, http: call.http)
-        request.system = call.system
-        switch (call.kind, configuration.pool) {
-        case (.query, .db):
+    private func execute(_ call: RunFunction, on isolate: FunctionIsolate, storage: StorageClient) async throws -> FunctionResult {
+        let request = FunctionRequest(call)
+        if call.kind == .query {
             // The push-time schema check reads pages of whole documents: no user limit applies to it.
             var limits = TransactionLimits()
             if call.system != nil { limits.maxBytesRead = 256 << 20 }
-            let result = try await FunctionExecutor(isolate: isolate, storage: storage!, limits: limits).runQuery(request, at: call.snapshotTs)
+            let result = try await FunctionExecutor(isolate: isolate, storage: storage, limits: limits).runQuery(request, at: call.snapshotTs)
             return FunctionResult(outcome: result.outcome, snapshotTs: result.ts, readSet: result.readSet)
-        case (.mutation, .db):
-            let result = try await FunctionExecutor(isolate: isolate, storage: storage!).runMutation(request, idempotencyKey: call.idempotencyKey, isRetry: call.isRetry)
-            return FunctionResult(outcome: result.outcome, commitTs: result.commitTs, conflictRetries: result.conflictRetries)
-        case (.action, .action):
-            var request = request
-            request.nowMillis = Date().timeIntervalSince1970 * 1000
-            let host = ActionHost(identity: call.identity) { message in
-                try RunnerMessage(frame: try await peer.ask { message.frame(requestID: $0) })
+        }
+        let result = try await FunctionExecutor(isolate: isolate, storage: storage)
+            .runMutation(request, idempotencyKey: call.idempotencyKey, isRetry: call.isRetry, recordsFailure: call.recordsFailure)
+        return FunctionResult(outcome: result.outcome, commitTs: result.commitTs, conflictRetries: result.conflictRetries)
+    }
+
+    /// Runs `body` with the storage node's client. If the connection is lost under it (the call
+    /// failed, or threw, and the client is closed), it runs again on the next connection, told that it
+    /// lost one, until `storageTimeout` has passed; then it fails as `StorageUnavailable`.
+    private func withStorage(_ connection: StorageConnection, _ body: (StorageClient, _ lostOne: Bool) async throws -> FunctionResult) async throws -> FunctionResult {
+        let deadline = ContinuousClock.now + configuration.storageTimeout
+        var lostOne = false
+        while true {
+            let client: StorageClient
+            do {
+                client = try await connection.client(timeout: max(.zero, deadline - .now))
+            } catch {
+                throw StorageUnavailable(description: "\(error)")
             }
-            return FunctionResult(outcome: await isolate.run(request, host: host))
-        default:
-            throw HostError("a \(configuration.pool) runner does not run \(call.kind)s")
+            do {
+                let result = try await body(client, lostOne)
+                guard case .failure = result.status, !client.isOpen else { return result }
+            } catch {
+                guard !client.isOpen else { throw error }
+            }
+            lostOne = true
+            logger.warning("lost the storage node during a call; running it again once it answers")
+            guard ContinuousClock.now < deadline else {
+                throw StorageUnavailable(description: "the storage node was lost during the call and did not answer again within \(configuration.storageTimeout)")
+            }
         }
     }
 }
 
-/// Late-bound references for the peer's request callback, which is created before them.
-private final class PeerBox: @unchecked Sendable {
-    var peer: FramePeer?
-    var deployments: Deployments?
+/// The storage node could not be reached: the coordinator hears `unavailable`, and for a mutation
+/// that means its outcome is unknown.
+struct StorageUnavailable: Error, CustomStringConvertible {
+    let description: String
+}
+
+extension FunctionRequest {
+    init(_ call: RunFunction) {
+        self.init(module: call.module, function: call.function, kind: call.kind, args: call.args,
+                  identity: call.identity, allowInternal: call.allowInternal, seed: call.seed, http: call.http)
+        system = call.system
+    }
+}
+
+/// The connection to the coordinator that is up now; bundles and environments are fetched over it,
+/// whichever connection the call that needs them arrived on.
+private final class CoordinatorLink: Sendable {
+    private let current = Mutex<FramePeer?>(nil)
+
+    var peer: FramePeer? {
+        get { current.withLock { $0 } }
+        set { current.withLock { $0 = newValue } }
+    }
+
+    func ask(_ message: RunnerMessage) async throws -> RunnerMessage {
+        guard let peer else { throw HostError("the runner has no coordinator connection") }
+        return try RunnerMessage(frame: try await peer.ask { message.frame(requestID: $0) })
+    }
 }
 
 extension FunctionResult {

@@ -37,6 +37,16 @@ extension ByteBuffer {
         }
     }
 
+    /// A presence flag, then the value if there is one.
+    public mutating func writeOptionalValue(_ value: Value?) {
+        writeBool(value != nil)
+        if let value { writeValue(value) }
+    }
+
+    public mutating func readOptionalValue() throws -> Value? {
+        try readBool() ? try readValue() : nil
+    }
+
     public mutating func readValue(maxDepth: Int = ValueLimits.maxValueDepth) throws -> Value {
         try readValue(remainingDepth: maxDepth, limit: maxDepth)
     }

@@ -45,4 +45,5 @@ public enum MessageKind: UInt8, Sendable {
     case runnerError = 83
     case bundleAnalysis = 84
     case environmentSource = 85
+    case runnerUnavailable = 86
 }

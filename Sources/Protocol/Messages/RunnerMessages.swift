@@ -28,8 +28,13 @@ public struct RunFunction: Hashable, Sendable {
     public var snapshotTs: Timestamp?
     /// Mutations: commits at most once under this key, however often the call is retried.
     public var idempotencyKey: IdempotencyKey?
-    /// Set when the coordinator sends the call again: an earlier attempt may have committed.
+    /// Set when an earlier attempt under the same key may have committed: the coordinator sends the
+    /// call again, or a client re-sent it. The runner then looks for the outcome before running.
     public var isRetry = false
+    /// Mutations: a function that throws commits its error under the key as well, so that a client's
+    /// re-send is answered with that error rather than run again. Set for the sync protocol's
+    /// mutations; an HTTP call's retry after a lost runner needs no record of a failure, which wrote nothing.
+    public var recordsFailure = false
     /// HTTP actions: the request (`method`, `url`, `headers` as pairs, `body` bytes or null), routed by
     /// the bundle's `http.js` router; `module` and `function` are unused then.
     public var http: Value?
@@ -108,6 +113,9 @@ public enum RunnerMessage: Hashable, Sendable {
     case analysis(json: String)
     case environment(json: String)
     case failed(message: String)
+    /// The storage node could not be reached in time. For a mutation the outcome is unknown: an
+    /// attempt may have committed, and only a later call under the same key can tell.
+    case unavailable(message: String)
 
     public var kind: MessageKind {
         switch self {
@@ -123,11 +131,12 @@ public enum RunnerMessage: Hashable, Sendable {
         case .analysis: return .bundleAnalysis
         case .environment: return .environmentSource
         case .failed: return .runnerError
+        case .unavailable: return .runnerUnavailable
         }
     }
 
     public static func isAnswer(_ kind: UInt8) -> Bool {
-        [MessageKind.runnerRegistered, .functionResult, .bundleSource, .bundleAnalysis, .environmentSource, .runnerError].map(\.rawValue).contains(kind)
+        [MessageKind.runnerRegistered, .functionResult, .bundleSource, .bundleAnalysis, .environmentSource, .runnerError, .runnerUnavailable].map(\.rawValue).contains(kind)
     }
 
     public func frame(requestID: UInt64) -> Frame {
@@ -150,6 +159,7 @@ public enum RunnerMessage: Hashable, Sendable {
             body.writeBool(run.idempotencyKey != nil)
             if let key = run.idempotencyKey { body.writeIdempotencyKey(key) }
             body.writeBool(run.isRetry)
+            body.writeBool(run.recordsFailure)
             body.writeOptionalValue(run.http)
             body.writeBool(run.system != nil)
             if let system = run.system { body.writeLengthPrefixedString(system) }
@@ -190,7 +200,7 @@ public enum RunnerMessage: Hashable, Sendable {
             body.writeLengthPrefixedString(hash)
         case .analysis(let json), .environment(let json):
             body.writeLengthPrefixedString(json)
-        case .failed(let message):
+        case .failed(let message), .unavailable(let message):
             body.writeLengthPrefixedString(message)
         }
         return Frame(kind: kind.rawValue, requestID: requestID, body: body)
@@ -217,10 +227,12 @@ public enum RunnerMessage: Hashable, Sendable {
             let snapshotTs = try body.readOptionalTimestamp()
             let key = try body.readBool() ? try body.readIdempotencyKey() : nil
             let isRetry = try body.readBool()
+            let recordsFailure = try body.readBool()
             let http = try body.readOptionalValue()
             var run = RunFunction(deployment: deployment, module: module, function: function, kind: kind, args: args,
                                   identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs, idempotencyKey: key, http: http)
             run.isRetry = isRetry
+            run.recordsFailure = recordsFailure
             run.environment = environment
             run.system = try body.readBool() ? try body.readLengthPrefixedString() : nil
             self = .run(run)
@@ -262,6 +274,8 @@ public enum RunnerMessage: Hashable, Sendable {
             self = .environment(json: try body.readLengthPrefixedString())
         case .runnerError:
             self = .failed(message: try body.readLengthPrefixedString())
+        case .runnerUnavailable:
+            self = .unavailable(message: try body.readLengthPrefixedString())
         default:
             throw ProtocolError.malformed("kind \(kind) is not a runner message")
         }
@@ -270,15 +284,6 @@ public enum RunnerMessage: Hashable, Sendable {
 }
 
 extension ByteBuffer {
-    mutating func writeOptionalValue(_ value: Value?) {
-        writeBool(value != nil)
-        if let value { writeValue(value) }
-    }
-
-    mutating func readOptionalValue() throws -> Value? {
-        try readBool() ? try readValue() : nil
-    }
-
     mutating func writeOptionalTimestamp(_ ts: Timestamp?) {
         writeBool(ts != nil)
         if let ts { writeInteger(ts) }

@@ -157,26 +157,6 @@ public struct CommitRequest: Hashable, Sendable {
     }
 }
 
-/// Identifies one logical mutation across the runners that may run it. The coordinator picks the key
-/// and sends the same one again when it retries a mutation whose runner died mid-call.
-public struct IdempotencyKey: Hashable, Sendable {
-    public var bytes: [UInt8]
-
-    public init(bytes: [UInt8]) {
-        self.bytes = bytes
-    }
-
-    /// A new key: the wall clock in microseconds (8 bytes, big-endian), then 8 random bytes. Keys made
-    /// close in time sort together, so the storage node's receipts B-tree takes a group commit's keys
-    /// on its last page rather than each on a random page of its own, written whole to the WAL.
-    public static func generate(now: Date = Date()) -> IdempotencyKey {
-        let micros = UInt64(max(0, now.timeIntervalSince1970 * 1e6))
-        var bytes = withUnsafeBytes(of: micros.bigEndian) { Array($0) }
-        bytes += RandomBytes.system(8)
-        return IdempotencyKey(bytes: bytes)
-    }
-}
-
 /// Kept by the storage node with a commit: its key and what the caller should get back if the same
 /// key commits again (opaque to the node; a runner stores the mutation's return value there).
 public struct CommitReceipt: Hashable, Sendable {

@@ -1,3 +1,4 @@
+import FaultInjection
 import Logging
 import Protocol
 import Synchronization
@@ -177,6 +178,7 @@ actor Committer {
             do {
                 try await persistence.write(write)
                 durableWrites += 1
+                if !write.receipts.isEmpty { FaultPoint.storageAfterDurableWrite.reached() }
             } catch {
                 fail(batch + queue, error)
                 return

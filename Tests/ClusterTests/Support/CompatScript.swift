@@ -18,12 +18,13 @@ enum CompatScript {
     /// `app` is absolute or relative to the repository root. The script gets the URL, an admin key and
     /// `arguments`, and the site URL of HTTP actions in `CONVERGE_SITE_URL`;
     /// it is terminated after `timeout` seconds, since a client facing a protocol error retries silently.
-    /// `serveArguments` are added to `converge serve`'s.
+    /// `serveArguments` are added to `converge serve`'s; `environment` is given to both.
     static func run(_ script: String, app: String = "examples/chat/convex", arguments: [String] = [], serveArguments: [String] = [],
-                    timeout: Double = 90) throws -> Outcome {
-        let serve = try ServeProcess(deploy: app.hasPrefix("/") ? app : root.appendingPathComponent(app).path, arguments: serveArguments)
+                    environment extra: [String: String] = [:], timeout: Double = 90) throws -> Outcome {
+        let serve = try ServeProcess(deploy: app.hasPrefix("/") ? app : root.appendingPathComponent(app).path, arguments: serveArguments,
+                                     environment: extra)
         defer { serve.stop() }
-        let environment = ProcessInfo.processInfo.environment.merging(["CONVERGE_SITE_URL": serve.siteURL]) { $1 }
+        let environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }.merging(["CONVERGE_SITE_URL": serve.siteURL]) { $1 }
         let outcome = try runScript(script, url: serve.url, adminKey: serve.adminKey, arguments: arguments, environment: environment, timeout: timeout)
         return Outcome(status: outcome.status, report: outcome.report, serveErrors: serve.errorOutput)
     }

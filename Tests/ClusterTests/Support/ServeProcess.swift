@@ -13,12 +13,14 @@ final class ServeProcess {
     private let data: URL
     private let errors: URL
 
-    init(deploy app: String? = nil, arguments: [String] = []) throws {
+    /// `environment` is added to this process's own, for `converge serve` and its children.
+    init(deploy app: String? = nil, arguments: [String] = [], environment: [String: String] = [:]) throws {
         data = FileManager.default.temporaryDirectory.appendingPathComponent("converge-serve-\(UUID().uuidString.prefix(8))")
         errors = data.deletingLastPathComponent().appendingPathComponent(data.lastPathComponent + ".stderr")
         _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
         process.executableURL = StorageProcess.binary
         process.arguments = ["serve", "--data", data.path, "--port", "0", "--site-port", "0"] + (app.map { ["--deploy", $0] } ?? []) + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = try FileHandle(forWritingTo: errors)

@@ -1,0 +1,155 @@
+import NIOCore
+import NIOPosix
+import Protocol
+import Synchronization
+
+/// The storage node as a process that may restart: a client that is replaced by a new one once its
+/// connection has closed. Runners and the coordinator keep running while the node restarts and carry
+/// on with the new connection as soon as it answers, instead of exiting and being restarted themselves.
+public final class StorageConnection: Sendable {
+    public let endpoint: Endpoint
+    private let instanceSecret: [UInt8]
+    private let retryInterval: Duration
+    private let state = Mutex<State>(State())
+
+    private struct State {
+        var client: StorageClient?
+        /// The dialing under way, which every caller waiting for a connection shares.
+        var dialing: Task<Result<StorageClient, Error>?, Never>?
+        /// Why the last attempt to dial failed, for the error of a caller that gave up waiting.
+        var lastFailure: String?
+    }
+
+    /// `retryInterval` is the pause between attempts to dial a node that does not answer yet.
+    public init(endpoint: Endpoint, instanceSecret: [UInt8], retryInterval: Duration = .milliseconds(50)) {
+        self.endpoint = endpoint
+        self.instanceSecret = instanceSecret
+        self.retryInterval = retryInterval
+    }
+
+    /// The open client, or the next one: dials until the node answers, giving up on waiting (the
+    /// dialing goes on for the next caller) after `timeout`. A node that refuses the instance secret
+    /// fails the call at once: that is a configuration to fix, not a restart to wait out.
+    public func client(timeout: Duration = .seconds(30)) async throws -> StorageClient {
+        if let client = current() { return client }
+        let dialing = startDialing()
+        // Whichever comes first, the connection or the deadline; the dialing is not waited for after
+        // the deadline (a task group would wait for it: awaiting a task's value ignores cancellation).
+        let outcome = FirstOf<Result<StorageClient, Error>?>()
+        return try await withCheckedThrowingContinuation { continuation in
+            outcome.onFirst { result in
+                switch result {
+                case .success(let client)?: continuation.resume(returning: client)
+                case .failure(let error)?: continuation.resume(throwing: error)
+                case nil:
+                    let why = self.lastFailure().map { " (last attempt: \($0))" } ?? ""
+                    continuation.resume(throwing: StorageError(.unavailable, "the storage node at \(self.endpoint) did not answer within \(timeout)\(why)"))
+                }
+            }
+            Task { outcome.offer(await dialing.value) }
+            Task {
+                try? await Task.sleep(for: timeout)
+                outcome.offer(nil)
+            }
+        }
+    }
+
+    /// The next open client, however long the node takes to answer (or to be given the right
+    /// secret); nil once closed.
+    public func nextClient() async -> StorageClient? {
+        if let client = current() { return client }
+        while true {
+            switch await startDialing().value {
+            case .success(let client): return client
+            case .failure: try? await Task.sleep(for: retryInterval * 20)
+            case nil: return nil
+            }
+        }
+    }
+
+    /// The client if its connection is open.
+    public func current() -> StorageClient? {
+        state.withLock { state in
+            guard let client = state.client, client.isOpen else { return nil }
+            return client
+        }
+    }
+
+    public func close() async {
+        let client = state.withLock { state -> StorageClient? in
+            state.dialing?.cancel()
+            defer { state.client = nil }
+            return state.client
+        }
+        await client?.close()
+    }
+
+    private func startDialing() -> Task<Result<StorageClient, Error>?, Never> {
+        state.withLock { state in
+            if let dialing = state.dialing { return dialing }
+            let dialing = Task { await self.dialUntilConnected() }
+            state.dialing = dialing
+            return dialing
+        }
+    }
+
+    /// Nil once cancelled by `close()`; a failure if the node refused the handshake.
+    private func dialUntilConnected() async -> Result<StorageClient, Error>? {
+        while !Task.isCancelled {
+            do {
+                let client = try await StorageClient.connect(to: endpoint, instanceSecret: instanceSecret)
+                store(client)
+                return .success(client)
+            } catch ProtocolError.handshakeFailed(let why) {
+                let error = ProtocolError.handshakeFailed(why)
+                noteFailure(error, endingDialing: true)
+                return .failure(error)
+            } catch {
+                noteFailure(error)
+            }
+            try? await Task.sleep(for: retryInterval)
+        }
+        return nil
+    }
+
+    /// Not inlined into the async callers: `Mutex` locks with the thread's ID, which the optimizer may
+    /// compute before an `await` and use after it, on another thread.
+    @inline(never)
+    private func lastFailure() -> String? {
+        state.withLock { $0.lastFailure }
+    }
+
+    @inline(never)
+    private func noteFailure(_ error: Error, endingDialing: Bool = false) {
+        state.withLock { state in
+            state.lastFailure = "\(error)"
+            if endingDialing { state.dialing = nil }
+        }
+    }
+
+    @inline(never)
+    private func store(_ client: StorageClient) {
+        state.withLock { state in
+            state.client = client
+            state.dialing = nil
+        }
+    }
+}
+
+/// The first of several racing answers, handed once to its consumer; later ones are dropped.
+private final class FirstOf<Answer: Sendable>: Sendable {
+    private let state = Mutex<(consumer: (@Sendable (Answer) -> Void)?, done: Bool)>((nil, false))
+
+    func onFirst(_ consumer: @escaping @Sendable (Answer) -> Void) {
+        state.withLock { $0.consumer = consumer }
+    }
+
+    func offer(_ answer: Answer) {
+        let consumer = state.withLock { state -> (@Sendable (Answer) -> Void)? in
+            guard !state.done else { return nil }
+            state.done = true
+            return state.consumer
+        }
+        consumer?(answer)
+    }
+}
