@@ -14,13 +14,15 @@ struct BenchCommand: AsyncParsableCommand {
             Prints a table per workload, then writes converge-bench-<time>.json and .svg to --output.
 
             Without --url the harness starts `converge serve` itself, which lets it read the cluster's memory \
-            and database size, SIGKILL its storage node in `mixed`, and run `scaling`. With --url it pushes \
-            the bench app to that deployment, replacing the app deployed there.
+            and database size, SIGKILL its storage node in `mixed` and every role in `chaos`, and run `scaling`. \
+            With --url it pushes the bench app to that deployment, replacing the app deployed there.
 
             Examples:
               converge bench                                   # everything; `mixed` soaks for 10 minutes
               converge bench commit fanout --seconds 10
               converge bench mixed --mixed-seconds 60
+              converge bench chaos --chaos-cycles 24           # exactly-once and recovery under SIGKILLs
+              converge bench churn                             # coordinator memory as sockets come and go
               converge bench commit --url http://10.0.0.5:3210 --admin-key 'carnitas|…'
             """
     )
@@ -49,6 +51,15 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Length of the `mixed` soak, in seconds.")
     var mixedSeconds = 600.0
 
+    @Option(help: "Rounds of sockets opening and closing in `churn` (1,000 and 5,000 sockets in turn).")
+    var churnRounds = 10
+
+    @Option(help: "SIGKILLs in `chaos`: storage node, coordinator, db runner and action runner in turn.")
+    var chaosCycles = 12
+
+    @Option(help: "Seconds between two kills in `chaos`.")
+    var chaosInterval = 4.0
+
     // One runner process of four workers: on two cores it beat two processes of two workers by about
     // a tenth of the CPU per mutation (fewer threads, fewer context switches), and four workers keep 16
     // calls in flight where two keep 8 (bench/README.md has the comparison).
@@ -74,6 +85,9 @@ struct BenchCommand: AsyncParsableCommand {
         guard (url == nil) == (adminKey == nil) else { throw ValidationError("--url and --admin-key go together.") }
         guard seconds > 0, mixedSeconds > 0 else { throw ValidationError("--seconds and --mixed-seconds must be positive.") }
         guard warmup >= 0 else { throw ValidationError("--warmup cannot be negative.") }
+        guard churnRounds >= 1, chaosCycles >= 1, chaosInterval > 0 else {
+            throw ValidationError("--churn-rounds and --chaos-cycles must be at least 1, --chaos-interval positive.")
+        }
         _ = try counts(commitClients, "--commit-clients")
         _ = try counts(fanoutSubscribers, "--fanout-subscribers")
     }
@@ -98,6 +112,9 @@ struct BenchCommand: AsyncParsableCommand {
         harness.fanoutRounds = fanoutRounds
         harness.disjointSubscriptions = disjointSubscriptions
         harness.mixedSeconds = mixedSeconds
+        harness.churnRounds = churnRounds
+        harness.chaosCycles = chaosCycles
+        harness.chaosInterval = chaosInterval
         let files = try await harness.run()
         emitLine("\nWrote \(files.json.path) and \(files.svg.path)")
     }

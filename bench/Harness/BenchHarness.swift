@@ -4,7 +4,8 @@ import Foundation
 /// `converge bench`: drives a deployment with the workloads and writes what it measured as a table,
 /// a JSON file and an SVG chart.
 public struct BenchHarness: Sendable {
-    public static let workloadNames = ["baseline", "commit", "contention", "fanout", "disjoint", "mixed", "scaling"]
+    /// In the order they run: `scaling` stops the harness's cluster, so it goes last.
+    public static let workloadNames = ["baseline", "commit", "contention", "fanout", "disjoint", "mixed", "churn", "chaos", "scaling"]
 
     /// The app the workloads call; it must be deployed before a run against a deployment given by URL.
     public static var appFolder: URL { Bundle.module.url(forResource: "app", withExtension: nil)!.appendingPathComponent("convex") }
@@ -30,6 +31,9 @@ public struct BenchHarness: Sendable {
     public var mixedWritesPerSecond = 100.0
     public var mixedReadsPerSecond = 100.0
     public var mixedSubscribers = 200
+    public var churnRounds = 10
+    public var chaosCycles = 12
+    public var chaosInterval = 4.0
     public var outputDirectory: URL
 
     public init(target: Target, workloads: [String], outputDirectory: URL) {
@@ -68,6 +72,8 @@ public struct BenchHarness: Sendable {
                 case "mixed":
                     result = try await MixedWorkload(seconds: mixedSeconds, writesPerSecond: mixedWritesPerSecond, readsPerSecond: mixedReadsPerSecond,
                                                      subscribers: mixedSubscribers).run(deployment)
+                case "churn": result = try await ChurnWorkload(rounds: churnRounds).run(deployment)
+                case "chaos": result = try await ChaosWorkload(cycles: chaosCycles, interval: .seconds(chaosInterval)).run(deployment)
                 default:
                     guard let startCluster else {
                         say("  skipped: scaling starts clusters of its own, so it does not run against --url")

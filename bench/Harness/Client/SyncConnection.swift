@@ -26,9 +26,10 @@ final class SyncConnection: Sendable {
     /// The biggest message the harness accepts (a Transition with many results).
     static let maxMessageBytes = 64 << 20
 
-    init(url: String) {
+    /// `connect` is the first message: a new client's `Connect` unless given (a reconnect's).
+    init(url: String, connect: String = SyncMessage.connect()) {
         (messages, delivered) = AsyncStream.makeStream(of: String.self)
-        state = Mutex(.connecting(pending: [SyncMessage.connect()]))
+        state = Mutex(.connecting(pending: [connect]))
         guard let parsed = URL(string: url), let host = parsed.host else {
             delivered.finish()
             return

@@ -3,8 +3,9 @@ import Protocol
 
 /// The client messages the workloads send, as JSON text, and the little they read of the server's.
 enum SyncMessage {
-    static func connect() -> String {
-        #"{"type":"Connect","sessionId":"\#(UUID().uuidString.lowercased())","connectionCount":0,"lastCloseReason":"InitialConnect","clientTs":0}"#
+    static func connect(sessionId: String = UUID().uuidString.lowercased(), connectionCount: Int = 0) -> String {
+        let reason = connectionCount == 0 ? "InitialConnect" : "ConnectionLost"
+        return #"{"type":"Connect","sessionId":"\#(sessionId)","connectionCount":\#(connectionCount),"lastCloseReason":"\#(reason)","clientTs":0}"#
     }
 
     static func mutation(requestId: Int, path: String, args: String) -> String {

@@ -52,16 +52,19 @@ final class LocalCluster: Sendable {
         self.adminKey = String(key)
     }
 
-    /// The process ids of serve's children in `role` ("storage", "coordinator", "runner"), from /proc.
-    /// Each child is listed under the thread that started it, so every thread of serve is read.
-    func processIds(role: String) -> [Int32] {
+    /// The process ids of serve's children in `role` ("storage", "coordinator", "runner"), from /proc;
+    /// runners of one pool only, with `pool`. Each child is listed under the thread that started it,
+    /// so every thread of serve is read.
+    func processIds(role: String, pool: String? = nil) -> [Int32] {
         let tasks = "/proc/\(serve.processIdentifier)/task"
         let threads = (try? FileManager.default.contentsOfDirectory(atPath: tasks)) ?? []
         let children = threads.compactMap { try? String(contentsOfFile: "\(tasks)/\($0)/children", encoding: .utf8) }.joined(separator: " ")
         return children.split(separator: " ").compactMap { Int32($0) }.filter { pid in
             guard let commandLine = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
             let arguments = commandLine.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            return arguments.count > 1 && arguments[1] == role
+            guard arguments.count > 1, arguments[1] == role else { return false }
+            guard let pool else { return true }
+            return zip(arguments, arguments.dropFirst()).contains { $0 == "--pool" && $1 == pool }
         }
     }
 
@@ -84,8 +87,13 @@ final class LocalCluster: Sendable {
 
     /// SIGKILLs the storage node; returns its process id, or nil if none was running.
     func killStorage() -> Int32? {
-        guard let pid = processIds(role: "storage").first else { return nil }
-        kill(pid, SIGKILL)
+        kill(role: "storage")
+    }
+
+    /// SIGKILLs one process of `role` (and `pool`, for runners); returns its id, or nil if none ran.
+    func kill(role: String, pool: String? = nil) -> Int32? {
+        guard let pid = processIds(role: role, pool: pool).first else { return nil }
+        Foundation.kill(pid, SIGKILL)
         return pid
     }
 

@@ -47,6 +47,24 @@ enum PerformanceBar {
                 }
             }
         }
+        if let churn = workload("churn"), let ratio = churn.figures.first(where: { $0.name == "coordinator memory, last round / second round" }) {
+            let rounds = churn.figures.filter { $0.name.hasPrefix("coordinator memory after round") }.map(\.value)
+            checks.append(BarCheck(requirement: "churn: coordinator memory after the last round ≤ 1.1× after the second",
+                                   measured: String(format: "%.1f → %.1f MiB = %.2f×", rounds.count > 1 ? rounds[1] : 0, rounds.last ?? 0, ratio.value),
+                                   passed: ratio.value <= 1.1 && churn.problems.isEmpty))
+        }
+        if let chaos = workload("chaos") {
+            func figure(_ name: String) -> Double? { chaos.figures.first { $0.name == name }?.value }
+            checks.append(BarCheck(requirement: "chaos: 0 lost, 0 duplicated, money conserved",
+                                   measured: chaos.problems.isEmpty ? String(format: "%.0f acknowledged; none lost or duplicated; money %.0f before and after",
+                                                                             figure("acknowledged writes") ?? 0, figure("money after") ?? 0)
+                                                                    : chaos.problems.joined(separator: "; "),
+                                   passed: chaos.problems.isEmpty))
+            let maxima = ChaosWorkload.victims.compactMap { victim in figure("\(victim.name): kill to next successful mutation, max").map { (victim.name, $0) } }
+            checks.append(BarCheck(requirement: "chaos: every role serving again < 2 s after its SIGKILL",
+                                   measured: maxima.map { String(format: "%@ %.0f ms", $0.0, $0.1) }.joined(separator: ", "),
+                                   passed: maxima.count == ChaosWorkload.victims.count && maxima.allSatisfy { $0.1 < 2_000 }))
+        }
         return checks
     }
 }

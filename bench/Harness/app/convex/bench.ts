@@ -1,5 +1,5 @@
 import { mutationGeneric as mutation, queryGeneric as query } from "convex/server";
-import { v } from "convex/values";
+import { ConvexError, v } from "convex/values";
 
 // The app `converge bench` deploys before it drives a deployment.
 
@@ -80,4 +80,46 @@ export const spin = query({
     for (let i = 0; i < 300_000; i++) x = (x * 31 + i) % 1_000_003;
     return x;
   },
+});
+
+// `chaos`: an insert carrying a key the client chose, so the harness can count each key's rows.
+export const put = mutation({
+  args: { key: v.string() },
+  handler: async (ctx, { key }) => {
+    await ctx.db.insert("keyed", { key });
+  },
+});
+
+// How many rows each key has (up to 3): 1 for an acknowledged insert, never more.
+export const keyCounts = query({
+  args: { keys: v.array(v.string()) },
+  handler: (ctx, { keys }) =>
+    Promise.all(keys.map(async (key) => (await ctx.db.query("keyed").withIndex("by_key", (q) => q.eq("key", key)).take(3)).length)),
+});
+
+export const seedAccounts = mutation({
+  args: { count: v.number(), balance: v.number() },
+  handler: async (ctx, { count, balance }) => {
+    for (const account of await ctx.db.query("accounts").collect()) await ctx.db.delete(account._id);
+    for (let slot = 0; slot < count; slot++) await ctx.db.insert("accounts", { slot, balance });
+  },
+});
+
+// Moves money between two accounts; refuses to overdraw. Applied twice, it would still conserve the
+// total, so the harness also counts keyed inserts for duplicates.
+export const transfer = mutation({
+  args: { from: v.number(), to: v.number(), amount: v.number() },
+  handler: async (ctx, { from, to, amount }) => {
+    const source = await ctx.db.query("accounts").withIndex("by_slot", (q) => q.eq("slot", from)).unique();
+    const target = await ctx.db.query("accounts").withIndex("by_slot", (q) => q.eq("slot", to)).unique();
+    if (source === null || target === null) throw new ConvexError({ code: "NoAccount" });
+    if (source.balance < amount) throw new ConvexError({ code: "InsufficientFunds" });
+    await ctx.db.patch(source._id, { balance: source.balance - amount });
+    await ctx.db.patch(target._id, { balance: target.balance + amount });
+  },
+});
+
+export const totalBalance = query({
+  args: {},
+  handler: async (ctx) => (await ctx.db.query("accounts").collect()).reduce((sum, a) => sum + a.balance, 0),
 });

@@ -38,3 +38,11 @@ export const keys = query({
   args: {},
   handler: async (ctx) => (await ctx.db.query("entries").collect()).map((e) => e.key),
 });
+
+// Inserts without reading: concurrent writers never conflict (for load while roles are killed).
+export const put = mutation({
+  args: { key: v.string() },
+  handler: async (ctx, { key }) => {
+    await ctx.db.insert("entries", { key });
+  },
+});
