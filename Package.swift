@@ -36,6 +36,8 @@ let package = Package(
         // Crash points for the tests of exactly-once and recovery; inert unless CONVERGE_FAULTS is set.
         .target(name: "FaultInjection"),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        // glibc's allocator controls, for the coordinator to give back the memory of closed sockets.
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .target(
             name: "StorageNode",
             dependencies: [
@@ -76,6 +78,7 @@ let package = Package(
             dependencies: [
                 "Protocol",
                 "FaultInjection",
+                "CMalloc",
                 "StorageClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -16,8 +16,10 @@ public final class Coordinator: Sendable {
     public let metrics = CoordinatorMetrics()
     private let userAuth = UserAuthenticator()
     let functionLog = FunctionLog()
+    let memory: MemoryReclaimer
     let pushes = OneAtATime()
-    let sessionMutations = InFlightMutations()
+    /// Sync mutations running here, by key: a re-send on another socket joins the run in flight.
+    let sessionMutations = SingleFlight<IdempotencyKey, FunctionResult>()
     let logger: Logger
     private let peers = Mutex<[UInt64: FramePeer]>([:])
     private let group = MultiThreadedEventLoopGroup.singleton
@@ -33,6 +35,7 @@ public final class Coordinator: Sendable {
         runners = RunnerDispatch(maxQueued: maxQueuedCalls, waitForRunners: waitForRunners, metrics: metrics)
         queryCache = QueryResultCache(metrics: metrics)
         deployments = DeploymentRegistry(file: deploymentFile)
+        memory = MemoryReclaimer(logger: logger)
         self.logger = logger
     }
 
@@ -67,6 +70,11 @@ public final class Coordinator: Sendable {
 
     func latestTimestamp() async throws -> Timestamp {
         try await hub.withStorage { try await $0.latestTimestamp() }
+    }
+
+    /// Gives memory back to the system after crowds of sockets have closed; runs until cancelled.
+    public func reclaimMemory() async {
+        await memory.run()
     }
 
     public func shutdown() async {

@@ -59,6 +59,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
         if case let .tcp(h, _) = runnerEndpoint, let p = bound?.port { runnersAt = .tcp(host: h, port: p) }
         let announcedRunners = runnersAt
         try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await coordinator.reclaimMemory() }
             // Supervisors and tests wait for these lines; written unbuffered. The site comes up first.
             let siteUp = AsyncStream.makeStream(of: Void.self)
             group.addTask { [host, sitePort] in

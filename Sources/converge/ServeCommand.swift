@@ -43,6 +43,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Calls that may wait for a free runner of one pool; past this, calls fail as overloaded.")
     var maxQueuedCalls = 10_000
 
+    @Option(help: "Minutes a mutation's outcome is kept under its key, for clients that re-send it after a reconnect.")
+    var receiptRetentionMinutes: Double = 10
+
     @Option(help: "A convex/ folder to bundle and deploy once the cluster is up.")
     var deploy: String?
 
@@ -77,7 +80,8 @@ struct ServeCommand: AsyncParsableCommand {
         let storageSocket = directory.appendingPathComponent("storage.sock").path
         let runnerSocket = directory.appendingPathComponent("runners.sock").path
         let storage = ChildProcess(name: "storage", environment: secretEnvironment, arguments: [
-            "storage", "--data-dir", directory.path, "--listen", "unix://\(storageSocket)"])
+            "storage", "--data-dir", directory.path, "--listen", "unix://\(storageSocket)",
+            "--receipt-retention-minutes", String(receiptRetentionMinutes)])
         let coordinator = ChildProcess(name: "coordinator", environment: secretEnvironment, arguments: [
             "coordinator", "--host", host, "--port", String(httpPort), "--site-port", String(siteHTTPPort), "--runners", "unix://\(runnerSocket)", "--storage", "unix://\(storageSocket)",
             "--instance-name", name, "--max-queued-calls", String(maxQueuedCalls),

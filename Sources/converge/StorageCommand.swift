@@ -31,6 +31,9 @@ struct StorageCommand: AsyncParsableCommand {
     @Option(help: "Seconds between retention runs.")
     var retentionInterval: Double = 60
 
+    @Option(help: "Minutes a mutation's outcome is kept under its key, for clients that re-send it after a reconnect.")
+    var receiptRetentionMinutes: Double = 10
+
     @Option(help: "SQLite synchronous mode: full (default; every commit is fsynced), normal or off.")
     var synchronous = "full"
 
@@ -40,6 +43,9 @@ struct StorageCommand: AsyncParsableCommand {
         let listen = try endpoints.map { text -> Endpoint in
             guard let endpoint = Endpoint(text) else { throw ValidationError("cannot parse endpoint \(text)") }
             return endpoint
+        }
+        guard receiptRetentionMinutes >= 1 else {
+            throw ValidationError("--receipt-retention-minutes must be at least 1: clients re-send after reconnecting, which can take a while")
         }
         guard let mode = SQLitePersistence.Synchronous(rawValue: synchronous.uppercased()) else {
             throw ValidationError("--synchronous must be full, normal or off")
@@ -53,6 +59,7 @@ struct StorageCommand: AsyncParsableCommand {
         var configuration = StorageNodeConfiguration()
         configuration.retentionWindowNanos = UInt64(retentionHours * 3600 * 1e9)
         configuration.retentionIntervalSeconds = retentionInterval
+        configuration.receiptRetentionNanos = UInt64(receiptRetentionMinutes * 60 * 1e9)
         configuration.onPersistenceFailure = { error in
             // Unacknowledged commits were failed; exiting lets the supervisor restart from what is durable.
             FileHandle.standardError.write(Data("fatal: persistence write failed: \(error)\n".utf8))

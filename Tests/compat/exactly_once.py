@@ -114,7 +114,7 @@ def check(condition, what):
 
 
 def interloper(tag):
-    """Another client's write between the crash and the re-send: a re-run would see it."""
+    """A write by another client, for between a crash and the re-send: a re-run would see it."""
     def write():
         retrying(lambda: http.mutation("entries:add", {"key": f"interloper-{tag}"}))
     return write
@@ -123,31 +123,27 @@ def interloper(tag):
 session = Session()
 retrying(lambda: http.mutation("entries:add", {"key": "first"}))
 
-# 1. The coordinator dies after the mutation committed, before its response went out.
-before = len(keys())
-arm("coordinator.after-mutation")
-response, resends = session.mutate(0, "entries:add", {"key": "coordinator"}, before_resend=interloper("coordinator"))
-check(fired("coordinator.after-mutation") and resends >= 1, f"the coordinator died before answering and the mutation was re-sent ({resends})")
-check(response["success"] and response["result"] == float(before), f"the re-send is answered with the first run's result {before}: {response}")
-check(response.get("ts") is not None, "the re-send's answer has the commit timestamp")
-check(keys().count("coordinator") == 1, f"the write exists once: {keys()}")
+def add_through_a_crash(point, request_id, key, expect_resend):
+    """Arms `point`, adds `key` and checks the answer is the one committed run's and the row exists once."""
+    before = len(keys())
+    arm(point)
+    # Another client's write between the crash and the re-send: a re-run would count it.
+    response, resends = session.mutate(request_id, "entries:add", {"key": key}, before_resend=interloper(key))
+    check(fired(point), f"{point}: the process died there")
+    check(resends >= 1 if expect_resend else resends == 0, f"{point}: the mutation was re-sent {resends} times")
+    check(response["success"] and response["result"] == float(before), f"{point}: the answer is the committed run's ({before}): {response}")
+    check(response.get("ts") is not None, f"{point}: the answer has the commit timestamp")
+    check(keys().count(key) == 1, f"{point}: the write exists once: {keys()}")
 
+
+# 1. The coordinator dies after the mutation committed, before its response went out: the client
+# re-sends on a new socket.
+add_through_a_crash("coordinator.after-mutation", 0, "coordinator", expect_resend=True)
 # 2. The storage node dies after the commit is durable, before it is acknowledged: the runner learns
 # the outcome from the restarted node, and the client, whose socket stayed up, just gets its answer.
-before = len(keys())
-arm("storage.after-durable-write")
-response, resends = session.mutate(1, "entries:add", {"key": "storage"})
-check(fired("storage.after-durable-write"), "the storage node died after the durable write")
-check(response["success"] and response["result"] == float(before), f"the answer is the committed run's: {response}")
-check(keys().count("storage") == 1, f"the write exists once: {keys()}")
-
-# 3. The runner dies after the commit, before it answered: the coordinator asks another (restarted) runner.
-before = len(keys())
-arm("runner.after-commit")
-response, resends = session.mutate(2, "entries:add", {"key": "runner"})
-check(fired("runner.after-commit"), "the runner died after the commit")
-check(response["success"] and response["result"] == float(before), f"the answer is the committed run's: {response}")
-check(keys().count("runner") == 1, f"the write exists once: {keys()}")
+add_through_a_crash("storage.after-durable-write", 1, "storage", expect_resend=False)
+# 3. The runner dies after the commit, before it answered: the coordinator asks the restarted runner.
+add_through_a_crash("runner.after-commit", 2, "runner", expect_resend=False)
 
 # 4. A mutation that throws keeps its error: the re-send gets it rather than running again.
 count = len(keys())

@@ -13,12 +13,16 @@ extension Coordinator {
         let hub = try hub
         let app = Application(
             router: api.router(),
-            server: .http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: 16 << 20, autoPing: .enabled(timePeriod: .seconds(5))))) { [self, metrics] request, channel, _ in
+            server: .http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: 16 << 20, autoPing: .enabled(timePeriod: .seconds(5))))) { [self, metrics, memory] request, channel, _ in
                 let parts = request.path?.split(separator: "?").first?.split(separator: "/") ?? []
                 guard parts.last == "sync", parts.first == "api", parts.count <= 3 else { return .dontUpgrade }
                 return .upgrade([:]) { inbound, outbound, _ in
                     metrics.syncSessions.increment()
-                    defer { metrics.syncSessions.decrement() }
+                    memory.sessionOpened()
+                    defer {
+                        metrics.syncSessions.decrement()
+                        memory.sessionClosed()
+                    }
                     let session = SyncSession(coordinator: self, hub: hub, instanceName: instanceName, socket: try await SyncSocket(channel: channel), end: { ending in
                         switch ending {
                         case .tokenExpired: try? await outbound.close(.normalClosure, reason: "TokenExpired")

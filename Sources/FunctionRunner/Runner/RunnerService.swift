@@ -43,6 +43,9 @@ public final class RunnerService: Sendable {
 
     private let configuration: Configuration
     private let logger: Logger
+    /// Keyed mutations running here. A coordinator that restarted sends a client's re-send of one
+    /// that was running when it died; if it comes here, it waits for that run.
+    private let mutations = SingleFlight<IdempotencyKey, FunctionResult>()
 
     public init(configuration: Configuration, logger: Logger = Logger(label: "converge.runner")) {
         self.configuration = configuration
@@ -149,7 +152,11 @@ public final class RunnerService: Sendable {
         do {
             switch try RunnerMessage(frame: frame) {
             case .run(let call):
-                answer = .result(try await execute(call, peer: peer, storage: storage, deployments: deployments))
+                if call.kind == .mutation, let key = call.idempotencyKey {
+                    answer = .result(try await mutations.run(key) { try await self.execute(call, peer: peer, storage: storage, deployments: deployments) })
+                } else {
+                    answer = .result(try await execute(call, peer: peer, storage: storage, deployments: deployments))
+                }
             case let .analyze(hash, environment):
                 answer = .analysis(json: try await deployments.withIsolate(for: hash, environment: environment) { try await $0.analyze() })
             default:

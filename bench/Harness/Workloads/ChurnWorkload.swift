@@ -2,8 +2,9 @@ import BenchSupport
 import Foundation
 
 /// `churn`: rounds of sockets that open, subscribe to a query, get its first result and close, of
-/// 1,000 and 5,000 sockets in turn. After each round, once the coordinator counts no sync session, its
-/// resident memory is sampled: a deployment whose clients come and go must not keep growing.
+/// 1,000 and 5,000 sockets in turn. After each round, once the coordinator counts no sync session and
+/// has had two seconds to give memory back (it trims its allocator after crowds leave), its resident
+/// memory is sampled: a deployment whose clients come and go must not keep growing.
 struct ChurnWorkload {
     var rounds = 10
     var sizes = [1_000, 5_000]
@@ -25,6 +26,7 @@ struct ChurnWorkload {
             while (try? await deployment.metric("converge_sync_sessions")) != 0, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(100))
             }
+            try await Task.sleep(for: .seconds(2))
             let sessions = (try? await deployment.metric("converge_sync_sessions")) ?? -1
             let liveQueries = (try? await deployment.metric("converge_live_queries")) ?? -1
             var line = String(format: "  … churn round %d/%d: %d sockets; sessions %.0f, live queries %.0f", round + 1, rounds, size, sessions, liveQueries)

@@ -1,5 +1,5 @@
 import { ConvexError, v } from "convex/values";
-import { mutation, query } from "./_generated/server";
+import { mutationGeneric as mutation, queryGeneric as query } from "convex/server";
 
 // Each answer depends on what was there before it, so a second run after any other write would
 // answer differently from the first: the tests tell a recorded outcome from a re-run by that.

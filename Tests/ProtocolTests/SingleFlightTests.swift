@@ -1,0 +1,70 @@
+import Protocol
+import Synchronization
+import XCTest
+
+/// Runs by key: callers of a key whose run is in flight share it; later callers start a new one.
+final class SingleFlightTests: XCTestCase {
+    func testCallersOfAKeyInFlightShareOneRun() async throws {
+        let flights = SingleFlight<String, Int>()
+        let runs = Atomic<Int>(0)
+        let gate = Gate()
+        let first = Task { try await flights.run("k") { runs.add(1, ordering: .relaxed); await gate.wait(); return 1 } }
+        while flights.count < 1 { await Task.yield() }
+        let second = Task { try await flights.run("k") { runs.add(1, ordering: .relaxed); return 2 } }
+        let other = try await flights.run("other") { 3 }
+        XCTAssertEqual(other, 3, "another key runs at once, beside the run in flight")
+        // The first run waits at the gate until then, so the second caller has long joined it.
+        try await Task.sleep(for: .milliseconds(300))
+        await gate.open()
+        let answers = try await [first.value, second.value]
+        XCTAssertEqual(answers, [1, 1])
+        XCTAssertEqual(runs.load(ordering: .relaxed), 1)
+        XCTAssertEqual(flights.count, 0)
+        let again = try await flights.run("k") { 42 }
+        XCTAssertEqual(again, 42, "a finished run is not answered again")
+    }
+
+    func testARunGoesOnWhenItsCallerIsCancelled() async throws {
+        let flights = SingleFlight<Int, String>()
+        let finished = Atomic<Bool>(false)
+        let caller = Task {
+            try await flights.run(1) {
+                try? await Task.sleep(for: .milliseconds(100))
+                finished.store(true, ordering: .relaxed)
+                return "done"
+            }
+        }
+        while flights.count == 0 { await Task.yield() }
+        caller.cancel()
+        let joined = try await flights.run(1) { "a second run" }
+        XCTAssertEqual(joined, "done")
+        XCTAssertTrue(finished.load(ordering: .relaxed))
+    }
+
+    func testAnErrorReachesEveryCallerOfTheRun() async {
+        struct Failure: Error {}
+        let flights = SingleFlight<Int, Int>()
+        do {
+            _ = try await flights.run(7) { throw Failure() }
+            XCTFail("no error")
+        } catch {
+            XCTAssertTrue(error is Failure)
+        }
+    }
+}
+
+private actor Gate {
+    private var isOpen = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func wait() async {
+        if isOpen { return }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func open() {
+        isOpen = true
+        for waiter in waiters { waiter.resume() }
+        waiters = []
+    }
+}
