@@ -74,7 +74,10 @@ struct CoordinatorCommand: AsyncParsableCommand {
                     FileHandle.standardOutput.write(Data("coordinator runners on \(announcedRunners)\ncoordinator listening on http://\(host):\(httpPort)\n".utf8))
                 }
             }
+            // Either server ending (SIGTERM or SIGINT shut them down gracefully) ends the process; the
+            // group would otherwise wait for the tasks that never end by themselves.
             try await group.next()
+            group.cancelAll()
         }
     }
 }

@@ -6,11 +6,11 @@ import XCTest
 final class SingleFlightTests: XCTestCase {
     func testCallersOfAKeyInFlightShareOneRun() async throws {
         let flights = SingleFlight<String, Int>()
-        let runs = Atomic<Int>(0)
+        let runs = Counter()
         let gate = Gate()
-        let first = Task { try await flights.run("k") { runs.add(1, ordering: .relaxed); await gate.wait(); return 1 } }
+        let first = Task { try await flights.run("k") { @Sendable in runs.add(); await gate.wait(); return 1 } }
         while flights.count < 1 { await Task.yield() }
-        let second = Task { try await flights.run("k") { runs.add(1, ordering: .relaxed); return 2 } }
+        let second = Task { try await flights.run("k") { @Sendable in runs.add(); return 2 } }
         let other = try await flights.run("other") { 3 }
         XCTAssertEqual(other, 3, "another key runs at once, beside the run in flight")
         // The first run waits at the gate until then, so the second caller has long joined it.
@@ -18,7 +18,7 @@ final class SingleFlightTests: XCTestCase {
         await gate.open()
         let answers = try await [first.value, second.value]
         XCTAssertEqual(answers, [1, 1])
-        XCTAssertEqual(runs.load(ordering: .relaxed), 1)
+        XCTAssertEqual(runs.value, 1)
         XCTAssertEqual(flights.count, 0)
         let again = try await flights.run("k") { 42 }
         XCTAssertEqual(again, 42, "a finished run is not answered again")
@@ -26,11 +26,11 @@ final class SingleFlightTests: XCTestCase {
 
     func testARunGoesOnWhenItsCallerIsCancelled() async throws {
         let flights = SingleFlight<Int, String>()
-        let finished = Atomic<Bool>(false)
+        let finished = Counter()
         let caller = Task {
-            try await flights.run(1) {
+            try await flights.run(1) { @Sendable in
                 try? await Task.sleep(for: .milliseconds(100))
-                finished.store(true, ordering: .relaxed)
+                finished.add()
                 return "done"
             }
         }
@@ -38,7 +38,7 @@ final class SingleFlightTests: XCTestCase {
         caller.cancel()
         let joined = try await flights.run(1) { "a second run" }
         XCTAssertEqual(joined, "done")
-        XCTAssertTrue(finished.load(ordering: .relaxed))
+        XCTAssertEqual(finished.value, 1)
     }
 
     func testAnErrorReachesEveryCallerOfTheRun() async {
@@ -51,6 +51,12 @@ final class SingleFlightTests: XCTestCase {
             XCTAssertTrue(error is Failure)
         }
     }
+}
+
+private final class Counter: Sendable {
+    private let count = Atomic<Int>(0)
+    func add() { count.add(1, ordering: .relaxed) }
+    var value: Int { count.load(ordering: .relaxed) }
 }
 
 private actor Gate {
