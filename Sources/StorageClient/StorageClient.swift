@@ -80,8 +80,9 @@ public final class StorageClient: Sendable {
         try? await channel.close()
     }
 
-    /// Whether the connection is still up; once it is not, every request fails.
-    public var isOpen: Bool { channel.isActive }
+    /// Whether the connection is still up; once it is not, every request fails. False already when a
+    /// request fails because the connection did.
+    public var isOpen: Bool { !handler.health.isFailed && channel.isActive }
 
     // MARK: Typed calls
 

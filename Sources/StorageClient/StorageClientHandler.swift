@@ -1,6 +1,17 @@
 import Crypto
 import NIOCore
 import Protocol
+import Synchronization
+
+/// Whether a connection has failed, readable from any thread. Set before the waiting requests are
+/// failed, so a caller that gets such an error sees the connection closed, not yet open.
+final class ConnectionHealth: Sendable {
+    private let failed = Atomic<Bool>(false)
+
+    var isFailed: Bool { failed.load(ordering: .acquiring) }
+
+    func markFailed() { failed.store(true, ordering: .releasing) }
+}
 
 /// The client end of one connection: answers the handshake, matches responses to waiting requests by
 /// request ID, and forwards invalidation pushes. Lives on the channel's event loop.
@@ -13,6 +24,7 @@ final class StorageClientHandler: ChannelInboundHandler, @unchecked Sendable {
     private let key: SymmetricKey
     private let handshake: EventLoopPromise<Void>
     private let invalidations: AsyncStream<Invalidation>.Continuation
+    let health = ConnectionHealth()
     private var state = State.awaitingChallenge
     private var pending: [UInt64: EventLoopPromise<StorageResponse>] = [:]
     private var closedError: Error?
@@ -82,6 +94,7 @@ final class StorageClientHandler: ChannelInboundHandler, @unchecked Sendable {
     private func fail(context: ChannelHandlerContext, _ error: Error) {
         guard state != .closed else { return }
         state = .closed
+        health.markFailed()
         closedError = error
         handshake.fail(error)
         for promise in pending.values { promise.fail(error) }

@@ -110,8 +110,10 @@ enum SVGChart {
     }
 
     private static func legend(_ labels: [String], x: Double, y: Double) -> String {
-        labels.enumerated().map { index, label in
-            let px = x + Double(index) * 170
+        // Each entry as wide as its label (about 7 px a character at size 12), so long labels do not overlap.
+        var px = x
+        return labels.enumerated().map { index, label in
+            defer { px += 36 + 7 * Double(label.count) }
             return "<rect x=\"\(px)\" y=\"\(y - 10)\" width=\"12\" height=\"12\" fill=\"\(colors[index % colors.count])\"/>"
                 + text(x: px + 16, y: y, label, size: 12)
         }.joined()
