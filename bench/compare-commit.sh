@@ -37,9 +37,10 @@ for round in $(seq 1 "$rounds"); do
     rate=$(grep '^| 16 clients' "$work/out" | cut -d'|' -f4 | tr -d ' ')
     mutations=$(python3 -c "print($rate * $window)")
     cpu=$(grep task-clock "$work/stat" | cut -d, -f1)
-    instructions=$(grep instructions "$work/stat" | cut -d, -f1)
+    # Some virtual machines count no instructions ("<not supported>"): that column is then nan.
+    instructions=$(grep instructions "$work/stat" | cut -d, -f1 | sed 's/^<.*>$/float("nan")/')
     switches=$(grep context-switches "$work/stat" | cut -d, -f1)
-    echo "$name $rate $(python3 -c "print(round($cpu * 1000 / $mutations), round($instructions / 1000 / $mutations), round($switches / $mutations, 1))")" | tee -a "$work/runs"
+    echo "$name $rate $(python3 -c "print(f'{$cpu * 1000 / $mutations:.0f} {$instructions / 1000 / $mutations:.0f} {$switches / $mutations:.1f}')")" | tee -a "$work/runs"
   done
 done
 "$(dirname "$0")/medians.py" "$work/runs" \

@@ -24,23 +24,6 @@ final class SingleFlightTests: XCTestCase {
         XCTAssertEqual(again, 42, "a finished run is not answered again")
     }
 
-    func testARunGoesOnWhenItsCallerIsCancelled() async throws {
-        let flights = SingleFlight<Int, String>()
-        let finished = Counter()
-        let caller = Task {
-            try await flights.run(1) { @Sendable in
-                try? await Task.sleep(for: .milliseconds(100))
-                finished.add()
-                return "done"
-            }
-        }
-        while flights.count == 0 { await Task.yield() }
-        caller.cancel()
-        let joined = try await flights.run(1) { "a second run" }
-        XCTAssertEqual(joined, "done")
-        XCTAssertEqual(finished.value, 1)
-    }
-
     func testAnErrorReachesEveryCallerOfTheRun() async {
         struct Failure: Error {}
         let flights = SingleFlight<Int, Int>()

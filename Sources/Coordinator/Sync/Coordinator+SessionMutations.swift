@@ -8,7 +8,7 @@ extension Coordinator {
     /// reconnected), so the runner looks for its outcome before running.
     func runSessionMutation(_ path: CanonicalFunctionPath, args: Value, identity: Value?, allowInternal: Bool,
                             key: IdempotencyKey, mayBeRepeat: Bool) async throws -> FunctionResult {
-        try await sessionMutations.run(key) { [self] in
+        try await sessionMutations.run(key) {
             let result = try await measured(path.displayName, kind: FunctionKind.mutation.rawValue, status: \.status) {
                 guard let target = deployments.liveCallTarget else { throw CoordinatorError.noDeployment }
                 var call = RunFunction(deployment: target.deployment, module: path.module, function: path.function, kind: .mutation,

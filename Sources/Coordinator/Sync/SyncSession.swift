@@ -48,6 +48,9 @@ actor SyncSession {
         case mutationOutcomeUnknown
     }
 
+    /// What a client is told of a finished mutation or action.
+    private typealias Answer = (outcome: SyncServerMessage.Outcome, logLines: [String], ts: Timestamp?)
+
     /// A mutation waiting its turn.
     private struct PendingMutation {
         let requestId: UInt32
@@ -180,9 +183,9 @@ actor SyncSession {
     private func runMutations() async {
         while !mutations.isEmpty, !closed {
             let mutation = mutations.removeFirst()
-            let (outcome, logLines, ts): (SyncServerMessage.Outcome, [String], Timestamp?)
+            let answer: Answer
             do {
-                (outcome, logLines, ts) = try await run(mutation)
+                answer = try await run(mutation)
             } catch {
                 // No answer is better than a wrong one: the client re-sends on its next socket.
                 closed = true
@@ -194,10 +197,11 @@ actor SyncSession {
             // Transition can slip in between (the client settles the mutation on the next Transition).
             await lockTransitions()
             do {
-                try await socket.send(SyncServerMessage.mutationResponse(requestId: mutation.requestId, outcome: outcome, ts: ts, logLines: logLines), flush: false)
+                try await socket.send(SyncServerMessage.mutationResponse(requestId: mutation.requestId, outcome: answer.outcome, ts: answer.ts,
+                                                                         logLines: answer.logLines), flush: false)
                 // A committed mutation is published before it is acknowledged: read at its timestamp
                 // rather than asking the storage node for its latest.
-                try await transitionLocked(rerun: Set(queries.keys), removed: [], at: ts)
+                try await transitionLocked(rerun: Set(queries.keys), removed: [], at: answer.ts)
             } catch {
                 closed = true
             }
@@ -503,7 +507,7 @@ actor SyncSession {
 
     // MARK: Mutations and actions
 
-    private func run(_ udfPath: String, kind: FunctionKind, args: Value) async -> (SyncServerMessage.Outcome, [String], Timestamp?) {
+    private func run(_ udfPath: String, kind: FunctionKind, args: Value) async -> Answer {
         guard let path = CanonicalFunctionPath(udfPath) else { return (.failure(message: "Invalid function path: \(udfPath)", errorData: nil), [], nil) }
         do {
             return Self.response(to: try await coordinator.run(path, kind: kind, args: args, identity: identity, allowInternal: caller == .admin))
@@ -513,7 +517,7 @@ actor SyncSession {
     }
 
     /// Runs a mutation under its key when it has one. Throws only when its outcome is unknown.
-    private func run(_ mutation: PendingMutation) async throws -> (SyncServerMessage.Outcome, [String], Timestamp?) {
+    private func run(_ mutation: PendingMutation) async throws -> Answer {
         guard let key = mutation.key else { return await run(mutation.udfPath, kind: .mutation, args: mutation.args) }
         guard let path = CanonicalFunctionPath(mutation.udfPath) else {
             return (.failure(message: "Invalid function path: \(mutation.udfPath)", errorData: nil), [], nil)
@@ -529,7 +533,7 @@ actor SyncSession {
         }
     }
 
-    private static func response(to result: FunctionResult) -> (SyncServerMessage.Outcome, [String], Timestamp?) {
+    private static func response(to result: FunctionResult) -> Answer {
         switch result.status {
         case .success(let value): return (.success(value), result.logLines, result.commitTs)
         case let .failure(message, data, _):

@@ -153,7 +153,7 @@ public final class RunnerService: Sendable {
             switch try RunnerMessage(frame: frame) {
             case .run(let call):
                 if call.kind == .mutation, let key = call.idempotencyKey {
-                    answer = .result(try await mutations.run(key) { try await self.execute(call, peer: peer, storage: storage, deployments: deployments) })
+                    answer = .result(try await mutations.run(key) { try await execute(call, peer: peer, storage: storage, deployments: deployments) })
                 } else {
                     answer = .result(try await execute(call, peer: peer, storage: storage, deployments: deployments))
                 }
