@@ -123,17 +123,19 @@ public final class Coordinator: Sendable {
     }
 
     /// `run`, with the result as the shared result cache holds it (its JSON written once for every caller).
+    /// A mutation with `keyed` runs under its sync-protocol key (see `runSessionMutation`).
     nonisolated(nonsending) func runShared(_ path: CanonicalFunctionPath, kind: FunctionKind, args: Value, identity: Value? = nil,
-                                          allowInternal: Bool = false, snapshotTs: Timestamp? = nil) async throws -> SharedQueryResult {
+                                          allowInternal: Bool = false, snapshotTs: Timestamp? = nil,
+                                          keyed: KeyedMutation? = nil) async throws -> SharedQueryResult {
         let shared = try await measured(path.displayName, kind: kind.rawValue, status: \.result.status) {
-            try await dispatch(path, kind: kind, args: args, identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs)
+            try await dispatch(path, kind: kind, args: args, identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs, keyed: keyed)
         }
         if shared.result.conflictRetries > 0 { metrics.conflictRetries.increment(by: Int64(shared.result.conflictRetries)) }
         return shared
     }
 
     /// Times a call into the metrics: `success`, `error` (the function threw) or `failed` (it could not run).
-    nonisolated(nonsending) func measured<T>(_ function: String, kind: String, status: (T) -> FunctionResult.Status,
+    private nonisolated(nonsending) func measured<T>(_ function: String, kind: String, status: (T) -> FunctionResult.Status,
                                                    _ call: nonisolated(nonsending) () async throws -> T) async throws -> T {
         let start = ContinuousClock.now
         do {
@@ -173,11 +175,16 @@ public final class Coordinator: Sendable {
     }
 
     private nonisolated(nonsending) func dispatch(_ path: CanonicalFunctionPath, kind: FunctionKind, args: Value, identity: Value?,
-                                                           allowInternal: Bool, snapshotTs: Timestamp?) async throws -> SharedQueryResult {
+                                                           allowInternal: Bool, snapshotTs: Timestamp?, keyed: KeyedMutation?) async throws -> SharedQueryResult {
         guard let target = deployments.liveCallTarget else { throw CoordinatorError.noDeployment }
         var call = RunFunction(deployment: target.deployment, module: path.module, function: path.function, kind: kind, args: args,
                                identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs)
         call.environment = target.environment
+        if let keyed {
+            call.idempotencyKey = keyed.key
+            call.isRetry = keyed.mayBeRepeat
+            call.recordsFailure = true
+        }
         // A query at a fixed snapshot is deterministic: one execution serves every caller of it.
         if kind == .query, let snapshotTs {
             let key = QueryResultCache.Key(deployment: target.deployment, environment: call.environment, path: path, args: ConvexJSONWriter.encodeString(args),
@@ -190,7 +197,7 @@ public final class Coordinator: Sendable {
     }
 
     /// Runs a call on a runner and records the execution in the function log.
-    nonisolated(nonsending) func execute(_ call: RunFunction, as name: String, pool: RunnerPool) async throws -> FunctionResult {
+    private nonisolated(nonsending) func execute(_ call: RunFunction, as name: String, pool: RunnerPool) async throws -> FunctionResult {
         let start = ContinuousClock.now
         let kind = call.http == nil ? call.kind.rawValue : "httpAction"
         do {

@@ -43,13 +43,44 @@ public final class StorageConnection: Sendable {
                 case .failure(let error)?: continuation.resume(throwing: error)
                 case nil:
                     let why = self.lastFailure().map { " (last attempt: \($0))" } ?? ""
-                    continuation.resume(throwing: StorageError(.unavailable, "the storage node at \(self.endpoint) did not answer within \(timeout)\(why)"))
+                    continuation.resume(throwing: StorageConnectionError.unavailable("the storage node at \(self.endpoint) did not answer within \(timeout)\(why)"))
                 }
             }
             Task { outcome.offer(await dialing.value) }
             Task {
                 try? await Task.sleep(for: timeout)
                 outcome.offer(nil)
+            }
+        }
+    }
+
+    /// `body` with the open client. When the connection is lost under it (`body` threw, or `lost`
+    /// says its result is a failure, and the client has closed), it runs again on the next connection,
+    /// told that it lost one (`lostOne`), until `timeout` has passed since the first call; then this
+    /// throws `StorageConnectionError.unavailable`. For requests that may be repeated, and for a
+    /// mutation, which looks for its outcome before it runs again.
+    public func withClient<T>(timeout: Duration, lost: (T) -> Bool = { _ in false },
+                              _ body: (StorageClient, _ lostOne: Bool) async throws -> T) async throws -> T {
+        let deadline = ContinuousClock.now + timeout
+        var lostOne = false
+        while true {
+            let client: StorageClient
+            do {
+                client = try await self.client(timeout: max(.zero, deadline - .now))
+            } catch let error as StorageConnectionError {
+                throw error
+            } catch {
+                throw StorageConnectionError.unavailable("\(error)")
+            }
+            do {
+                let result = try await body(client, lostOne)
+                guard lost(result), !client.isOpen else { return result }
+            } catch {
+                guard !client.isOpen else { throw error }
+            }
+            lostOne = true
+            guard ContinuousClock.now < deadline else {
+                throw StorageConnectionError.unavailable("the connection to the storage node at \(endpoint) was lost and not back within \(timeout)")
             }
         }
     }
@@ -132,6 +163,18 @@ public final class StorageConnection: Sendable {
         state.withLock { state in
             state.client = client
             state.dialing = nil
+        }
+    }
+}
+
+public enum StorageConnectionError: Error, Equatable, CustomStringConvertible {
+    /// The storage node could not be reached in time. For a mutation the outcome is then unknown: an
+    /// attempt may have committed before the connection was lost.
+    case unavailable(String)
+
+    public var description: String {
+        switch self {
+        case .unavailable(let why): return why
         }
     }
 }

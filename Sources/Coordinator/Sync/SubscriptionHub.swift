@@ -71,20 +71,14 @@ final class SubscriptionHub: Sendable {
         }
     }
 
-    /// `body` with the storage node's client; if the connection is lost under it, once more on the next
+    /// `body` with the storage node's client; if the connection is lost under it, again on the next
     /// connection. For reads and other requests that may be repeated. Throws `storageUnavailable` when
-    /// the node does not come back within `timeout`.
+    /// the node is not back within `timeout`.
     func withStorage<T>(timeout: Duration = .seconds(5), _ body: (StorageClient) async throws -> T) async throws -> T {
-        let client = try await storage(timeout: timeout)
         do {
-            return try await body(client)
-        } catch where !client.isOpen {
-            let next = try await storage(timeout: timeout)
-            do {
-                return try await body(next)
-            } catch where !next.isOpen {
-                throw CoordinatorError.storageUnavailable("\(error)")
-            }
+            return try await connection.withClient(timeout: timeout) { client, _ in try await body(client) }
+        } catch let error as StorageConnectionError {
+            throw CoordinatorError.storageUnavailable(error.description)
         }
     }
 

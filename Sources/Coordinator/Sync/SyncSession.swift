@@ -508,29 +508,33 @@ actor SyncSession {
     // MARK: Mutations and actions
 
     private func run(_ udfPath: String, kind: FunctionKind, args: Value) async -> Answer {
-        guard let path = CanonicalFunctionPath(udfPath) else { return (.failure(message: "Invalid function path: \(udfPath)", errorData: nil), [], nil) }
+        guard let path = CanonicalFunctionPath(udfPath) else { return Self.failure("Invalid function path: \(udfPath)") }
         do {
             return Self.response(to: try await coordinator.run(path, kind: kind, args: args, identity: identity, allowInternal: caller == .admin))
         } catch {
-            return (.failure(message: "\(error)", errorData: nil), [], nil)
+            return Self.failure("\(error)")
         }
     }
 
-    /// Runs a mutation under its key when it has one. Throws only when its outcome is unknown.
+    /// Runs a mutation, under its key when it has one. Throws only when a keyed mutation's outcome is
+    /// unknown: its re-send will learn it.
     private func run(_ mutation: PendingMutation) async throws -> Answer {
         guard let key = mutation.key else { return await run(mutation.udfPath, kind: .mutation, args: mutation.args) }
-        guard let path = CanonicalFunctionPath(mutation.udfPath) else {
-            return (.failure(message: "Invalid function path: \(mutation.udfPath)", errorData: nil), [], nil)
-        }
+        guard let path = CanonicalFunctionPath(mutation.udfPath) else { return Self.failure("Invalid function path: \(mutation.udfPath)") }
         do {
-            return Self.response(to: try await coordinator.runSessionMutation(
-                path, args: mutation.args, identity: identity, allowInternal: caller == .admin, key: key,
-                mayBeRepeat: clientSession?.reconnected ?? false))
+            let keyed = KeyedMutation(key: key, mayBeRepeat: clientSession?.reconnected ?? false)
+            return Self.response(to: try await coordinator.runSessionMutation(path, args: mutation.args, identity: identity,
+                                                                              allowInternal: caller == .admin, keyed))
         } catch let error as CoordinatorError where error.leavesOutcomeUnknown {
             throw error
         } catch {
-            return (.failure(message: "\(error)", errorData: nil), [], nil)
+            return Self.failure("\(error)")
         }
+    }
+
+    /// A call that could not run, as the client is told of it.
+    private static func failure(_ message: String) -> Answer {
+        (.failure(message: message, errorData: nil), [], nil)
     }
 
     private static func response(to result: FunctionResult) -> Answer {

@@ -91,15 +91,15 @@ public final class FunctionExecutor: Sendable {
             }
             let succeeded: Bool
             if case .success = outcome.result { succeeded = true } else { succeeded = false }
+            // A failed mutation writes nothing; with `recordsFailure` its outcome is still kept under its key.
+            guard succeeded || (recordsFailure && idempotencyKey != nil) else { return MutationResult(outcome: outcome, commitTs: nil) }
             let receipt = idempotencyKey.map { CommitReceipt(key: $0, outcome: outcome.receiptBytes(), isRetry: isRetry) }
-            // A failed mutation writes nothing; only its outcome may be kept.
-            let keptFailure = recordsFailure ? receipt : nil
-            guard succeeded || keptFailure != nil else { return MutationResult(outcome: outcome, commitTs: nil) }
             do {
-                let committed = if let keptFailure, !succeeded {
-                    try await host.transaction.commitOutcomeOnly(receipt: keptFailure)
-                } else {
+                let committed = if succeeded {
                     try await host.transaction.commit(receipt: receipt)
+                } else {
+                    // The guard lets a failure through only with a key.
+                    try await host.transaction.commitOutcomeOnly(receipt: receipt!)
                 }
                 switch committed {
                 case .committed(let ts):

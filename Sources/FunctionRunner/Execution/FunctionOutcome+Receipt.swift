@@ -17,12 +17,9 @@ extension FunctionOutcome {
             buffer.writeValue(value)
         case .failure(let error):
             buffer.writeInteger(Self.failureMarker)
-            buffer.writeLengthPrefixedString(error.message)
-            buffer.writeOptionalValue(error.data)
-            buffer.writeLengthPrefixedString(error.stack)
+            buffer.writeFunctionFailure(message: error.message, data: error.data, stack: error.stack)
         }
-        buffer.writeVarUInt(UInt64(logLines.count))
-        for line in logLines { buffer.writeLengthPrefixedString(line) }
+        buffer.writeLogLines(logLines)
         return Array(buffer.readableBytesView)
     }
 
@@ -31,14 +28,11 @@ extension FunctionOutcome {
         let result: Result<Value, FunctionError>
         if buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) == Self.failureMarker {
             buffer.moveReaderIndex(forwardBy: 1)
-            let message = try buffer.readLengthPrefixedString()
-            let data = try buffer.readOptionalValue()
-            result = .failure(FunctionError(message: message, data: data, stack: try buffer.readLengthPrefixedString()))
+            let failure = try buffer.readFunctionFailure()
+            result = .failure(FunctionError(message: failure.message, data: failure.data, stack: failure.stack))
         } else {
             result = .success(try buffer.readValue())
         }
-        var lines: [String] = []
-        for _ in 0..<(try buffer.readCount()) { lines.append(try buffer.readLengthPrefixedString()) }
-        self.init(result: result, logLines: lines)
+        self.init(result: result, logLines: try buffer.readLogLines())
     }
 }

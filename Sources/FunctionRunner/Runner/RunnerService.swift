@@ -162,7 +162,7 @@ public final class RunnerService: Sendable {
             default:
                 throw HostError("a runner only takes function calls and analyses")
             }
-        } catch let error as StorageUnavailable {
+        } catch let error as StorageConnectionError {
             answer = .unavailable(message: error.description)
         } catch {
             answer = .failed(message: "\(error)")
@@ -174,10 +174,16 @@ public final class RunnerService: Sendable {
         try await deployments.withIsolate(for: call.deployment, environment: call.environment) { isolate in
             switch (call.kind, configuration.pool) {
             case (.query, .db), (.mutation, .db):
-                return try await withStorage(storage!) { client, lostOne in
-                    // After a lost connection a mutation may have committed: it looks before it runs again.
+                // A call that lost the storage node under it (its outcome is a failure then, or it
+                // threw) runs again once the node is back; a mutation may have committed, so it looks
+                // for its outcome first.
+                let failed: (FunctionResult) -> Bool = { if case .failure = $0.status { true } else { false } }
+                return try await storage!.withClient(timeout: configuration.storageTimeout, lost: failed) { client, lostOne in
                     var call = call
-                    call.isRetry = call.isRetry || lostOne
+                    if lostOne {
+                        logger.warning("lost the storage node during a call; running it again")
+                        call.isRetry = true
+                    }
                     return try await execute(call, on: isolate, storage: client)
                 }
             case (.action, .action):
@@ -207,38 +213,6 @@ public final class RunnerService: Sendable {
         return FunctionResult(outcome: result.outcome, commitTs: result.commitTs, conflictRetries: result.conflictRetries)
     }
 
-    /// Runs `body` with the storage node's client. If the connection is lost under it (the call
-    /// failed, or threw, and the client is closed), it runs again on the next connection, told that it
-    /// lost one, until `storageTimeout` has passed; then it fails as `StorageUnavailable`.
-    private func withStorage(_ connection: StorageConnection, _ body: (StorageClient, _ lostOne: Bool) async throws -> FunctionResult) async throws -> FunctionResult {
-        let deadline = ContinuousClock.now + configuration.storageTimeout
-        var lostOne = false
-        while true {
-            let client: StorageClient
-            do {
-                client = try await connection.client(timeout: max(.zero, deadline - .now))
-            } catch {
-                throw StorageUnavailable(description: "\(error)")
-            }
-            do {
-                let result = try await body(client, lostOne)
-                guard case .failure = result.status, !client.isOpen else { return result }
-            } catch {
-                guard !client.isOpen else { throw error }
-            }
-            lostOne = true
-            logger.warning("lost the storage node during a call; running it again once it answers")
-            guard ContinuousClock.now < deadline else {
-                throw StorageUnavailable(description: "the storage node was lost during the call and did not answer again within \(configuration.storageTimeout)")
-            }
-        }
-    }
-}
-
-/// The storage node could not be reached: the coordinator hears `unavailable`, and for a mutation
-/// that means its outcome is unknown.
-struct StorageUnavailable: Error, CustomStringConvertible {
-    let description: String
 }
 
 extension FunctionRequest {

@@ -179,12 +179,9 @@ public enum RunnerMessage: Hashable, Sendable {
                 body.writeValue(value)
             case let .failure(message, data, stack):
                 body.writeInteger(UInt8(1))
-                body.writeLengthPrefixedString(message)
-                body.writeOptionalValue(data)
-                body.writeLengthPrefixedString(stack)
+                body.writeFunctionFailure(message: message, data: data, stack: stack)
             }
-            body.writeVarUInt(UInt64(result.logLines.count))
-            for line in result.logLines { body.writeLengthPrefixedString(line) }
+            body.writeLogLines(result.logLines)
             body.writeOptionalTimestamp(result.snapshotTs)
             body.writeBool(result.readSet != nil)
             if let readSet = result.readSet { body.writeReadSet(readSet) }
@@ -250,13 +247,11 @@ public enum RunnerMessage: Hashable, Sendable {
             switch try body.readUInt8() {
             case 0: status = .success(try body.readValue())
             case 1:
-                let message = try body.readLengthPrefixedString()
-                let data = try body.readOptionalValue()
-                status = .failure(message: message, data: data, stack: try body.readLengthPrefixedString())
+                let failure = try body.readFunctionFailure()
+                status = .failure(message: failure.message, data: failure.data, stack: failure.stack)
             case let b: throw ProtocolError.malformed("result status \(b)")
             }
-            var lines: [String] = []
-            for _ in 0..<(try body.readCount()) { lines.append(try body.readLengthPrefixedString()) }
+            let lines = try body.readLogLines()
             let snapshotTs = try body.readOptionalTimestamp()
             let readSet = try body.readBool() ? try body.readReadSet() : nil
             let commitTs = try body.readOptionalTimestamp()
@@ -284,6 +279,32 @@ public enum RunnerMessage: Hashable, Sendable {
 }
 
 extension ByteBuffer {
+    /// A function's failure: its message, its ConvexError data (absent for other errors) and its stack.
+    /// Runner answers and commit receipts carry it alike.
+    public mutating func writeFunctionFailure(message: String, data: Value?, stack: String) {
+        writeLengthPrefixedString(message)
+        writeOptionalValue(data)
+        writeLengthPrefixedString(stack)
+    }
+
+    public mutating func readFunctionFailure() throws -> (message: String, data: Value?, stack: String) {
+        let message = try readLengthPrefixedString()
+        let data = try readOptionalValue()
+        return (message, data, try readLengthPrefixedString())
+    }
+
+    /// A function's log lines: their count, then each.
+    public mutating func writeLogLines(_ lines: [String]) {
+        writeVarUInt(UInt64(lines.count))
+        for line in lines { writeLengthPrefixedString(line) }
+    }
+
+    public mutating func readLogLines() throws -> [String] {
+        var lines: [String] = []
+        for _ in 0..<(try readCount()) { lines.append(try readLengthPrefixedString()) }
+        return lines
+    }
+
     mutating func writeOptionalTimestamp(_ ts: Timestamp?) {
         writeBool(ts != nil)
         if let ts { writeInteger(ts) }
