@@ -16,13 +16,12 @@ extension Coordinator {
             server: .http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: 16 << 20, autoPing: .enabled(timePeriod: .seconds(5))))) { [self, metrics, memory] request, channel, _ in
                 let parts = request.path?.split(separator: "?").first?.split(separator: "/") ?? []
                 guard parts.last == "sync", parts.first == "api", parts.count <= 3 else { return .dontUpgrade }
+                // The memory a socket held is freed with its channel, after the session has ended.
+                memory.sessionOpened()
+                channel.closeFuture.whenComplete { _ in memory.sessionClosed() }
                 return .upgrade([:]) { inbound, outbound, _ in
                     metrics.syncSessions.increment()
-                    memory.sessionOpened()
-                    defer {
-                        metrics.syncSessions.decrement()
-                        memory.sessionClosed()
-                    }
+                    defer { metrics.syncSessions.decrement() }
                     let session = SyncSession(coordinator: self, hub: hub, instanceName: instanceName, socket: try await SyncSocket(channel: channel), end: { ending in
                         switch ending {
                         case .tokenExpired: try? await outbound.close(.normalClosure, reason: "TokenExpired")

@@ -8,40 +8,30 @@ import Synchronization
 /// glibc's allocator keeps what is freed in its arenas for reuse, so the coordinator's resident size
 /// stays at the high-water mark of its busiest moment. Measured with heaptrack after 12,000 sockets
 /// had subscribed and closed: 8.5 MiB of the heap was still allocated while the process held 260 MiB,
-/// and `malloc_trim` handed 81 MiB of it back at once. So, when the number of open sync sessions has
-/// fallen well below its peak since the last trim, this trims once; the cost (a walk over the
-/// arenas, each locked while it is trimmed) is paid after a crowd has left, not per socket.
+/// and `malloc_trim` handed 81 MiB of it back at once. So, once a crowd of sessions has left (see
+/// `TrimSchedule`), this trims once; the cost (a walk over the arenas, each locked while it is
+/// trimmed) is paid after a crowd has left, not per socket.
 final class MemoryReclaimer: Sendable {
-    private struct State {
-        var open = 0
-        var peakSinceTrim = 0
-    }
-
-    private let state = Mutex(State())
-    /// Sessions that must have gone, below the peak, before a trim is worth it.
-    private let threshold: Int
+    private let schedule: Mutex<TrimSchedule>
     private let logger: Logger
 
     init(threshold: Int = 500, logger: Logger) {
-        self.threshold = threshold
+        schedule = Mutex(TrimSchedule(threshold: threshold))
         self.logger = logger
     }
 
     func sessionOpened() {
-        state.withLock { state in
-            state.open += 1
-            state.peakSinceTrim = max(state.peakSinceTrim, state.open)
-        }
+        schedule.withLock { $0.opened() }
     }
 
     func sessionClosed() {
-        state.withLock { $0.open -= 1 }
+        schedule.withLock { $0.closed() }
     }
 
-    /// Looks every `period` whether enough sessions have gone to trim; runs until cancelled.
+    /// Looks every `period` whether a crowd has left to trim after; runs until cancelled.
     func run(every period: Duration = .seconds(1)) async {
         while (try? await Task.sleep(for: period)) != nil {
-            guard shouldTrim() else { continue }
+            guard tick() else { continue }
             let before = Self.residentBytes()
             let started = ContinuousClock.now
             malloc_trim(0)
@@ -52,16 +42,44 @@ final class MemoryReclaimer: Sendable {
 
     /// Not inlined into `run`, which calls it after an `await` (see `QueryResultCache.keep(_:of:)`).
     @inline(never)
-    private func shouldTrim() -> Bool {
-        state.withLock { state in
-            guard state.peakSinceTrim - state.open >= threshold else { return false }
-            state.peakSinceTrim = state.open
-            return true
-        }
+    private func tick() -> Bool {
+        schedule.withLock { $0.tick() }
     }
 
     private static func residentBytes() -> Int {
         let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
         return (status.firstMatch(of: /VmRSS:\s+(\d+) kB/).flatMap { Int($0.1) } ?? 0) * 1024
+    }
+}
+
+/// When to trim: once the open sessions have fallen at least `threshold` below their peak since the
+/// last trim, and have stopped falling for one tick. Trimming while a crowd is still leaving would
+/// miss what its last sockets free, and the next trim would wait for another crowd.
+struct TrimSchedule: Equatable {
+    let threshold: Int
+    private(set) var open = 0
+    private(set) var peakSinceTrim = 0
+    private var openAtLastTick = 0
+
+    init(threshold: Int) {
+        self.threshold = threshold
+    }
+
+    mutating func opened() {
+        open += 1
+        peakSinceTrim = max(peakSinceTrim, open)
+    }
+
+    mutating func closed() {
+        open -= 1
+    }
+
+    /// Called once a period; true when it is time to trim (and the peak starts again from now).
+    mutating func tick() -> Bool {
+        let stillFalling = open < openAtLastTick
+        openAtLastTick = open
+        guard !stillFalling, peakSinceTrim - open >= threshold else { return false }
+        peakSinceTrim = open
+        return true
     }
 }
