@@ -160,8 +160,12 @@ public final class StorageClient: Sendable {
         }
     }
 
-    public func subscribe(_ subscription: SubscribeRequest) async throws {
-        guard case .done = try await request(.subscribe(subscription)) else { throw unexpected("subscribe") }
+    /// Returns the published timestamp the subscription was checked through: the connection's
+    /// `invalidations` carry it (or a later one) ahead of this answer, after any invalidation it caused.
+    @discardableResult
+    public func subscribe(_ subscription: SubscribeRequest) async throws -> Timestamp {
+        guard case .timestamp(let checkedThrough, _) = try await request(.subscribe(subscription)) else { throw unexpected("subscribe") }
+        return checkedThrough
     }
 
     public func unsubscribe(_ ids: [UInt64]) async throws {

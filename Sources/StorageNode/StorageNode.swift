@@ -110,8 +110,8 @@ public final class StorageNode: Sendable {
             return try await committer.earlierCommit(key).map(StorageResponse.commit) ?? .done
         case .subscribe(let subscription):
             try checkReadSetSize(subscription.readSet)
-            try await committer.subscribe(connection: connection, subscription)
-            return .done
+            let checkedThrough = try await committer.subscribe(connection: connection, subscription)
+            return .timestamp(checkedThrough, catalogTs: committer.catalogChangeTs)
         case .unsubscribe(let ids):
             await committer.unsubscribe(connection: connection, ids: ids)
             return .done

@@ -23,6 +23,7 @@ struct BenchCommand: AsyncParsableCommand {
               converge bench mixed --mixed-seconds 60
               converge bench chaos --chaos-cycles 24           # exactly-once and recovery under SIGKILLs
               converge bench churn                             # coordinator memory as sockets come and go
+              converge bench sessions                          # mutations from sockets holding live queries
               converge bench commit --url http://10.0.0.5:3210 --admin-key 'carnitas|…'
             """
     )

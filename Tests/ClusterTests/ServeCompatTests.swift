@@ -42,6 +42,10 @@ final class ServeCompatTests: XCTestCase {
         try runCompatScript("disjoint.py")
     }
 
+    func testASocketsOwnMutationsReRunOnlyTheQueriesTheyTouched() throws {
+        try runCompatScript("session_queries.py")
+    }
+
     private func runCompatScript(_ script: String, _ arguments: String...) throws {
         let outcome = try CompatScript.run(script, arguments: arguments)
         XCTAssertEqual(outcome.status, 0, outcome.report)

@@ -18,7 +18,10 @@ final class SubscriptionStreamTests: XCTestCase {
 
         let inbox = InvalidationInbox(subscriber)
         let ts = try await subscriber.latestTimestamp()
-        try await subscriber.subscribe(SubscribeRequest(id: 1, ts: ts, readSet: ReadSet([byChannel.id: [.prefix(["general"])]])))
+        let checkedThrough = try await subscriber.subscribe(SubscribeRequest(id: 1, ts: ts, readSet: ReadSet([byChannel.id: [.prefix(["general"])]])))
+        XCTAssertEqual(checkedThrough, ts)
+        let watermark = try await inbox.next()
+        XCTAssertEqual(watermark, Invalidation(subscriptionIDs: [], ts: ts), "the stream reaches what the subscription was checked through")
         try await subscriber.subscribe(SubscribeRequest(id: 2, ts: ts, readSet: ReadSet([byChannel.id: [.prefix(["random"])]])))
 
         var tx = try await StorageTransaction.begin(writer, catalog: catalog)
@@ -27,14 +30,14 @@ final class SubscriptionStreamTests: XCTestCase {
 
         let invalidation = try await inbox.next()
         XCTAssertEqual(invalidation.subscriptionIDs, [1])
-        XCTAssertGreaterThanOrEqual(invalidation.ts, commitTs)
+        XCTAssertEqual(invalidation.ts, commitTs)
 
         // Subscription 2 is still registered and fires on its own channel.
         var tx2 = try await StorageTransaction.begin(writer, catalog: catalog)
         try tx2.insert(into: "messages", ["channel": "random", "body": "yo"])
-        _ = try await tx2.commit()
+        guard case .committed(let secondTs) = try await tx2.commit() else { return XCTFail("commit failed") }
         let second = try await inbox.next()
-        XCTAssertEqual(second.subscriptionIDs, [2])
+        XCTAssertEqual(second, Invalidation(subscriptionIDs: [2], ts: secondTs))
         await subscriber.close()
         await writer.close()
     }

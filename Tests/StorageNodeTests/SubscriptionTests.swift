@@ -94,9 +94,45 @@ final class SubscriptionTests: XCTestCase {
         let doc = try await t.require(id)
         _ = try await t.commit(begin: ts, writes: [DocumentWrite(id: id, value: TestNode.withFields(doc.value, ["n": 2.0]))])
         try await Task.sleep(for: .milliseconds(50))
-        XCTAssertTrue(recorder.all.isEmpty)
+        XCTAssertTrue(recorder.ids.isEmpty)
         let count = await t.node.committer.subscriptionCount
         XCTAssertEqual(count, 0)
+    }
+
+    func testEveryPublishedTimestampReachesAConnectionThatHoldsSubscriptions() async throws {
+        let table = try await t.createTable("notes")
+        let byID = try await t.index("notes", "by_id")
+        let (id, ts) = try await t.insert(table, ["n": 1.0])
+        let (other, _) = try await t.insert(table, ["n": 1.0])
+        let quietTs = try await t.latest()
+        XCTAssertTrue(recorder.all.isEmpty, "no subscription, no watermark")
+
+        // Subscribing when the connection's watermark is behind brings it to the published timestamp.
+        let checkedThrough = try await t.request(.subscribe(SubscribeRequest(id: 1, ts: ts, readSet: .point(id, byID: byID))))
+        XCTAssertEqual(checkedThrough, .timestamp(quietTs, catalogTs: t.node.committer.catalogChangeTs))
+        XCTAssertEqual(recorder.all, [Invalidation(subscriptionIDs: [], ts: quietTs)])
+
+        // A commit that touches none of its subscriptions still moves the watermark on.
+        let untouched = try await set(other, n: 2, begin: quietTs)
+        try await waitFor { self.recorder.all.last?.ts == untouched }
+        XCTAssertEqual(recorder.all.last?.subscriptionIDs, [])
+
+        // Once its last subscription fired, the connection hears of no more commits.
+        let touched = try await set(id, n: 3, begin: untouched)
+        try await waitFor { self.recorder.all.last == Invalidation(subscriptionIDs: [1], ts: touched) }
+        let count = recorder.all.count
+        _ = try await set(other, n: 4, begin: touched)
+        try await Task.sleep(for: .milliseconds(50))
+        XCTAssertEqual(recorder.all.count, count)
+    }
+
+    /// Sets a note's `n` and returns the commit's timestamp.
+    private func set(_ id: DocumentID, n: Double, begin: Timestamp) async throws -> Timestamp {
+        let doc = try await t.require(id)
+        guard case .committed(let ts) = try await t.commit(begin: begin, writes: [DocumentWrite(id: id, value: TestNode.withFields(doc.value, ["n": .float64(n)]))]) else {
+            throw TestError.unexpected
+        }
+        return ts
     }
 
     private func waitFor(_ condition: @escaping () -> Bool, file: StaticString = #filePath, line: UInt = #line) async throws {

@@ -5,7 +5,7 @@ import Foundation
 /// a JSON file and an SVG chart.
 public struct BenchHarness: Sendable {
     /// In the order they run: `scaling` stops the harness's cluster, so it goes last.
-    public static let workloadNames = ["baseline", "commit", "contention", "fanout", "disjoint", "mixed", "churn", "chaos", "scaling"]
+    public static let workloadNames = ["baseline", "commit", "contention", "fanout", "disjoint", "sessions", "mixed", "churn", "chaos", "scaling"]
 
     /// The app the workloads call; it must be deployed before a run against a deployment given by URL.
     public static var appFolder: URL { Bundle.module.url(forResource: "app", withExtension: nil)!.appendingPathComponent("convex") }
@@ -69,6 +69,7 @@ public struct BenchHarness: Sendable {
                 case "contention": result = try await ContentionWorkload(clients: contentionClients, seconds: seconds).run(deployment)
                 case "fanout": result = try await FanoutWorkload(subscriberCounts: fanoutSubscribers, rounds: fanoutRounds).run(deployment)
                 case "disjoint": result = try await DisjointWorkload(subscriptions: disjointSubscriptions, seconds: seconds).run(deployment)
+                case "sessions": result = try await SessionsWorkload(seconds: seconds, warmup: min(warmup, 5)).run(deployment)
                 case "mixed":
                     result = try await MixedWorkload(seconds: mixedSeconds, writesPerSecond: mixedWritesPerSecond, readsPerSecond: mixedReadsPerSecond,
                                                      subscribers: mixedSubscribers).run(deployment)

@@ -9,6 +9,12 @@ import Synchronization
 /// it at the same snapshot, and the result cache hands them one result) share one subscription at
 /// the node: a thousand subscribers of a query cost one subscribe per commit, not a thousand.
 ///
+/// The stream is also a watermark (see `Invalidation`): once `caughtUp(through: ts)` returns true,
+/// every commit up to `ts` that touched a watched read set has fired its watchers, so a watcher
+/// still watching (`isWatching`) holds a result that is current at `ts`. Sessions rely on this to
+/// leave the queries a commit did not touch alone. `watch` returns only once the node has taken the
+/// subscription and the stream has caught up with it, so no watcher is watching on a promise.
+///
 /// Watching and unwatching run where their caller runs (a session's actor) and only leave it for the
 /// storage node's round trip, which joining an existing watch does not need.
 ///
@@ -27,19 +33,50 @@ final class SubscriptionHub: Sendable {
     private struct Shared {
         let key: WatchKey
         var watchers: [UInt64: Handler]
+        /// Watchers that joined before the node took it, waiting for it to be; nil once it is.
+        var joiners: [CheckedContinuation<Void, Never>]? = []
+    }
+
+    /// What a change of state leaves to do outside the lock.
+    private struct Wakeups {
+        var fired: [(UInt64, Handler)] = []
+        var joiners: [CheckedContinuation<Void, Never>] = []
+        var caughtUp: [CheckedContinuation<Bool, Never>] = []
+
+        func run(changedAt: Timestamp?) {
+            for (watcher, handler) in fired { handler(watcher, changedAt) }
+            for joiner in joiners { joiner.resume() }
+            for waiter in caughtUp { waiter.resume(returning: true) }
+        }
     }
 
     private struct State {
         var shared: [UInt64: Shared] = [:]
         var byKey: [WatchKey: UInt64] = [:]
         var subscriptionOf: [UInt64: UInt64] = [:]
+        /// The newest timestamp the current connection's stream has delivered and this hub has acted on.
+        var watermark: Timestamp = 0
+        var waiters: [UInt64: (ts: Timestamp, continuation: CheckedContinuation<Bool, Never>)] = [:]
 
-        /// Forgets a subscription at the node; returns its watchers.
-        mutating func remove(subscription id: UInt64) -> [UInt64: Handler] {
-            guard let removed = shared.removeValue(forKey: id) else { return [:] }
+        /// Forgets a subscription at the node; its watchers and joiners go to `wakeups`.
+        mutating func remove(subscription id: UInt64, into wakeups: inout Wakeups) {
+            guard let removed = shared.removeValue(forKey: id) else { return }
             if byKey[removed.key] == id { byKey[removed.key] = nil }
-            for watcher in removed.watchers.keys { subscriptionOf[watcher] = nil }
-            return removed.watchers
+            for (watcher, handler) in removed.watchers {
+                subscriptionOf[watcher] = nil
+                wakeups.fired.append((watcher, handler))
+            }
+            wakeups.joiners += removed.joiners ?? []
+        }
+
+        /// Waiters whose timestamp the stream has reached. With no subscription left there is nothing
+        /// a commit could have touched, and the node sends no watermarks: then every waiter is done.
+        mutating func takeCaughtUp(into wakeups: inout Wakeups) {
+            guard !waiters.isEmpty else { return }
+            for (id, waiter) in waiters where shared.isEmpty || waiter.ts <= watermark {
+                waiters[id] = nil
+                wakeups.caughtUp.append(waiter.continuation)
+            }
         }
     }
 
@@ -56,7 +93,7 @@ final class SubscriptionHub: Sendable {
                 for await invalidation in client.invalidations { self?.fire(invalidation) }
                 guard self != nil, let next = await connection.nextClient() else { return }
                 client = next
-                self?.fireAll()
+                self?.fireAll(newConnection: true)
                 onReconnect()
             }
         }
@@ -91,26 +128,74 @@ final class SubscriptionHub: Sendable {
     /// Fires every watcher, as if its data had changed: after a push or a change of environment
     /// variables every live query must run again, on the new code or with the new values.
     func invalidateAll() async {
-        let fired = fireAll()
+        let fired = fireAll(newConnection: false)
         try? await connection.current()?.unsubscribe(fired)
     }
 
-    /// Fires every watcher with no timestamp (read the latest) and forgets every subscription; returns them.
+    /// Fires every watcher with no timestamp (read the latest) and forgets every subscription; returns
+    /// them. On a new connection the watermark starts again, and whoever waited on the old stream is
+    /// told it will not catch up.
     @discardableResult @inline(never)
-    private func fireAll() -> [UInt64] {
+    private func fireAll(newConnection: Bool) -> [UInt64] {
+        var wakeups = Wakeups()
+        var abandoned: [CheckedContinuation<Bool, Never>] = []
         let fired = state.withLock { state in
-            defer { state = State() }
-            return state.shared
+            let ids = Array(state.shared.keys)
+            for id in ids { state.remove(subscription: id, into: &wakeups) }
+            if newConnection {
+                state.watermark = 0
+                abandoned = state.waiters.values.map(\.continuation)
+                state.waiters = [:]
+            }
+            state.takeCaughtUp(into: &wakeups)
+            return ids
         }
-        for (_, shared) in fired {
-            for (watcher, handler) in shared.watchers { handler(watcher, nil) }
-        }
-        return Array(fired.keys)
+        wakeups.run(changedAt: nil)
+        for waiter in abandoned { waiter.resume(returning: false) }
+        return fired
     }
 
     private func fire(_ invalidation: Invalidation) {
-        let fired = state.withLock { state in invalidation.subscriptionIDs.flatMap { state.remove(subscription: $0) } }
-        for (watcher, handler) in fired { handler(watcher, invalidation.ts) }
+        var wakeups = Wakeups()
+        state.withLock { state in
+            for id in invalidation.subscriptionIDs { state.remove(subscription: id, into: &wakeups) }
+            state.watermark = max(state.watermark, invalidation.ts)
+            state.takeCaughtUp(into: &wakeups)
+        }
+        wakeups.run(changedAt: invalidation.ts)
+    }
+
+    /// Waits until every commit up to `ts` that touched a watched read set has fired its watchers.
+    /// False if that cannot be known within `timeout` (the storage node is lost or slow): the caller
+    /// must then treat every result as stale.
+    nonisolated(nonsending) func caughtUp(through ts: Timestamp, timeout: Duration = .seconds(5)) async -> Bool {
+        if isCaughtUp(through: ts) { return true }
+        let id = nextID.add(1, ordering: .relaxed).oldValue
+        return await withCheckedContinuation { continuation in
+            guard wait(id, for: ts, continuation) else { return continuation.resume(returning: true) }
+            Task { [weak self] in
+                try? await Task.sleep(for: timeout)
+                self?.stopWaiting(id)
+            }
+        }
+    }
+
+    @inline(never)
+    private func isCaughtUp(through ts: Timestamp) -> Bool {
+        state.withLock { $0.shared.isEmpty || $0.watermark >= ts }
+    }
+
+    /// Registers a waiter unless the stream is there already (then false).
+    private func wait(_ id: UInt64, for ts: Timestamp, _ continuation: CheckedContinuation<Bool, Never>) -> Bool {
+        state.withLock { state in
+            guard !state.shared.isEmpty, state.watermark < ts else { return false }
+            state.waiters[id] = (ts, continuation)
+            return true
+        }
+    }
+
+    private func stopWaiting(_ id: UInt64) {
+        state.withLock { $0.waiters.removeValue(forKey: id) }?.continuation.resume(returning: false)
     }
 
     /// Watches a read set taken at `ts`; `onChange` runs once, with the returned watcher ID, when a
@@ -119,34 +204,70 @@ final class SubscriptionHub: Sendable {
     nonisolated(nonsending) func watch(_ readSet: ReadSet, at ts: Timestamp, onChange: @escaping Handler) async throws -> UInt64 {
         let key = WatchKey(readSet: readSet, ts: ts)
         let watcher = nextID.add(1, ordering: .relaxed).oldValue
-        let newSubscription: UInt64? = state.withLock { state in
+        let joined: Bool
+        let subscription: UInt64
+        (joined, subscription) = state.withLock { state in
             if let existing = state.byKey[key] {
                 state.shared[existing]?.watchers[watcher] = onChange
                 state.subscriptionOf[watcher] = existing
-                return nil
+                return (true, existing)
             }
             let id = nextID.add(1, ordering: .relaxed).oldValue
             state.shared[id] = Shared(key: key, watchers: [watcher: onChange])
             state.byKey[key] = id
             state.subscriptionOf[watcher] = id
-            return id
+            return (false, id)
         }
-        guard let newSubscription else { return watcher }
+        if joined {
+            await withCheckedContinuation { joinWhenTaken(subscription, $0) }
+            return watcher
+        }
         do {
-            try await connectedStorage().subscribe(SubscribeRequest(id: newSubscription, ts: ts, readSet: readSet))
+            let checkedThrough = try await connectedStorage().subscribe(SubscribeRequest(id: subscription, ts: ts, readSet: readSet))
+            guard await caughtUp(through: checkedThrough) else {
+                throw CoordinatorError.storageUnavailable("the storage node's invalidations did not arrive")
+            }
         } catch {
             // Those who joined meanwhile learn of it as a change, and re-run and watch again.
-            for (other, handler) in forget(newSubscription) where other != watcher { handler(other, nil) }
+            forget(subscription, except: watcher)
+            try? await connection.current()?.unsubscribe([subscription])
             throw error
         }
+        taken(subscription)
         return watcher
     }
 
-    /// Forgets a subscription the storage node did not take; returns its watchers. Not inlined into
-    /// `watch`, which calls it after an `await` (see `QueryResultCache.keep(_:of:)`).
+    /// Waits for the node to take a subscription joined before it did (or for it to go).
+    private func joinWhenTaken(_ subscription: UInt64, _ continuation: CheckedContinuation<Void, Never>) {
+        let waiting = state.withLock { state -> Bool in
+            guard state.shared[subscription]?.joiners != nil else { return false }
+            state.shared[subscription]?.joiners?.append(continuation)
+            return true
+        }
+        if !waiting { continuation.resume() }
+    }
+
+    /// The node has the subscription and the stream has caught up with it: joiners may go on.
     @inline(never)
-    private func forget(_ subscription: UInt64) -> [UInt64: Handler] {
-        state.withLock { $0.remove(subscription: subscription) }
+    private func taken(_ subscription: UInt64) {
+        let joiners = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            defer { state.shared[subscription]?.joiners = nil }
+            return state.shared[subscription]?.joiners ?? []
+        }
+        for joiner in joiners { joiner.resume() }
+    }
+
+    /// Forgets a subscription the storage node did not take, firing every watcher but `watcher`.
+    /// Not inlined into `watch`, which calls it after an `await` (see `QueryResultCache.keep(_:of:)`).
+    @inline(never)
+    private func forget(_ subscription: UInt64, except watcher: UInt64) {
+        var wakeups = Wakeups()
+        state.withLock { state in
+            state.remove(subscription: subscription, into: &wakeups)
+            state.takeCaughtUp(into: &wakeups)
+        }
+        wakeups.fired.removeAll { $0.0 == watcher }
+        wakeups.run(changedAt: nil)
     }
 
     /// Subscriptions held at the storage node now.
@@ -154,25 +275,30 @@ final class SubscriptionHub: Sendable {
         state.withLock { $0.shared.count }
     }
 
-    /// Whether the watcher is still waiting for a change (it has not fired nor been removed).
+    /// Whether the watcher is still waiting for a change (it has not fired nor been removed). Never
+    /// inlined: sessions ask after an `await` (see `QueryResultCache.keep(_:of:)`).
+    @inline(never)
     func isWatching(_ watcher: UInt64) -> Bool {
         state.withLock { $0.subscriptionOf[watcher] != nil }
     }
 
     nonisolated(nonsending) func unwatch(_ watchers: [UInt64]) async {
         guard !watchers.isEmpty else { return }
+        var wakeups = Wakeups()
         let unused: [UInt64] = state.withLock { state in
             var unused: [UInt64] = []
             for watcher in watchers {
                 guard let id = state.subscriptionOf.removeValue(forKey: watcher) else { continue }
                 state.shared[id]?.watchers[watcher] = nil
                 if state.shared[id]?.watchers.isEmpty == true {
-                    _ = state.remove(subscription: id)
+                    state.remove(subscription: id, into: &wakeups)
                     unused.append(id)
                 }
             }
+            state.takeCaughtUp(into: &wakeups)
             return unused
         }
+        wakeups.run(changedAt: nil)
         guard !unused.isEmpty else { return }
         try? await connection.current()?.unsubscribe(unused)
     }

@@ -6,6 +6,9 @@ import Protocol
 /// and the Transitions that keep its queries' results current.
 ///
 /// Transitions are sent one at a time (`transitionLock`), each starting exactly where the last ended.
+/// A Transition to a timestamp re-runs only the queries some commit up to it touched: the rest are
+/// known to be current there because the subscription hub has caught up with it and they are still
+/// watching (see `staleQueries(through:)`). None is sent that would change nothing for the client.
 /// Mutations run one after another in arrival order, actions concurrently, both off the receive loop
 /// so it keeps reading (and answering pings) while they run.
 ///
@@ -176,7 +179,7 @@ actor SyncSession {
         receivedIdentity = base + 1
         // A new identity can change every result.
         for id in queries.keys { queries[id]?.lastResult = nil }
-        try await transitionLocked(rerun: Set(queries.keys), removed: [])
+        try await transitionLocked(rerun: Set(queries.keys), removed: [], mustSend: true)
     }
 
     /// Runs the connection's mutations one at a time, in arrival order.
@@ -194,14 +197,17 @@ actor SyncSession {
             }
             FaultPoint.coordinatorAfterMutation.reached()
             // The response and the Transition covering it go out together (in one flush), so no older
-            // Transition can slip in between (the client settles the mutation on the next Transition).
+            // Transition can slip in between. The JS client settles a mutation on the first Transition
+            // that reaches its timestamp; the Rust and Python clients on the next Transition of any
+            // kind, also after a failure with errorData (spec §1.6): so one always follows, and one
+            // after a failure (which has no timestamp) need not move on.
             await lockTransitions()
             do {
                 try await socket.send(SyncServerMessage.mutationResponse(requestId: mutation.requestId, outcome: answer.outcome, ts: answer.ts,
                                                                          logLines: answer.logLines), flush: false)
                 // A committed mutation is published before it is acknowledged: read at its timestamp
                 // rather than asking the storage node for its latest.
-                try await transitionLocked(rerun: Set(queries.keys), removed: [], at: answer.ts)
+                try await transitionLocked(rerun: [], removed: [], at: answer.ts ?? sent.ts, mustSend: true)
             } catch {
                 closed = true
             }
@@ -217,13 +223,13 @@ actor SyncSession {
         await lockTransitions()
         defer { unlockTransitions() }
         guard !closed else { return }
+        // What the action wrote reaches the client's queries through their subscriptions, as anyone's
+        // writes do: an action is settled by its response alone.
         do {
-            try await socket.send(SyncServerMessage.actionResponse(requestId: requestId, outcome: outcome, logLines: logLines), flush: false)
-            try await transitionLocked(rerun: Set(queries.keys), removed: [])
+            try await socket.send(SyncServerMessage.actionResponse(requestId: requestId, outcome: outcome, logLines: logLines))
         } catch {
             closed = true
         }
-        socket.flush()
     }
 
     /// A commit touched what `queryId` read: re-run it and tell the client if its result changed.
@@ -287,17 +293,27 @@ actor SyncSession {
 
     // MARK: Transitions
 
-    /// Re-runs `requested` and the dirty queries at one snapshot and sends one Transition. Call with
-    /// the transition lock held.
+    /// Brings the client's queries to one snapshot: re-runs `requested` and those a commit touched
+    /// since they ran, and sends one Transition if it changes anything for the client or `mustSend`
+    /// (a mutation is settled by it). Call with the transition lock held.
     /// `snapshot`, when given, is a published timestamp to read at instead of the latest.
-    private func transitionLocked(rerun requested: Set<UInt32>, removed: [UInt32], at snapshot: Timestamp? = nil) async throws {
+    private func transitionLocked(rerun requested: Set<UInt32>, removed: [UInt32], at snapshot: Timestamp? = nil, mustSend: Bool = false) async throws {
         guard !closed else { return }
         var ts: Timestamp
         if let snapshot { ts = snapshot } else { ts = try await coordinator.latestTimestamp() }
         // Never read before what the client was already sent: its results must not go back in time.
         ts = max(ts, sent.ts)
-        let rerun = requested.union(dirty)
+        let rerun = requested.union(dirty).union(await staleQueries(through: ts))
         dirty.subtract(rerun)
+        // This run replaces their subscriptions: one that fires while it runs is covered by it (or, for
+        // a commit after `ts`, by the new subscription, which fires at once), and must not queue
+        // another run.
+        var replaced: [UInt64] = []
+        for id in rerun {
+            guard let old = queries[id]?.subscription else { continue }
+            queries[id]?.subscription = nil
+            replaced.append(old)
+        }
         // Queries removed while we waited are gone from `queries`; run only those still there.
         let work = rerun.compactMap { id in queries[id].map { (id, $0.call) } }
         var modifications: [SyncServerMessage.QueryModification] = removed.map { .removed(queryId: $0) }
@@ -307,7 +323,6 @@ actor SyncSession {
         case 1: [await runQuery(work[0].0, work[0].1, at: snapshot, caller: caller, identity: identity)]
         default: await Self.concurrently(work) { await self.runQuery($0.0, $0.1, at: snapshot, caller: caller, identity: identity) }
         }
-        var replaced: [UInt64] = []
         var toWatch: [(id: UInt32, readSet: ReadSet, ts: Timestamp)] = []
         for (id, result, failure) in results {
             guard queries[id] != nil else { continue }
@@ -324,28 +339,36 @@ actor SyncSession {
                 modifications.append(modification)
                 queries[id]?.lastResult = modification
             }
-            if let old = queries[id]?.subscription {
-                queries[id]?.subscription = nil
-                replaced.append(old)
-            }
             guard let result = result?.result, let readSet = result.readSet, let readAt = result.snapshotTs else { continue }
             toWatch.append((id, readSet, readAt))
         }
         let end = StateVersion(querySet: receivedQuerySet, identity: receivedIdentity, ts: max(ts, sent.ts))
-        let message = SyncServerMessage.transition(start: sent, end: end, modifications: modifications, serverTs: Timestamp(Date().timeIntervalSince1970 * 1e9))
-        sent = end
-        do {
-            try await socket.send(message)
-        } catch {
-            // The socket is gone; what this re-run replaced is no longer in `queries` for close() to drop.
-            await hub.unwatch(replaced)
-            throw error
+        let changesSomething = !modifications.isEmpty || end.querySet != sent.querySet || end.identity != sent.identity
+        if changesSomething || mustSend {
+            let message = SyncServerMessage.transition(start: sent, end: end, modifications: modifications, serverTs: Timestamp(Date().timeIntervalSince1970 * 1e9))
+            sent = end
+            do {
+                try await socket.send(message)
+            } catch {
+                // The socket is gone; what this re-run replaced is no longer in `queries` for close() to drop.
+                await hub.unwatch(replaced)
+                throw error
+            }
         }
         // Watched after the send, so the client does not wait for the storage round trips: a read set
         // watched from its snapshot's timestamp fires at once for any commit since, so none is missed.
         // (A mutation's Transition for a client with no queries has nothing to watch: no hop at all.)
         if !replaced.isEmpty { await hub.unwatch(replaced) }
         if !toWatch.isEmpty { await watch(toWatch) }
+    }
+
+    /// The queries whose results may not be current at `ts`: those not watching their read set (it
+    /// fired, or they could not run or subscribe), once the hub has caught up with `ts` so that every
+    /// commit up to it that touched a watched read set has fired. All of them if it cannot catch up.
+    private func staleQueries(through ts: Timestamp) async -> Set<UInt32> {
+        let watching = queries.values.contains { query in query.subscription.map(hub.isWatching) ?? false }
+        if watching, !(await hub.caughtUp(through: ts)) { return Set(queries.keys) }
+        return Set(queries.compactMap { id, query in (query.subscription.map(hub.isWatching) ?? false) ? nil : id })
     }
 
     /// Subscribes to each query's read set (concurrently) and keeps the subscriptions of the queries
@@ -551,3 +574,4 @@ struct SyncSessionEnd: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
+

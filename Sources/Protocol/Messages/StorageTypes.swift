@@ -194,7 +194,11 @@ public struct SubscribeRequest: Hashable, Sendable {
     }
 }
 
-/// Pushed when commits at or before `ts` touched the read sets of these subscriptions. Each fires once.
+/// Pushed on a connection's stream when commits at or before `ts` touched the read sets of these
+/// subscriptions (each fires once), and with no IDs as a watermark: a connection that holds
+/// subscriptions is sent one for every published timestamp, and on each subscribe that finds its
+/// watermark behind. So once a stream has delivered `ts`, every commit up to `ts` that touched a
+/// subscription of the connection has been reported in that stream, before it.
 public struct Invalidation: Hashable, Sendable {
     public var subscriptionIDs: [UInt64]
     public var ts: Timestamp

@@ -31,6 +31,8 @@ actor Committer {
     private var publishWaiters: [(ts: Timestamp, continuation: CheckedContinuation<Void, Error>)] = []
     private var subscriptions = SubscriptionRegistry()
     nonisolated let sinks = InvalidationSinks()
+    /// The newest timestamp pushed to each connection that has subscribed (see `Invalidation`).
+    private var watermarks: [UInt64: Timestamp] = [:]
     /// Durable persistence writes so far; fewer than commits when group commit batches them.
     private(set) var durableWrites = 0
     /// The highest index ID ever handed out, so a dropped index's ID is never reused.
@@ -204,15 +206,15 @@ actor Committer {
     private func publish(_ batch: [PendingCommit]) {
         guard let last = batch.last else { return }
         bounds.publish(last.ts)
+        // Every connection holding a subscription hears of the new timestamp, fired or not.
         var fired: [UInt64: [UInt64]] = [:]
+        for connection in subscriptions.connections { fired[connection] = [] }
         for commit in batch {
             var hit = subscriptions.fire(for: commit.writes.keys)
             for index in commit.writes.droppedIndexes { hit.formUnion(subscriptions.fireAll(on: index)) }
             for key in hit { fired[key.connection, default: []].append(key.id) }
         }
-        for (connection, ids) in fired {
-            sinks.push(Invalidation(subscriptionIDs: ids.sorted(), ts: last.ts), to: connection)
-        }
+        for (connection, ids) in fired { push(ids.sorted(), at: last.ts, to: connection) }
         for commit in batch { commit.continuation.resume(returning: commit.ts) }
         let ready = publishWaiters.filter { $0.ts <= last.ts }
         publishWaiters.removeAll { $0.ts <= last.ts }
@@ -233,16 +235,25 @@ actor Committer {
 
     func removeSubscriptions(connection: UInt64) {
         subscriptions.removeAll(connection: connection)
+        watermarks[connection] = nil
+    }
+
+    private func push(_ ids: [UInt64], at ts: Timestamp, to connection: UInt64) {
+        watermarks[connection] = ts
+        sinks.push(Invalidation(subscriptionIDs: ids, ts: ts), to: connection)
     }
 
     /// Registers a read set taken at `request.ts`. If a published commit after that already touched it,
     /// the write log no longer reaches back that far, or it reads a dropped index, it fires at once.
-    func subscribe(connection: UInt64, _ request: SubscribeRequest) throws {
+    /// Returns the published timestamp it was checked through: the connection's stream has reached
+    /// it before the answer goes out.
+    @discardableResult
+    func subscribe(connection: UInt64, _ request: SubscribeRequest) throws -> Timestamp {
         guard request.ts <= publishedTs else {
             throw StorageError(.badRequest, "subscription timestamp \(request.ts) is after the latest timestamp \(publishedTs)")
         }
         // A connection that has closed (its detach may have run first) gets nothing registered.
-        guard sinks.isAttached(connection) else { return }
+        guard sinks.isAttached(connection) else { return publishedTs }
         let key = SubscriptionRegistry.Key(connection: connection, id: request.id)
         let readSet = KeyIntervalSet(request.readSet)
         let missed = request.ts < writeLog.startTs
@@ -252,10 +263,12 @@ actor Committer {
             }
         if missed {
             subscriptions.remove(key)
-            sinks.push(Invalidation(subscriptionIDs: [request.id], ts: publishedTs), to: connection)
+            push([request.id], at: publishedTs, to: connection)
         } else {
             subscriptions.register(key, readSet: request.readSet)
+            if (watermarks[connection] ?? 0) < publishedTs { push([], at: publishedTs, to: connection) }
         }
+        return publishedTs
     }
 
     func unsubscribe(connection: UInt64, ids: [UInt64]) {

@@ -13,8 +13,12 @@ struct SubscriptionRegistry {
 
     private var trees: [IndexID: IntervalTree<Key>] = [:]
     private var intervals: [Key: [(IndexID, KeyInterval)]] = [:]
+    private var countByConnection: [UInt64: Int] = [:]
 
     var count: Int { intervals.count }
+
+    /// The connections that hold at least one subscription.
+    var connections: Dictionary<UInt64, Int>.Keys { countByConnection.keys }
 
     mutating func register(_ key: Key, readSet: ReadSet) {
         remove(key)
@@ -26,10 +30,13 @@ struct SubscriptionRegistry {
             }
         }
         intervals[key] = registered
+        countByConnection[key.connection, default: 0] += 1
     }
 
     mutating func remove(_ key: Key) {
         guard let registered = intervals.removeValue(forKey: key) else { return }
+        countByConnection[key.connection]! -= 1
+        if countByConnection[key.connection] == 0 { countByConnection[key.connection] = nil }
         for (index, interval) in registered {
             trees[index]?.remove(interval, payload: key)
             if trees[index]?.count == 0 { trees[index] = nil }

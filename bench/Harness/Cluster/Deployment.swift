@@ -25,12 +25,13 @@ struct Deployment: Sendable {
         return answer["value"] ?? .null
     }
 
-    /// One counter or gauge from the coordinator's `/metrics`, summed over its label sets.
-    func metric(_ name: String) async throws -> Double {
+    /// One counter or gauge from the coordinator's `/metrics`, summed over its label sets (those that
+    /// contain `labels`, e.g. `function="bench:setDoc"`, when given).
+    func metric(_ name: String, labels: String? = nil) async throws -> Double {
         let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url + "/metrics"), timeout: .seconds(10))
         let text = String(buffer: try await response.body.collect(upTo: 64 << 20))
         return text.split(separator: "\n").reduce(0) { total, line in
-            guard line.hasPrefix(name + " ") || line.hasPrefix(name + "{"), let value = line.split(separator: " ").last.flatMap({ Double($0) }) else { return total }
+            guard line.hasPrefix(name + " ") || line.hasPrefix(name + "{"), labels.map(line.contains) ?? true, let value = line.split(separator: " ").last.flatMap({ Double($0) }) else { return total }
             return total + value
         }
     }

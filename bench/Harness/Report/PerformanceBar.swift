@@ -27,6 +27,16 @@ enum PerformanceBar {
                                                     TerminalTable.milliseconds(UInt64(without)), with / max(1, without)),
                                    passed: with <= 1.5 * without))
         }
+        if let sessions = workload("sessions"), sessions.runs.count == 2 {
+            let without = Double(sessions.runs[0].latency.p50), with = Double(sessions.runs[1].latency.p50)
+            let perMutation = sessions.runs[1].figure("query executions per mutation") ?? .infinity
+            checks.append(BarCheck(requirement: "sessions: query executions per mutation ≤ 1.05 × the one it touched",
+                                   measured: String(format: "%.3f", perMutation), passed: perMutation <= 1.05 && sessions.runs[1].errors == 0))
+            checks.append(BarCheck(requirement: "sessions: commit p50 with 20 live queries per socket ≤ 1.3× without",
+                                   measured: String(format: "%@ / %@ ms = %.2f×", TerminalTable.milliseconds(UInt64(with)),
+                                                    TerminalTable.milliseconds(UInt64(without)), with / max(1, without)),
+                                   passed: with <= 1.3 * without))
+        }
         if let mixed = workload("mixed") {
             checks.append(BarCheck(requirement: "mixed: no error, no lost write", measured: mixed.problems.isEmpty ? "none" : mixed.problems.joined(separator: "; "),
                                    passed: mixed.problems.isEmpty))

@@ -40,7 +40,15 @@ enum ClosedLoop {
     /// rather than by a task per client: the same requests and waits, at a fraction of the harness's CPU.
     static func runMutations(_ label: String, url: String, clients: Int, seconds: Double, warmup: Double = 0,
                              mutation: @escaping @Sendable (_ client: Int, _ call: Int) -> String) async -> RunResult {
-        await measure(label, url: url, clients: clients, seconds: seconds, warmup: warmup) { client, connection, window in
+        let connections = await open(clients, url: url)
+        defer { for connection in connections { connection.close() } }
+        return await runMutations(label, on: connections, seconds: seconds, warmup: warmup, mutation: mutation)
+    }
+
+    /// `runMutations` on sockets the caller opened (and closes), e.g. with live queries of their own.
+    static func runMutations(_ label: String, on connections: [SyncConnection], seconds: Double, warmup: Double = 0,
+                             mutation: @escaping @Sendable (_ client: Int, _ call: Int) -> String) async -> RunResult {
+        await measure(label, on: connections, seconds: seconds, warmup: warmup) { client, connection, window in
             await MutationLoop.run(on: connection, mutation: { mutation(client, $0) }, measuredFrom: window.start,
                                    deadline: window.end, progress: window.progress)
         }
@@ -58,6 +66,12 @@ enum ClosedLoop {
                                 client: @escaping @Sendable (Int, SyncConnection, Window) async -> LatencyRecorder) async -> RunResult {
         let connections = await open(clients, url: url)
         defer { for connection in connections { connection.close() } }
+        return await measure(label, on: connections, seconds: seconds, warmup: warmup, client: client)
+    }
+
+    /// Runs `client` for each socket at once and merges what they recorded.
+    private static func measure(_ label: String, on connections: [SyncConnection], seconds: Double, warmup: Double,
+                                client: @escaping @Sendable (Int, SyncConnection, Window) async -> LatencyRecorder) async -> RunResult {
         if warmup > 0 { say("  … \(label): \(Int(warmup)) s of warm-up, not measured") }
         let start = ContinuousClock.now + .seconds(warmup)
         let window = Window(start: start, end: start + .seconds(seconds), progress: ProgressLine(label, seconds: seconds, from: start))

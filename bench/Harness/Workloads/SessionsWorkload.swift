@@ -1,0 +1,77 @@
+import BenchSupport
+import Foundation
+
+/// `sessions`: the shape of a React tab. Sockets that each hold live queries of their own (one
+/// document each) and send mutations, each setting the document of one of its own queries. A
+/// mutation must re-run only the query it touched, not every query of its socket, and cost little
+/// more than the same mutations from sockets that hold no queries.
+struct SessionsWorkload {
+    var sockets = 200
+    var queriesPerSocket = 20
+    var seconds: Double
+    var warmup: Double
+    /// Keys of documents no other workload subscribes to.
+    private static let firstKey = 1_000_000
+    private static let socketsPerWave = 20
+
+    func run(_ deployment: Deployment) async throws -> WorkloadResult {
+        var result = WorkloadResult(name: "sessions", description: "\(sockets) sockets × \(queriesPerSocket) live queries of bench:doc of their own; "
+            + "each sets the document of one of its queries")
+        let documents = sockets * queriesPerSocket
+        let seeding = ProgressLine("seeding \(documents) documents", seconds: nil)
+        for first in stride(from: 0, to: documents, by: 500) {
+            _ = try await deployment.call("mutation", "bench:seedDocs", args: #"{"first":\#(Self.firstKey + first),"count":\#(min(500, documents - first))}"#)
+            seeding.done(min(500, documents - first))
+        }
+        seeding.finish()
+        let perSocket = queriesPerSocket
+        let setDoc: @Sendable (Int, Int) -> String = { client, call in
+            SyncMessage.mutation(requestId: call, path: "bench:setDoc", args: #"{"key":\#(Self.firstKey + client * perSocket + call % perSocket),"value":"\#(call)"}"#)
+        }
+
+        result.runs.append(await ClosedLoop.runMutations("\(sockets) sockets, no live queries", url: deployment.url, clients: sockets,
+                                                         seconds: seconds, warmup: warmup, mutation: setDoc))
+
+        let connections = await ClosedLoop.open(sockets, url: deployment.url)
+        defer { for connection in connections { connection.close() } }
+        try await subscribe(connections)
+        let mutations = { try await deployment.metric("converge_function_calls_total", labels: #"function="bench:setDoc""#) }
+        let executions = { try await deployment.metric("converge_query_cache_executions_total") }
+        let failedQueries = { try await deployment.metric("converge_function_calls_total", labels: #"function="bench:doc",kind="query",outcome="failed""#) }
+        let (mutationsBefore, executionsBefore, failedBefore) = (try await mutations(), try await executions(), try await failedQueries())
+        var withQueries = await ClosedLoop.runMutations("\(sockets) sockets × \(queriesPerSocket) live queries", on: connections,
+                                                        seconds: seconds, warmup: warmup, mutation: setDoc)
+        let ran = try await executions() - executionsBefore, mutated = try await mutations() - mutationsBefore
+        withQueries.figures.append(Figure(name: "query executions per mutation", value: mutated > 0 ? ran / mutated : 0, unit: ""))
+        let failed = try await failedQueries() - failedBefore
+        say(String(format: "  … %.0f mutations re-ran %.0f queries (%.0f of them failed); each touched one", mutated, ran, failed))
+        result.runs.append(withQueries)
+        return result
+    }
+
+    /// Adds each socket's queries, a wave of sockets at a time, and waits for their first results.
+    private func subscribe(_ connections: [SyncConnection]) async throws {
+        let subscribing = ProgressLine("subscribing \(connections.count) sockets", seconds: nil)
+        defer { subscribing.finish() }
+        for waveStart in stride(from: 0, to: connections.count, by: Self.socketsPerWave) {
+            let answered = await withTaskGroup(of: Bool.self) { group in
+                for index in waveStart..<min(connections.count, waveStart + Self.socketsPerWave) {
+                    let connection = connections[index], count = queriesPerSocket
+                    let keys = (0..<count).map { Self.firstKey + index * count + $0 }
+                    group.addTask {
+                        var inbox = SyncInbox(connection)
+                        connection.send(SyncMessage.addQueries(version: 1, keys.enumerated().map { ($0.offset, "bench:doc", #"{"key":\#($0.element)}"#) }))
+                        var results = 0
+                        while results < count, let message = await inbox.next(ofType: "Transition") {
+                            results += message.ranges(of: #""type":"QueryUpdated""#).count
+                        }
+                        subscribing.done(count)
+                        return results == count
+                    }
+                }
+                return await group.reduce(true) { $0 && $1 }
+            }
+            guard answered else { throw BenchFailure("a socket closed before its queries' first results") }
+        }
+    }
+}
