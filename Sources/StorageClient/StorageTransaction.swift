@@ -223,15 +223,15 @@ public struct StorageTransaction {
     /// Commits the writes. With a receipt, a commit under the same key that happened already is
     /// answered with its outcome instead. A transaction that never read commits without a begin
     /// timestamp: its writes are all inserts of new IDs, which nothing committed before can conflict with.
-    public func commit(receipt: CommitReceipt? = nil) async throws -> CommitResult {
-        try await client.commit(CommitRequest(beginTs: beginTs, readSet: readSet, writes: pendingWrites, receipt: receipt))
+    public func commit(receipt: CommitReceipt? = nil, priority: CommitPriority? = nil) async throws -> CommitResult {
+        try await client.commit(CommitRequest(beginTs: beginTs, readSet: readSet, writes: pendingWrites, receipt: receipt, priority: priority))
     }
 
     /// Commits the receipt alone, with what was read and none of the writes: a failed mutation's
     /// outcome, kept under its key. It is validated like any commit, so a failure decided on data that
     /// changed meanwhile conflicts and the mutation runs again.
-    public func commitOutcomeOnly(receipt: CommitReceipt) async throws -> CommitResult {
-        try await client.commit(CommitRequest(beginTs: beginTs, readSet: readSet, writes: [], receipt: receipt))
+    public func commitOutcomeOnly(receipt: CommitReceipt, priority: CommitPriority? = nil) async throws -> CommitResult {
+        try await client.commit(CommitRequest(beginTs: beginTs, readSet: readSet, writes: [], receipt: receipt, priority: priority))
     }
 }
 

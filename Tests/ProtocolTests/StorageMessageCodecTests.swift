@@ -64,6 +64,7 @@ final class StorageMessageCodecTests: XCTestCase {
                                   receipt: CommitReceipt(key: IdempotencyKey(bytes: Array(0..<16)), outcome: [1, 2]))),
             .commit(CommitRequest(beginTs: 6, readSet: ReadSet(), writes: [],
                                   receipt: CommitReceipt(key: IdempotencyKey(bytes: Array(0..<16)), outcome: [], isRetry: true))),
+            .commit(CommitRequest(beginTs: 7, readSet: sampleReadSet, writes: [], priority: CommitPriority(since: .max, token: 1))),
             .subscribe(SubscribeRequest(id: 7, ts: 1234, readSet: sampleReadSet)),
             .subscribe(SubscribeRequest(id: .max, ts: 0, readSet: ReadSet())),
             .unsubscribe(ids: [1, 2, 300, .max, 0]),

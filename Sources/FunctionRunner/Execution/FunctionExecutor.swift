@@ -73,6 +73,10 @@ public final class FunctionExecutor: Sendable {
         request.kind = .mutation
         var conflicts = 0
         var restarts = 0
+        // Every attempt commits under the same priority: the storage node lets the oldest of the
+        // transactions that conflicted on the same keys go first, and answers a conflict only once
+        // running again can succeed, so the retry follows at once.
+        let priority = CommitPriority(since: Timestamp(Date().timeIntervalSince1970 * 1e9), token: UInt64.random(in: 1...UInt64.max))
         while true {
             // Begun at its first read: an insert-only mutation commits with one round trip, not two. A
             // restart (the catalog changed) begins at once, which fetches the new catalog.
@@ -96,10 +100,10 @@ public final class FunctionExecutor: Sendable {
             let receipt = idempotencyKey.map { CommitReceipt(key: $0, outcome: outcome.receiptBytes(), isRetry: isRetry) }
             do {
                 let committed = if succeeded {
-                    try await host.transaction.commit(receipt: receipt)
+                    try await host.transaction.commit(receipt: receipt, priority: priority)
                 } else {
                     // The guard lets a failure through only with a key.
-                    try await host.transaction.commitOutcomeOnly(receipt: receipt!)
+                    try await host.transaction.commitOutcomeOnly(receipt: receipt!, priority: priority)
                 }
                 switch committed {
                 case .committed(let ts):
@@ -115,7 +119,6 @@ public final class FunctionExecutor: Sendable {
                         return MutationResult(outcome: FunctionOutcome(result: .failure(FunctionError(message: Self.conflictMessage(table))), logLines: outcome.logLines),
                                               commitTs: nil, conflictRetries: conflicts - 1)
                     }
-                    try await Task.sleep(for: retryPolicy.backoff(attempt: conflicts))
                 }
             } catch let error as StorageError where error.code == .timestampTooOld {
                 // The snapshot fell out of the write log before the commit arrived: begin again.
@@ -130,19 +133,13 @@ public final class FunctionExecutor: Sendable {
     }
 }
 
-/// How often, and with what pauses, a conflicting mutation is run again (Convex: 4 times, 100 ms to 2 s).
+/// How often a conflicting mutation is run again (as Convex: 4 times). There is no pause between runs:
+/// the storage node answers a conflict once the commit it lost to is readable, or once an older
+/// transaction it had to wait for has committed (see `CommitPriority`).
 public struct RetryPolicy: Sendable {
     public var maxRetries = 4
-    public var initialBackoff: Duration = .milliseconds(100)
-    public var maxBackoff: Duration = .seconds(2)
     /// Re-runs that are not conflicts: after creating a table, or when the snapshot got too old.
     public var maxRestarts = 8
 
     public init() {}
-
-    /// Exponential with full jitter.
-    func backoff(attempt: Int) -> Duration {
-        let ceiling = min(maxBackoff, initialBackoff * (1 << min(attempt - 1, 16)))
-        return ceiling * Double.random(in: 0...1)
-    }
 }

@@ -82,6 +82,11 @@ public enum StorageRequest: Hashable, Sendable {
                 body.writeLengthPrefixed(receipt.outcome)
                 body.writeBool(receipt.isRetry)
             }
+            body.writeBool(commit.priority != nil)
+            if let priority = commit.priority {
+                body.writeInteger(priority.since)
+                body.writeInteger(priority.token)
+            }
         case .receipt(let key):
             body.writeIdempotencyKey(key)
         case .subscribe(let sub):
@@ -143,7 +148,8 @@ public enum StorageRequest: Hashable, Sendable {
             let receipt = try body.readBool()
                 ? CommitReceipt(key: try body.readIdempotencyKey(), outcome: try body.readLengthPrefixedBytes(), isRetry: try body.readBool())
                 : nil
-            self = .commit(CommitRequest(beginTs: beginTs, readSet: readSet, writes: writes, receipt: receipt))
+            let priority = try body.readBool() ? CommitPriority(since: try body.readUInt64(), token: try body.readUInt64()) : nil
+            self = .commit(CommitRequest(beginTs: beginTs, readSet: readSet, writes: writes, receipt: receipt, priority: priority))
         case .receipt:
             self = .receipt(try body.readIdempotencyKey())
         case .subscribe:

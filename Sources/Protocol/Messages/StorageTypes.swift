@@ -148,12 +148,33 @@ public struct CommitRequest: Hashable, Sendable {
     public var writes: [DocumentWrite]
     /// Makes the commit happen at most once per key; see `CommitReceipt`.
     public var receipt: CommitReceipt?
+    /// Who is asking, for the node's queue of conflicting transactions; see `CommitPriority`.
+    public var priority: CommitPriority?
 
-    public init(beginTs: Timestamp?, readSet: ReadSet, writes: [DocumentWrite], receipt: CommitReceipt? = nil) {
+    public init(beginTs: Timestamp?, readSet: ReadSet, writes: [DocumentWrite], receipt: CommitReceipt? = nil, priority: CommitPriority? = nil) {
         self.beginTs = beginTs
         self.readSet = readSet
         self.writes = writes
         self.receipt = receipt
+        self.priority = priority
+    }
+}
+
+/// The same for every attempt of one transaction: when it first began, and a random token naming it.
+/// A transaction that conflicted claims what it read at the storage node; until it commits, commits
+/// of transactions that began later (fresh ones too) may not write there, so the oldest goes first.
+public struct CommitPriority: Hashable, Sendable, Comparable {
+    public var since: Timestamp
+    public var token: UInt64
+
+    public init(since: Timestamp, token: UInt64) {
+        self.since = since
+        self.token = token
+    }
+
+    /// The older transaction goes first; the token settles a tie.
+    public static func < (a: CommitPriority, b: CommitPriority) -> Bool {
+        (a.since, a.token) < (b.since, b.token)
     }
 }
 

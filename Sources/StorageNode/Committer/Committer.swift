@@ -38,6 +38,11 @@ actor Committer {
     /// The highest index ID ever handed out, so a dropped index's ID is never reused.
     private var maxIndexID: IndexID
     private var recentReceipts = RecentReceipts()
+    private var contention = ContentionQueue()
+    /// Commits waiting for a claim ahead of them to go, by the claim's token.
+    private var claimWaiters: [UInt64: [CheckedContinuation<Void, Never>]] = [:]
+    /// How long a transaction's claim holds (see `ContentionQueue`) without its next attempt.
+    static let claimLease: Timestamp = 500_000_000
 
     private struct PendingCommit {
         var ts: Timestamp
@@ -90,8 +95,13 @@ actor Committer {
             reads.add(.point(IndexInfo.byIDKey(write.id)), index: byID.id)
         }
         let readSet = KeyIntervalSet(reads)
-        if let table = writeLog.firstConflict(after: beginTs, readSet: readSet) {
-            return .conflict(table: catalog.tables[table]?.name ?? "table \(table)")
+        if let (table, lastTs) = writeLog.firstConflict(after: beginTs, readSet: readSet) {
+            if let priority = request.priority { contention.claim(priority, reads: readSet, until: TimestampOracle.now() + Self.claimLease) }
+            // Run again only once the commit it lost to is readable, and no older transaction that
+            // conflicted is still to write what this one writes: sooner, it would lose again.
+            try await waitUntilPublished(lastTs)
+            await waitForTurn(request.priority, writing: writtenKeys(request.writes, previous: previous))
+            return .conflict(table: tableName(table))
         }
         for (write, prev) in zip(request.writes, previous) where write.value == nil && prev == nil {
             throw StorageError(.notFound, "cannot delete \(write.id): no such document")
@@ -101,8 +111,79 @@ actor Committer {
         for (write, prev) in zip(request.writes, previous) {
             pending.add(write, previous: prev, ts: ts, indexes: catalog.indexes(ofTable: write.id.tableNumber))
         }
+        let now = TimestampOracle.now()
+        if let blocker = contention.blocker(of: request.priority, writing: pending.keys, now: now) {
+            // An older transaction that conflicted read what this writes: it goes first, this joins
+            // the line behind it. (The timestamp taken stays unused.)
+            if let priority = request.priority { contention.claim(priority, reads: readSet, until: now + Self.claimLease) }
+            let table = pending.keys.first { blocker.reads.contains(index: $0.index, key: $0.key) }?.table
+            await waitForTurn(request.priority, writing: pending.keys)
+            return .conflict(table: table.map(tableName) ?? "")
+        }
         let receipt = request.receipt.map { StoredReceipt(key: $0.key.bytes, ts: ts, outcome: $0.outcome) }
+        // Its claim holds until the commit is readable, so those behind it do not run before they can see it.
+        defer { if let token = request.priority?.token { releaseClaim(token) } }
         return .committed(try await enqueue(ts: ts, pending, receipt: receipt))
+    }
+
+    private func tableName(_ number: UInt32) -> String {
+        catalog.tables[number]?.name ?? "table \(number)"
+    }
+
+    // MARK: Contention
+
+    /// Returns when no live claim older than `priority` (any, without one) covers a key of `keys`.
+    private func waitForTurn(_ priority: CommitPriority?, writing keys: [WriteLog.WrittenKey]) async {
+        while let blocker = contention.blocker(of: priority, writing: keys, now: TimestampOracle.now()) {
+            await waitForRelease(of: blocker)
+        }
+    }
+
+    /// The index keys `writes` would write (at no particular timestamp).
+    private func writtenKeys(_ writes: [DocumentWrite], previous: [StoredDocument?]) -> [WriteLog.WrittenKey] {
+        guard !contention.isEmpty else { return [] }
+        var pending = PendingWrites()
+        for (write, prev) in zip(writes, previous) {
+            pending.add(write, previous: prev, ts: 0, indexes: catalog.indexes(ofTable: write.id.tableNumber))
+        }
+        return pending.keys
+    }
+
+    /// Returns when the claim is released or has lapsed.
+    private func waitForRelease(of claim: ContentionQueue.Claim) async {
+        let token = claim.priority.token
+        let now = TimestampOracle.now()
+        let lease = Duration.nanoseconds(Int64(claim.expires > now ? claim.expires - now : 0))
+        await withCheckedContinuation { continuation in
+            let first = claimWaiters[token] == nil
+            claimWaiters[token, default: []].append(continuation)
+            guard first else { return }
+            Task { [weak self] in
+                try? await Task.sleep(for: lease + .milliseconds(1))
+                await self?.expireClaims()
+            }
+        }
+    }
+
+    private func releaseClaim(_ token: UInt64) {
+        contention.release(token)
+        for waiter in claimWaiters.removeValue(forKey: token) ?? [] { waiter.resume() }
+    }
+
+    /// Drops lapsed claims and lets their waiters go; a claim renewed meanwhile keeps its waiters,
+    /// who are let go when it is released or lapses in turn.
+    private func expireClaims() {
+        let now = TimestampOracle.now()
+        for token in contention.expire(now: now) {
+            for waiter in claimWaiters.removeValue(forKey: token) ?? [] { waiter.resume() }
+        }
+        if let next = claimWaiters.keys.compactMap({ contention.claims[$0]?.expires }).min() {
+            let wait = Duration.nanoseconds(Int64(next > now ? next - now : 0))
+            Task { [weak self] in
+                try? await Task.sleep(for: wait + .milliseconds(1))
+                await self?.expireClaims()
+            }
+        }
     }
 
     /// What an earlier commit under `key` left, if there was one: among recent commits (some maybe not

@@ -39,14 +39,17 @@ struct WriteLog {
         totalBytes += size
     }
 
-    /// The table of the first key written after `ts` that lies in `readSet`, or nil if none did.
-    func firstConflict(after ts: Timestamp, readSet: KeyIntervalSet) -> UInt32? {
+    /// The table of the first key written after `ts` that lies in `readSet`, and the timestamp of the
+    /// last commit that wrote into it; nil if none did.
+    func firstConflict(after ts: Timestamp, readSet: KeyIntervalSet) -> (table: UInt32, lastTs: Timestamp)? {
+        var found: (table: UInt32, lastTs: Timestamp)?
         for entry in entries(after: ts) {
             for written in entry.keys where readSet.contains(index: written.index, key: written.key) {
-                return written.table
+                found = (found?.table ?? written.table, entry.ts)
+                break
             }
         }
-        return nil
+        return found
     }
 
     /// Entries with timestamps above `ts`, oldest first.

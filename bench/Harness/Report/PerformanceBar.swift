@@ -13,6 +13,11 @@ enum PerformanceBar {
             checks.append(BarCheck(requirement: "commit at 16 clients ≥ 20% of baseline batched rows/s",
                                    measured: String(format: "%.0f / %.0f = %.0f%%", commit.perSecond, batched.perSecond, 100 * ratio), passed: ratio >= 0.2))
         }
+        if let contention = workload("contention"), let hot = contention.runs.first {
+            checks.append(BarCheck(requirement: "contention: no call out of retries (16 clients, 4 counters)",
+                                   measured: String(format: "%d of %d calls, %.0f calls/s", hot.errors, hot.operations + hot.errors, hot.perSecond),
+                                   passed: hot.errors == 0 && contention.problems.isEmpty))
+        }
         if let fanout = run(workload("fanout"), "1000 subscribers") {
             checks.append(BarCheck(requirement: "fanout, 1,000 subscribers: p99 < 25 ms",
                                    measured: "p99 \(TerminalTable.milliseconds(fanout.latency.p99)) ms", passed: fanout.latency.p99 < 25_000 && fanout.errors == 0))

@@ -1,5 +1,6 @@
 /// `contention`: read-modify-write increments of a few hot counters from many clients. Conflicting
-/// commits are retried by the runner (Convex's policy: up to 4 times, with backoff); the workload
+/// commits are retried by the runner (up to 4 times, as Convex), the oldest first (the storage
+/// node's `ContentionQueue`); the workload
 /// reports how many calls succeeded, how many retries that took, how many ran out of retries, and
 /// checks that the counters add up to exactly the successful increments.
 struct ContentionWorkload {
