@@ -18,9 +18,15 @@ enum PerformanceBar {
                                    measured: String(format: "%d of %d calls, %.0f calls/s", hot.errors, hot.operations + hot.errors, hot.perSecond),
                                    passed: hot.errors == 0 && contention.problems.isEmpty))
         }
-        if let fanout = run(workload("fanout"), "1000 subscribers") {
-            checks.append(BarCheck(requirement: "fanout, 1,000 subscribers: p99 < 25 ms",
-                                   measured: "p99 \(TerminalTable.milliseconds(fanout.latency.p99)) ms", passed: fanout.latency.p99 < 25_000 && fanout.errors == 0))
+        if let fanout = run(workload("fanout"), "1000 subscribers"), let bare = run(workload("fanout"), "1000 subscribers, \(FanoutWorkload.bareLabel)") {
+            let rate = fanout.figure("deliveries/s while delivering") ?? 0, bareRate = bare.figure("deliveries/s while delivering") ?? 0
+            checks.append(BarCheck(requirement: "fanout, 1,000 subscribers: deliveries/s ≥ 60% of a bare SwiftNIO server's",
+                                   measured: String(format: "%.0f / %.0f = %.0f%%", rate, bareRate, 100 * rate / max(1, bareRate)),
+                                   passed: rate >= 0.6 * bareRate && fanout.errors == 0))
+            checks.append(BarCheck(requirement: "fanout, 1,000 subscribers: p99 ≤ 1.5× a bare SwiftNIO server's",
+                                   measured: String(format: "%@ / %@ ms = %.2f×", TerminalTable.milliseconds(fanout.latency.p99),
+                                                    TerminalTable.milliseconds(bare.latency.p99), Double(fanout.latency.p99) / Double(max(1, bare.latency.p99))),
+                                   passed: Double(fanout.latency.p99) <= 1.5 * Double(bare.latency.p99)))
         }
         if let disjoint = workload("disjoint"), disjoint.runs.count == 2 {
             let without = Double(disjoint.runs[0].latency.p50), with = Double(disjoint.runs[1].latency.p50)

@@ -5,6 +5,10 @@ import Foundation
 /// the query reads; a sample is the time from sending that mutation until one subscriber has the
 /// Transition carrying the new value (commit included). Also: deliveries per second and the
 /// coordinator's memory per 1,000 subscriptions (when the harness started the cluster).
+///
+/// Every count runs twice: against the deployment, and against a bare SwiftNIO WebSocket server
+/// (`BareFanoutServer`) that sends the same shape of Transition to the same sockets of this harness.
+/// Absolute times move with the machine; the ratio to that floor, measured in the same run, does not.
 struct FanoutWorkload {
     var subscriberCounts = [100, 1_000, 5_000]
     var rounds = 20
@@ -13,17 +17,24 @@ struct FanoutWorkload {
     func run(_ deployment: Deployment) async throws -> WorkloadResult {
         var result = WorkloadResult(name: "fanout", description: "one writer (bench:setDoc), N sockets subscribed to bench:doc of that document")
         _ = try await deployment.call("mutation", "bench:seedDocs", args: #"{"first":\#(Self.key),"count":1}"#)
+        let bare = try await BareFanoutServer()
+        defer { Task { await bare.stop() } }
         for subscribers in subscriberCounts {
-            let (run, problems) = try await fanOut(deployment, subscribers: subscribers)
+            let (run, problems) = try await fanOut(url: deployment.url, cluster: deployment.cluster, subscribers: subscribers, label: "\(subscribers) subscribers")
             result.runs.append(run)
             result.problems += problems
+            let (floor, floorProblems) = try await fanOut(url: bare.url, cluster: nil, subscribers: subscribers,
+                                                          label: "\(subscribers) subscribers, \(Self.bareLabel)")
+            result.runs.append(floor)
+            result.problems += floorProblems
         }
         return result
     }
 
-    private func fanOut(_ deployment: Deployment, subscribers: Int) async throws -> (RunResult, [String]) {
-        let label = "\(subscribers) subscribers"
-        let memoryBefore = deployment.cluster?.residentBytes(role: "coordinator")
+    static let bareLabel = "bare SwiftNIO server"
+
+    private func fanOut(url: String, cluster: LocalCluster?, subscribers: Int, label: String) async throws -> (RunResult, [String]) {
+        let memoryBefore = cluster?.residentBytes(role: "coordinator")
         // Arrival times per round, per subscriber.
         let arrivals = Locked<[[ContinuousClock.Instant]]>(Array(repeating: [], count: rounds))
         let ready = Locked<Int>(0)
@@ -36,7 +47,7 @@ struct FanoutWorkload {
         // Sockets open in batches: thousands of simultaneous handshakes overflow the listen backlog.
         for batchStart in stride(from: 0, to: subscribers, by: 250) {
             for _ in batchStart..<min(subscribers, batchStart + 250) {
-                let connection = SyncConnection(url: deployment.url)
+                let connection = SyncConnection(url: url)
                 connections.append(connection)
                 connection.send(SyncMessage.addQueries(version: 0, [(0, "bench:doc", #"{"key":\#(Self.key)}"#)]))
                 listeners.append(Task { [rounds] in
@@ -52,9 +63,9 @@ struct FanoutWorkload {
             }
             while ready.value < min(subscribers, batchStart + 250) { try await Task.sleep(for: .milliseconds(5)) }
         }
-        let memoryAfter = deployment.cluster?.residentBytes(role: "coordinator")
+        let memoryAfter = cluster?.residentBytes(role: "coordinator")
 
-        let writer = SyncConnection(url: deployment.url)
+        let writer = SyncConnection(url: url)
         defer { writer.close() }
         var writerInbox = SyncInbox(writer)
         let progress = ProgressLine(label, seconds: nil)
