@@ -76,7 +76,6 @@ actor SyncSession {
     private var sent = StateVersion.initial
     private var caller = Caller.anonymous
     private var identity: Value?
-    private var dirty = Set<UInt32>()
     private var transitionRunning = false
     private var transitionWaiters: [CheckedContinuation<Void, Never>] = []
     private var mutations: [PendingMutation] = []
@@ -138,7 +137,6 @@ actor SyncSession {
                 guard let query = queries.removeValue(forKey: queryId) else { throw SyncSessionEnd("query \(queryId) removed but never added") }
                 await hub.unwatch(query.subscription.map { [$0] } ?? [])
                 added.remove(queryId)
-                dirty.remove(queryId)
                 removed.append(queryId)
             }
         }
@@ -247,7 +245,7 @@ actor SyncSession {
         queries[queryId]?.subscription = nil
         rerunReadsAt.include(changedAt)
         // Already in a task of its own: run the re-run here rather than starting another.
-        if markDirty(queryId) { await rerunDirty() }
+        if queueRerun() { await rerunStale() }
     }
 
     /// At `date`, unless the client authenticated again by then: AuthError, then close, so the client
@@ -303,8 +301,7 @@ actor SyncSession {
         if let snapshot { ts = snapshot } else { ts = try await coordinator.latestTimestamp() }
         // Never read before what the client was already sent: its results must not go back in time.
         ts = max(ts, sent.ts)
-        let rerun = requested.union(dirty).union(await staleQueries(through: ts))
-        dirty.subtract(rerun)
+        let rerun = requested.union(await staleQueries(through: ts))
         // This run replaces their subscriptions: one that fires while it runs is covered by it (or, for
         // a commit after `ts`, by the new subscription, which fires at once), and must not queue
         // another run.
@@ -390,7 +387,7 @@ actor SyncSession {
             if queries[id] != nil, !closed {
                 queries[id]?.subscription = subscription
                 // It may have fired before it was stored, when its callback could not match it.
-                if !hub.isWatching(subscription) { rerunSoon(id) }
+                if !hub.isWatching(subscription) { rerunSoon() }
             } else {
                 orphaned.append(subscription)
             }
@@ -432,22 +429,22 @@ actor SyncSession {
         }
     }
 
-    /// Marks a query for a re-run and sends a Transition once the current one is done. Invalidations
-    /// that arrive while one such Transition is waiting join it instead of queueing their own.
-    private func rerunSoon(_ queryId: UInt32) {
-        guard markDirty(queryId) else { return }
-        Task { await self.rerunDirty() }
+    /// Sends a Transition once the current one is done, which re-runs every query no longer watching
+    /// its read set. Invalidations that arrive while one such Transition is waiting join it instead of
+    /// queueing their own.
+    private func rerunSoon() {
+        guard queueRerun() else { return }
+        Task { await self.rerunStale() }
     }
 
-    /// Marks a query for the next re-run; true if the caller is to start that re-run (none is queued).
-    private func markDirty(_ queryId: UInt32) -> Bool {
-        dirty.insert(queryId)
+    /// True if the caller is to start a re-run (none is queued yet).
+    private func queueRerun() -> Bool {
         guard !rerunQueued else { return false }
         rerunQueued = true
         return true
     }
 
-    private func rerunDirty() async {
+    private func rerunStale() async {
         await lockTransitions()
         let snapshot = takeRerunSnapshot()
         try? await transitionLocked(rerun: [], removed: [], at: snapshot)
@@ -469,7 +466,7 @@ actor SyncSession {
     private func retry(_ queryId: UInt32, attempt: Int) {
         guard !closed, let query = queries[queryId], query.failedRuns == attempt, query.subscription == nil else { return }
         rerunReadsAt.include(nil)
-        rerunSoon(queryId)
+        rerunSoon()
     }
 
     /// Ends the wait for a queued re-run and says where it reads: the newest invalidation's timestamp,

@@ -100,17 +100,16 @@ actor Committer {
             // Run again only once the commit it lost to is readable, and no older transaction that
             // conflicted is still to write what this one writes: sooner, it would lose again.
             try await waitUntilPublished(lastTs)
-            await waitForTurn(request.priority, writing: writtenKeys(request.writes, previous: previous))
+            // (The keys are at no particular timestamp; only the commit below takes one.)
+            let keys = contention.isEmpty ? [] : pendingWrites(request.writes, previous: previous, ts: 0).keys
+            await waitForTurn(request.priority, writing: keys)
             return .conflict(table: tableName(table))
         }
         for (write, prev) in zip(request.writes, previous) where write.value == nil && prev == nil {
             throw StorageError(.notFound, "cannot delete \(write.id): no such document")
         }
         let ts = oracle.next()
-        var pending = PendingWrites()
-        for (write, prev) in zip(request.writes, previous) {
-            pending.add(write, previous: prev, ts: ts, indexes: catalog.indexes(ofTable: write.id.tableNumber))
-        }
+        let pending = pendingWrites(request.writes, previous: previous, ts: ts)
         let now = TimestampOracle.now()
         if let blocker = contention.blocker(of: request.priority, writing: pending.keys, now: now) {
             // An older transaction that conflicted read what this writes: it goes first, this joins
@@ -126,6 +125,15 @@ actor Committer {
         return .committed(try await enqueue(ts: ts, pending, receipt: receipt))
     }
 
+    /// The versions, index entries and written keys of `writes` at `ts`.
+    private func pendingWrites(_ writes: [DocumentWrite], previous: [StoredDocument?], ts: Timestamp) -> PendingWrites {
+        var pending = PendingWrites()
+        for (write, prev) in zip(writes, previous) {
+            pending.add(write, previous: prev, ts: ts, indexes: catalog.indexes(ofTable: write.id.tableNumber))
+        }
+        return pending
+    }
+
     private func tableName(_ number: UInt32) -> String {
         catalog.tables[number]?.name ?? "table \(number)"
     }
@@ -139,29 +147,22 @@ actor Committer {
         }
     }
 
-    /// The index keys `writes` would write (at no particular timestamp).
-    private func writtenKeys(_ writes: [DocumentWrite], previous: [StoredDocument?]) -> [WriteLog.WrittenKey] {
-        guard !contention.isEmpty else { return [] }
-        var pending = PendingWrites()
-        for (write, prev) in zip(writes, previous) {
-            pending.add(write, previous: prev, ts: 0, indexes: catalog.indexes(ofTable: write.id.tableNumber))
-        }
-        return pending.keys
-    }
-
     /// Returns when the claim is released or has lapsed.
     private func waitForRelease(of claim: ContentionQueue.Claim) async {
         let token = claim.priority.token
-        let now = TimestampOracle.now()
-        let lease = Duration.nanoseconds(Int64(claim.expires > now ? claim.expires - now : 0))
         await withCheckedContinuation { continuation in
             let first = claimWaiters[token] == nil
             claimWaiters[token, default: []].append(continuation)
-            guard first else { return }
-            Task { [weak self] in
-                try? await Task.sleep(for: lease + .milliseconds(1))
-                await self?.expireClaims()
-            }
+            if first { expireClaims(at: claim.expires, now: TimestampOracle.now()) }
+        }
+    }
+
+    /// Runs `expireClaims` just after `expires`.
+    private func expireClaims(at expires: Timestamp, now: Timestamp) {
+        let wait = Duration.nanoseconds(Int64(expires > now ? expires - now : 0)) + .milliseconds(1)
+        Task { [weak self] in
+            try? await Task.sleep(for: wait)
+            await self?.expireClaims()
         }
     }
 
@@ -178,11 +179,7 @@ actor Committer {
             for waiter in claimWaiters.removeValue(forKey: token) ?? [] { waiter.resume() }
         }
         if let next = claimWaiters.keys.compactMap({ contention.claims[$0]?.expires }).min() {
-            let wait = Duration.nanoseconds(Int64(next > now ? next - now : 0))
-            Task { [weak self] in
-                try? await Task.sleep(for: wait + .milliseconds(1))
-                await self?.expireClaims()
-            }
+            expireClaims(at: next, now: now)
         }
     }
 

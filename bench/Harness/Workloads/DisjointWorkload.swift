@@ -8,42 +8,19 @@ struct DisjointWorkload {
     var subscriptions = 20_000
     var queriesPerSocket = 100
     var seconds: Double
-    private static let socketsPerWave = 20
 
     func run(_ deployment: Deployment) async throws -> WorkloadResult {
         var result = WorkloadResult(name: "disjoint", description: "\(subscriptions) subscriptions to bench:doc of distinct documents; one writer sets random ones")
-        let seeding = ProgressLine("seeding \(subscriptions) documents", seconds: nil)
-        for first in stride(from: 0, to: subscriptions, by: 500) {
-            _ = try await deployment.call("mutation", "bench:seedDocs", args: #"{"first":\#(first),"count":\#(min(500, subscriptions - first))}"#)
-            seeding.done(min(500, subscriptions - first))
-        }
-        seeding.finish()
+        try await DocQueries.seed(deployment, first: 0, count: subscriptions)
 
         result.runs.append(await commits(deployment, label: "commit, no subscriptions", sockets: []))
 
         let sockets = (subscriptions + queriesPerSocket - 1) / queriesPerSocket
-        let subscribing = ProgressLine("subscribing", seconds: nil)
         let opened = await ClosedLoop.open(sockets, url: deployment.url)
         defer { for connection in opened { connection.close() } }
-        // A wave of sockets at a time, so that the initial runs stay within the coordinator's queue.
-        for waveStart in stride(from: 0, to: opened.count, by: Self.socketsPerWave) {
-            await withTaskGroup(of: Void.self) { group in
-                for index in waveStart..<min(opened.count, waveStart + Self.socketsPerWave) {
-                    let connection = opened[index]
-                    let keys = (index * queriesPerSocket)..<min(subscriptions, (index + 1) * queriesPerSocket)
-                    group.addTask {
-                        var inbox = SyncInbox(connection)
-                        connection.send(SyncMessage.addQueries(version: 1, keys.map { ($0, "bench:doc", #"{"key":\#($0)}"#) }))
-                        var results = 0
-                        while results < keys.count, let message = await inbox.next(ofType: "Transition") {
-                            results += message.ranges(of: #""type":"QueryUpdated""#).count
-                        }
-                        subscribing.done(keys.count)
-                    }
-                }
-            }
-        }
-        subscribing.finish()
+        let (perSocket, total) = (queriesPerSocket, subscriptions)
+        // A socket that closed early misses its notifications, which the checks below count.
+        _ = await DocQueries.subscribe(opened) { Array(($0 * perSocket)..<min(total, ($0 + 1) * perSocket)) }
         let executionsBefore = try await deployment.metric("converge_query_cache_executions_total")
         var withSubscriptions = await commits(deployment, label: "commit, \(subscriptions) subscriptions", sockets: opened)
         let executions = try await deployment.metric("converge_query_cache_executions_total") - executionsBefore

@@ -12,18 +12,11 @@ struct SessionsWorkload {
     var warmup: Double
     /// Keys of documents no other workload subscribes to.
     private static let firstKey = 1_000_000
-    private static let socketsPerWave = 20
 
     func run(_ deployment: Deployment) async throws -> WorkloadResult {
         var result = WorkloadResult(name: "sessions", description: "\(sockets) sockets × \(queriesPerSocket) live queries of bench:doc of their own; "
             + "each sets the document of one of its queries")
-        let documents = sockets * queriesPerSocket
-        let seeding = ProgressLine("seeding \(documents) documents", seconds: nil)
-        for first in stride(from: 0, to: documents, by: 500) {
-            _ = try await deployment.call("mutation", "bench:seedDocs", args: #"{"first":\#(Self.firstKey + first),"count":\#(min(500, documents - first))}"#)
-            seeding.done(min(500, documents - first))
-        }
-        seeding.finish()
+        try await DocQueries.seed(deployment, first: Self.firstKey, count: sockets * queriesPerSocket)
         let perSocket = queriesPerSocket
         let setDoc: @Sendable (Int, Int) -> String = { client, call in
             SyncMessage.mutation(requestId: call, path: "bench:setDoc", args: #"{"key":\#(Self.firstKey + client * perSocket + call % perSocket),"value":"\#(call)"}"#)
@@ -34,7 +27,8 @@ struct SessionsWorkload {
 
         let connections = await ClosedLoop.open(sockets, url: deployment.url)
         defer { for connection in connections { connection.close() } }
-        try await subscribe(connections)
+        let subscribed = await DocQueries.subscribe(connections) { client in (0..<perSocket).map { Self.firstKey + client * perSocket + $0 } }
+        guard subscribed else { throw BenchFailure("a socket closed before its queries' first results") }
         let mutations = { try await deployment.metric("converge_function_calls_total", labels: #"function="bench:setDoc""#) }
         let executions = { try await deployment.metric("converge_query_cache_executions_total") }
         let failedQueries = { try await deployment.metric("converge_function_calls_total", labels: #"function="bench:doc",kind="query",outcome="failed""#) }
@@ -47,31 +41,5 @@ struct SessionsWorkload {
         say(String(format: "  … %.0f mutations re-ran %.0f queries (%.0f of them failed); each touched one", mutated, ran, failed))
         result.runs.append(withQueries)
         return result
-    }
-
-    /// Adds each socket's queries, a wave of sockets at a time, and waits for their first results.
-    private func subscribe(_ connections: [SyncConnection]) async throws {
-        let subscribing = ProgressLine("subscribing \(connections.count) sockets", seconds: nil)
-        defer { subscribing.finish() }
-        for waveStart in stride(from: 0, to: connections.count, by: Self.socketsPerWave) {
-            let answered = await withTaskGroup(of: Bool.self) { group in
-                for index in waveStart..<min(connections.count, waveStart + Self.socketsPerWave) {
-                    let connection = connections[index], count = queriesPerSocket
-                    let keys = (0..<count).map { Self.firstKey + index * count + $0 }
-                    group.addTask {
-                        var inbox = SyncInbox(connection)
-                        connection.send(SyncMessage.addQueries(version: 1, keys.enumerated().map { ($0.offset, "bench:doc", #"{"key":\#($0.element)}"#) }))
-                        var results = 0
-                        while results < count, let message = await inbox.next(ofType: "Transition") {
-                            results += message.ranges(of: #""type":"QueryUpdated""#).count
-                        }
-                        subscribing.done(count)
-                        return results == count
-                    }
-                }
-                return await group.reduce(true) { $0 && $1 }
-            }
-            guard answered else { throw BenchFailure("a socket closed before its queries' first results") }
-        }
     }
 }
