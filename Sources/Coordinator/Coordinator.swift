@@ -123,12 +123,14 @@ public final class Coordinator: Sendable {
     }
 
     /// `run`, with the result as the shared result cache holds it (its JSON written once for every caller).
-    /// A mutation with `keyed` runs under its sync-protocol key (see `runSessionMutation`).
+    /// A mutation with `keyed` runs under its sync-protocol key (see `runSessionMutation`); a query
+    /// with a `journal` ends its page where the subscription's last run ended it.
     nonisolated(nonsending) func runShared(_ path: CanonicalFunctionPath, kind: FunctionKind, args: Value, identity: Value? = nil,
-                                          allowInternal: Bool = false, snapshotTs: Timestamp? = nil,
+                                          allowInternal: Bool = false, snapshotTs: Timestamp? = nil, journal: String? = nil,
                                           keyed: KeyedMutation? = nil) async throws -> SharedQueryResult {
         let shared = try await measured(path.displayName, kind: kind.rawValue, status: \.result.status) {
-            try await dispatch(path, kind: kind, args: args, identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs, keyed: keyed)
+            try await dispatch(path, kind: kind, args: args, identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs,
+                               journal: journal, keyed: keyed)
         }
         if shared.result.conflictRetries > 0 { metrics.conflictRetries.increment(by: Int64(shared.result.conflictRetries)) }
         return shared
@@ -175,11 +177,13 @@ public final class Coordinator: Sendable {
     }
 
     private nonisolated(nonsending) func dispatch(_ path: CanonicalFunctionPath, kind: FunctionKind, args: Value, identity: Value?,
-                                                           allowInternal: Bool, snapshotTs: Timestamp?, keyed: KeyedMutation?) async throws -> SharedQueryResult {
+                                                           allowInternal: Bool, snapshotTs: Timestamp?, journal: String?,
+                                                           keyed: KeyedMutation?) async throws -> SharedQueryResult {
         guard let target = deployments.liveCallTarget else { throw CoordinatorError.noDeployment }
         var call = RunFunction(deployment: target.deployment, module: path.module, function: path.function, kind: kind, args: args,
                                identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs)
         call.environment = target.environment
+        call.journal = journal
         if let keyed {
             call.idempotencyKey = keyed.key
             call.isRetry = keyed.mayBeRepeat
@@ -188,7 +192,7 @@ public final class Coordinator: Sendable {
         // A query at a fixed snapshot is deterministic: one execution serves every caller of it.
         if kind == .query, let snapshotTs {
             let key = QueryResultCache.Key(deployment: target.deployment, environment: call.environment, path: path, args: ConvexJSONWriter.encodeString(args),
-                                           allowInternal: allowInternal, snapshotTs: snapshotTs)
+                                           allowInternal: allowInternal, snapshotTs: snapshotTs, journal: journal)
             return try await queryCache.result(for: key, identity: identity.map(ConvexJSONWriter.encodeString) ?? "") { [self, call] in
                 try await execute(call, as: path.displayName, pool: .db)
             }

@@ -46,6 +46,10 @@ final class ServeCompatTests: XCTestCase {
         try runCompatScript("session_queries.py")
     }
 
+    func testALivePageKeepsItsEndAndTheClientsJournalKeepsItAcrossReconnects() throws {
+        try runCompatScript("live_pages.py")
+    }
+
     private func runCompatScript(_ script: String, _ arguments: String...) throws {
         let outcome = try CompatScript.run(script, arguments: arguments)
         XCTAssertEqual(outcome.status, 0, outcome.report)

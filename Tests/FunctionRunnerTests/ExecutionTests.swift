@@ -199,7 +199,7 @@ final class ExecutionTests: XCTestCase {
         XCTAssertTrue(tooManyIntervalsOrBytes.message.contains("Too many reads"), tooManyIntervalsOrBytes.message)
         var bytesOnly = TransactionLimits()
         bytesOnly.maxBytesRead = 3_000
-        let executor = FunctionExecutor(isolate: app.executor.isolate, storage: app.storage, limits: bytesOnly)
+        let executor = FunctionExecutor(isolate: app.executor.isolate, storage: app.storage, seal: AppHarness.seal, limits: bytesOnly)
         let tooManyBytes = try app.error(try await executor.runQuery(AppHarness.request("messages:readTwoDocuments", ["a": a, "b": b])).outcome)
         XCTAssertTrue(tooManyBytes.message.contains("Too many bytes read"), tooManyBytes.message)
     }

@@ -6,7 +6,7 @@ import XCTest
 final class QueryResultCacheTests: XCTestCase {
     private func key(_ n: Int) -> QueryResultCache.Key {
         QueryResultCache.Key(deployment: "d", environment: "e", path: CanonicalFunctionPath("messages:list")!, args: "[\(n)]",
-                             allowInternal: false, snapshotTs: 1)
+                             allowInternal: false, snapshotTs: 1, journal: nil)
     }
 
     private static func result(characters: Int) -> FunctionResult {

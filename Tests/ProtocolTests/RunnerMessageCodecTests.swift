@@ -19,6 +19,16 @@ final class RunnerMessageCodecTests: XCTestCase {
         }
     }
 
+    func testAQueryAndItsResultCarryTheJournalBothWays() throws {
+        for journal in [nil, "AQID"] as [String?] {
+            var run = RunFunction(deployment: "abc", module: "pages.js", function: "of", kind: .query, args: .object([:]), snapshotTs: 42)
+            run.journal = journal
+            XCTAssertEqual(try roundTrip(.run(run)), .run(run))
+            let result = FunctionResult(status: .success(.null), logLines: ["x"], snapshotTs: 42, readAuth: true, conflictRetries: 2, journal: journal)
+            XCTAssertEqual(try roundTrip(.result(result)), .result(result))
+        }
+    }
+
     func testUnavailableIsAnAnswerOfItsOwnKind() throws {
         let message = RunnerMessage.unavailable(message: "the storage node at unix:///x did not answer within 30 seconds")
         XCTAssertEqual(try roundTrip(message), message)

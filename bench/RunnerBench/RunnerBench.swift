@@ -32,11 +32,13 @@ struct RunnerBench {
         let bundle = try AppBundler.bundle(convexDirectory: app)
         print("Converge function runner benchmark (\(ProcessInfo.processInfo.activeProcessorCount) cores, \(seconds) s per run, bundle \(bundle.utf8.count) bytes)")
 
+        let seal = CursorSeal(instanceSecret: [UInt8](repeating: 1, count: 32))
+
         print("\n## Invocations per second")
         print(Row.header)
         for workers in [1, 2] {
             let isolates = (0..<workers).map { FunctionIsolate(bundle: bundle, name: "bench-\($0)") }
-            let executors = isolates.map { FunctionExecutor(isolate: $0, storage: storage) }
+            let executors = isolates.map { FunctionExecutor(isolate: $0, storage: storage, seal: seal) }
             for (name, kind) in [("bench:empty", FunctionKind.query), ("bench:tenByIndex", .query), ("bench:insert", .mutation)] {
                 let row = try await measure(executors: executors, concurrency: workers * 4, seconds: seconds) { executor in
                     let request = FunctionRequest(module: "bench.js", function: String(name.split(separator: ":")[1]), kind: kind, args: .object([:]))
@@ -50,7 +52,7 @@ struct RunnerBench {
         print("\n## Fresh context per call against a pooled one (empty query, one worker)")
         print(Row.header)
         for (label, poolSize) in [("pooled", 4), ("fresh", 0)] {
-            let executor = FunctionExecutor(isolate: FunctionIsolate(bundle: bundle, name: "bench-\(label)", poolSize: poolSize), storage: storage)
+            let executor = FunctionExecutor(isolate: FunctionIsolate(bundle: bundle, name: "bench-\(label)", poolSize: poolSize), storage: storage, seal: seal)
             let row = try await measure(executors: [executor], concurrency: 1, seconds: min(seconds, 3)) { executor in
                 _ = try await executor.runQuery(FunctionRequest(module: "bench.js", function: "empty", kind: .query, args: .object([:])))
             }

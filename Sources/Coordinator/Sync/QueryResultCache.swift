@@ -20,6 +20,8 @@ final class QueryResultCache: Sendable {
         /// Admin callers may run internal functions; others get an error from the same query.
         let allowInternal: Bool
         let snapshotTs: Timestamp
+        /// A paginated query's page ends where the journal says: runs with other journals differ.
+        let journal: String?
     }
 
     private struct Entry: Hashable {

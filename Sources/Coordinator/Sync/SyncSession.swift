@@ -20,7 +20,7 @@ actor SyncSession {
     /// A class, not a struct: the session reads and updates its fields often, and a struct in a
     /// dictionary is copied whole (every field retained) on each read through `queries[id]?`.
     private final class LiveQuery {
-        let call: QueryCall
+        var call: QueryCall
         /// What the client was last sent for it (values are shared with the result cache, so this costs little).
         var lastResult: SyncServerMessage.QueryModification?
         var subscription: UInt64?
@@ -32,11 +32,13 @@ actor SyncSession {
         }
     }
 
-    /// What a query runs: its function and arguments.
+    /// What a query runs: its function and arguments, and the journal of its last run: a paginated
+    /// query's page keeps the end it had when it first ran (from the client when it re-subscribes).
     private struct QueryCall: Sendable {
         let path: CanonicalFunctionPath?
         let udfPath: String
         let args: Value
+        var journal: String?
     }
 
     enum Caller: Sendable { case anonymous, admin }
@@ -129,9 +131,10 @@ actor SyncSession {
         var added = Set<UInt32>(), removed: [UInt32] = []
         for modification in modifications {
             switch modification {
-            case let .add(queryId, udfPath, args, _, _):
+            case let .add(queryId, udfPath, args, journal, _):
                 guard queries[queryId] == nil else { throw SyncSessionEnd("query \(queryId) added twice") }
-                queries[queryId] = LiveQuery(QueryCall(path: CanonicalFunctionPath(udfPath), udfPath: udfPath, args: args.first ?? .object([:])))
+                queries[queryId] = LiveQuery(QueryCall(path: CanonicalFunctionPath(udfPath), udfPath: udfPath, args: args.first ?? .object([:]),
+                                                       journal: journal))
                 added.insert(queryId)
             case .remove(let queryId):
                 guard let query = queries.removeValue(forKey: queryId) else { throw SyncSessionEnd("query \(queryId) removed but never added") }
@@ -330,7 +333,9 @@ actor SyncSession {
             } else {
                 queries[id]?.failedRuns = 0
             }
-            let modification = Self.modification(id, result: result, failure: failure)
+            // A run that paginated leaves the journal the next one starts from; a failed one keeps the last.
+            if let journal = result?.result.journal { queries[id]?.call.journal = journal }
+            let modification = Self.modification(id, result: result, failure: failure, journal: queries[id]?.call.journal)
             // Skip a result the client already has (same value and logs); new queries always get one.
             if requested.contains(id) || queries[id]?.lastResult != modification {
                 modifications.append(modification)
@@ -402,7 +407,7 @@ actor SyncSession {
         guard let path = query.path else { return (id, nil, "Invalid function path: \(query.udfPath)") }
         do {
             let result = try await coordinator.runShared(path, kind: .query, args: query.args, identity: identity,
-                                                         allowInternal: caller == .admin, snapshotTs: snapshot)
+                                                         allowInternal: caller == .admin, snapshotTs: snapshot, journal: query.journal)
             return (id, result, nil)
         } catch {
             return (id, nil, "\(error)")
@@ -496,14 +501,16 @@ actor SyncSession {
         }
     }
 
-    private static func modification(_ id: UInt32, result shared: SharedQueryResult?, failure: String?) -> SyncServerMessage.QueryModification {
-        guard let shared else { return .failed(queryId: id, message: failure ?? "Server Error", logLines: [], journal: nil, errorData: nil) }
+    private static func modification(_ id: UInt32, result shared: SharedQueryResult?, failure: String?,
+                                     journal: String?) -> SyncServerMessage.QueryModification {
+        guard let shared else { return .failed(queryId: id, message: failure ?? "Server Error", logLines: [], journal: journal, errorData: nil) }
         let result = shared.result
         switch result.status {
         case .success:
-            return .updated(queryId: id, valueJSON: shared.encodedValue!, logLines: result.logLines, journal: nil)
+            return .updated(queryId: id, valueJSON: shared.encodedValue!, logLines: result.logLines, journal: journal)
         case let .failure(message, data, _):
-            return .failed(queryId: id, message: data == nil ? HTTPAPI.serverError(message) : message, logLines: result.logLines, journal: nil, errorData: data)
+            return .failed(queryId: id, message: data == nil ? HTTPAPI.serverError(message) : message, logLines: result.logLines,
+                           journal: journal, errorData: data)
         }
     }
 

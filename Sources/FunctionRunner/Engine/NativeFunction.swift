@@ -1,4 +1,5 @@
 import CJavaScriptCore
+import Protocol
 
 /// JavaScript functions backed by Swift closures. The closure gets the arguments and returns a value,
 /// or throws a message that becomes a JavaScript `Error`.
@@ -20,7 +21,7 @@ enum NativeFunction {
             do {
                 return try box.body(context, args)
             } catch {
-                exception?.pointee = makeError(context, "\(error)")
+                exception?.pointee = makeError(context, error)
                 return JSValueMakeUndefined(context)
             }
         }
@@ -38,5 +39,15 @@ enum NativeFunction {
     static func makeError(_ context: JSContextRef, _ message: String) -> JSValueRef {
         let text = JS.makeString(context, message)
         return JSObjectMakeError(context, 1, [text], nil)
+    }
+
+    /// A JavaScript `Error` for a Swift one. A `HostError` with ConvexError data carries it along
+    /// (as JSON in `convexErrorData`), and the runtime throws a `ConvexError` with that data.
+    static func makeError(_ context: JSContextRef, _ error: Error) -> JSValueRef {
+        let rejection = makeError(context, "\(error)")
+        if let data = (error as? HostError)?.convexErrorData, let object = JS.object(context, rejection) {
+            JS.setProperty(context, object, "convexErrorData", JS.makeString(context, ConvexJSONWriter.encodeString(data)))
+        }
+        return rejection
     }
 }

@@ -10,10 +10,13 @@ public final class FunctionExecutor: Sendable {
     public let storage: StorageClient
     public let retryPolicy: RetryPolicy
     public let limits: TransactionLimits
+    /// Seals the page cursors and journals of `paginate()`; every runner of a deployment has the same.
+    public let seal: CursorSeal
 
-    public init(isolate: FunctionIsolate, storage: StorageClient, retryPolicy: RetryPolicy = .init(), limits: TransactionLimits = .init()) {
+    public init(isolate: FunctionIsolate, storage: StorageClient, seal: CursorSeal, retryPolicy: RetryPolicy = .init(), limits: TransactionLimits = .init()) {
         self.isolate = isolate
         self.storage = storage
+        self.seal = seal
         self.retryPolicy = retryPolicy
         self.limits = limits
     }
@@ -23,6 +26,8 @@ public final class FunctionExecutor: Sendable {
         public var outcome: FunctionOutcome
         public var ts: Timestamp
         public var readSet: ReadSet
+        /// Where its page ended, if it paginated: the next run of the same subscription reads to there.
+        public var journal: String?
     }
 
     /// A mutation's outcome and, if it committed, its commit timestamp.
@@ -52,10 +57,11 @@ public final class FunctionExecutor: Sendable {
         // itself comes over only when it did (it used to, whole, with every query).
         let snapshot = try await storage.snapshot()
         let begin = ts ?? snapshot.ts
-        let host = TransactionHost(transaction: StorageTransaction(client: storage, beginTs: begin, catalog: snapshot.catalog, limits: limits), writable: false)
+        let transaction = StorageTransaction(client: storage, beginTs: begin, catalog: snapshot.catalog, limits: limits)
+        let host = TransactionHost(transaction: transaction, writable: false, seal: seal, journal: request.journal)
         request.nowMillis = Double(begin) / 1e6
         let outcome = await isolate.run(request, host: host)
-        return QueryResult(outcome: outcome, ts: begin, readSet: host.transaction.readSet)
+        return QueryResult(outcome: outcome, ts: begin, readSet: host.transaction.readSet, journal: host.journal)
     }
 
     /// Runs a mutation until it commits, fails or runs out of retries. With an idempotency key it
@@ -84,7 +90,7 @@ public final class FunctionExecutor: Sendable {
             let transaction = restarts == 0
                 ? try await StorageTransaction.beginAtFirstRead(storage, now: now, limits: limits)
                 : try await StorageTransaction.begin(storage, limits: limits)
-            let host = TransactionHost(transaction: transaction, writable: true)
+            let host = TransactionHost(transaction: transaction, writable: true, seal: seal)
             request.nowMillis = Double(transaction.beginTs ?? now) / 1e6
             let outcome = await isolate.run(request, host: host)
             if host.restartRequested {

@@ -20,6 +20,8 @@ public struct FunctionRequest: Sendable {
     public var http: Value?
     /// A call of the runtime itself (see `RunFunction.system`).
     public var system: String?
+    /// Queries: the journal of the subscription's last run (see `Pagination`).
+    public var journal: String?
 
     public init(module: String, function: String, kind: FunctionKind, args: Value, identity: Value? = nil,
                 allowInternal: Bool = false, seed: UInt64 = 0, nowMillis: Double = 0, http: Value? = nil) {

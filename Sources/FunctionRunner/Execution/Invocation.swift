@@ -59,11 +59,7 @@ final class Invocation {
         case .success(let value):
             _ = try JS.call(context, call.resolve, [JS.makeString(context, ConvexJSONWriter.encodeString(value))])
         case .failure(let error):
-            let rejection = NativeFunction.makeError(context, "\(error)")
-            if let data = (error as? HostError)?.convexErrorData, let object = JS.object(context, rejection) {
-                JS.setProperty(context, object, "convexErrorData", JS.makeString(context, ConvexJSONWriter.encodeString(data)))
-            }
-            _ = try JS.call(context, call.reject, [rejection])
+            _ = try JS.call(context, call.reject, [NativeFunction.makeError(context, error)])
         }
     }
 

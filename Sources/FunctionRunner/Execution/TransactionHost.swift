@@ -12,10 +12,17 @@ public final class TransactionHost: FunctionHost, @unchecked Sendable {
     /// function must run again from a new snapshot, whatever it did with the error or null it got.
     public private(set) var restartRequested = false
 
-    public init(transaction: StorageTransaction, writable: Bool) {
+    /// The run's paginated query and the journal it leaves (see `Pagination`).
+    private var pagination: Pagination
+
+    public init(transaction: StorageTransaction, writable: Bool, seal: CursorSeal, journal: String? = nil) {
         self.transaction = transaction
         self.writable = writable
+        pagination = Pagination(seal: seal, journal: journal)
     }
+
+    /// Where this run's page ended, for the next run of the same subscription; nil if it did not paginate.
+    public var journal: String? { pagination.journal }
 
     public nonisolated(nonsending) func call(_ operation: String, _ arguments: Value) async throws -> Value {
         do {
@@ -43,8 +50,14 @@ public final class TransactionHost: FunctionHost, @unchecked Sendable {
         }
     }
 
-    /// `normalizeId` (the ID if it is one of the table's, else null) and `tableName` (the table of an ID, or null).
+    /// `normalizeId` (the ID if it is one of the table's, else null), `tableName` (the table of an ID, or
+    /// null), and the bounds and end of a `paginate()`.
     public func callSync(_ operation: String, _ arguments: Value) throws -> Value {
+        switch operation {
+        case "pageBounds": return try pageBounds(arguments)
+        case "pageEnd": return try pageEnd(arguments)
+        default: break
+        }
         guard case .string(let text)? = arguments["id"], let id = DocumentID(text) else { return .null }
         switch operation {
         case "normalizeId":
@@ -84,11 +97,14 @@ public final class TransactionHost: FunctionHost, @unchecked Sendable {
         try await transaction.get(try documentID(arguments, for: "get")) ?? .null
     }
 
+    /// One batch of an index range, in order: `after` (a key from an earlier batch) excluded,
+    /// `through` (a page's end key) included. Each entry has its document, key and size, which
+    /// `paginate()` counts against its read limits; `continueAfter` is where the next batch starts.
     private func queryPage(_ arguments: Value) async throws -> Value {
         guard case .string(let tableName)? = arguments["table"], case .string(let indexName)? = arguments["index"] else {
             throw HostError("queryPage needs a table and an index")
         }
-        let done: Value = ["page": .array([]), "isDone": true, "continueCursor": "_end_cursor"]
+        let done: Value = ["page": .array([]), "isDone": true]
         // A table nobody has written to yet is empty, as in Convex; its creation must still invalidate this read.
         guard let table = transaction.catalog.table(named: tableName) else {
             try await transaction.recordTableCreationRead()
@@ -99,32 +115,97 @@ public final class TransactionHost: FunctionHost, @unchecked Sendable {
             throw HostError("Index \(tableName).\(indexName) not found.")
         }
         let order: ScanOrder = arguments["order"] == "desc" ? .descending : .ascending
-        var after: [UInt8]? = nil
-        if case .string(let cursor)? = arguments["cursor"] {
-            if cursor == "_end_cursor" { return done }
-            if cursor != "_start_cursor" {
-                guard let key = Base64.decode(cursor) else { throw HostError("Invalid cursor \(cursor)") }
-                after = key
-            }
-        }
+        let after = try Self.key(arguments["after"])
         var limit = 100
         if case .float64(let n)? = arguments["limit"] { limit = max(1, min(1000, Int(n))) }
         var interval = try IndexRange.interval(arguments["range"] ?? .array([]), index: index, tableName: tableName)
-        if case .string(let end)? = arguments["endCursor"], end != "_end_cursor" {
-            // A page re-run up to where it ended before.
-            guard let key = Base64.decode(end) else { throw HostError("Invalid cursor \(end)") }
+        if let through = try Self.key(arguments["through"]) {
             switch order {
-            case .ascending: if interval.end.map({ (key + [0]).lexicographicallyPrecedes($0) }) ?? true { interval.end = key + [0] }
-            case .descending: if key.lexicographicallyPrecedes(interval.start) == false { interval.start = key }
+            case .ascending: if interval.end.map({ (through + [0]).lexicographicallyPrecedes($0) }) ?? true { interval.end = through + [0] }
+            case .descending: if !through.lexicographicallyPrecedes(interval.start) { interval.start = through }
             }
         }
         let page = try await transaction.scanPage(index, interval, order: order, limit: limit, after: after)
-        let entries: [Value] = page.entries.map { ["doc": $0.document, "cursor": .string(Base64.encode($0.key))] }
-        return .object([
-            "page": .array(entries),
-            "isDone": .boolean(page.isDone),
-            "continueCursor": page.cursor.map { .string(Base64.encode($0)) } ?? "_end_cursor",
-        ])
+        let entries: [Value] = page.entries.map { entry in
+            ["doc": entry.document, "key": .string(Base64.encode(entry.key)), "size": .float64(Double(entry.document.size))]
+        }
+        var answer: [String: Value] = ["page": .array(entries), "isDone": .boolean(page.isDone)]
+        // The next batch starts after the last stored key read, which an entry of the transaction's own
+        // writes need not be.
+        if let next = page.cursor { answer["continueAfter"] = .string(Base64.encode(next)) }
+        return .object(answer)
+    }
+
+    /// An index key as the runtime passes it between batches (base64), or nil.
+    private static func key(_ argument: Value?) throws -> [UInt8]? {
+        guard case .string(let text)? = argument else { return nil }
+        guard let key = Base64.decode(text) else { throw HostError("queryPage: \(text) is not an index key") }
+        return key
+    }
+
+    // MARK: Pagination
+
+    /// `pageBounds`: the options of a `paginate()` checked and its cursors opened.
+    private func pageBounds(_ arguments: Value) throws -> Value {
+        guard case .string(let tableName)? = arguments["table"], case .string(let indexName)? = arguments["index"],
+              case .string(let query)? = arguments["query"], case .object(let options)? = arguments["options"] else {
+            throw HostError("pageBounds needs a table, an index, a query and options")
+        }
+        let fingerprint = QueryFingerprint(query: query, indexFields: indexFields(tableName, indexName))
+        let count: (Value?) -> Int? = { if case .float64(let n)? = $0 { Int(exactly: n.rounded(.up)) ?? Int.max } else { nil } }
+        let text: (Value?) -> String? = { if case .string(let s)? = $0 { s } else { nil } }
+        let paginationOptions = Pagination.Options(numItems: count(options["numItems"]) ?? 0, cursor: text(options["cursor"]),
+                                                   endCursor: text(options["endCursor"]), maximumRowsRead: count(options["maximumRowsRead"]),
+                                                   maximumBytesRead: count(options["maximumBytesRead"]))
+        let bounds = try reporting { () throws(PaginationError) in
+            try pagination.bounds(paginationOptions, fingerprint: fingerprint,
+                                  limits: (transaction.limits.maxDocumentsRead, transaction.limits.maxBytesRead))
+        }
+        var fields: [String: Value] = [
+            "fingerprint": .string(Base64.encode(bounds.fingerprint.bytes)),
+            "startsAtEnd": .boolean(bounds.startsAtEnd),
+            "hasEnd": .boolean(bounds.end != nil),
+            "numItems": .float64(Double(bounds.numItems)),
+            "softRows": .float64(Double(bounds.softRows)),
+            "softBytes": .float64(Double(bounds.softBytes)),
+            "softLength": .float64(Double(Pagination.softMaxPageLength)),
+        ]
+        if let after = bounds.after { fields["after"] = .string(Base64.encode(after)) }
+        if case .after(let key)? = bounds.end { fields["through"] = .string(Base64.encode(key)) }
+        if let rows = bounds.maximumRowsRead { fields["maximumRowsRead"] = .float64(Double(rows)) }
+        if let bytes = bounds.maximumBytesRead { fields["maximumBytesRead"] = .float64(Double(bytes)) }
+        return .object(fields)
+    }
+
+    /// `pageEnd`: where a `paginate()` stopped (a key, or null for the end), sealed as its cursors.
+    private func pageEnd(_ arguments: Value) throws -> Value {
+        guard case .string(let text)? = arguments["fingerprint"], let bytes = Base64.decode(text),
+              let fingerprint = QueryFingerprint(bytes: bytes) else {
+            throw HostError("pageEnd needs the page's fingerprint")
+        }
+        let position: PageCursor.Position = try Self.key(arguments["position"]).map { .after($0) } ?? .end
+        let split = try Self.key(arguments["split"])
+        let cursors = try reporting { () throws(PaginationError) in try pagination.finish(fingerprint: fingerprint, at: position, split: split) }
+        return ["continueCursor": .string(cursors.continueCursor), "splitCursor": cursors.splitCursor.map(Value.string) ?? .null]
+    }
+
+    /// The fields of a user-defined index, which a cursor's fingerprint covers (a cursor of an index
+    /// since redefined is of another query). The system indexes never change, nor do their fields
+    /// exist before the table does.
+    private func indexFields(_ tableName: String, _ indexName: String) -> [String] {
+        guard indexName != IndexInfo.byCreationTime, indexName != IndexInfo.byID,
+              let table = transaction.catalog.table(named: tableName),
+              let index = transaction.catalog.index(table: table.number, name: indexName) else { return [] }
+        return index.fields
+    }
+
+    /// A pagination error as the function sees it.
+    private func reporting<T>(_ body: () throws(PaginationError) -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            throw HostError(error.description, convexErrorData: error.convexErrorData)
+        }
     }
 
     // MARK: Writes

@@ -46,10 +46,12 @@ public final class RunnerService: Sendable {
     /// Keyed mutations running here. A coordinator that restarted sends a client's re-send of one
     /// that was running when it died; if it comes here, it waits for that run.
     private let mutations = SingleFlight<IdempotencyKey, FunctionResult>()
+    private let seal: CursorSeal
 
     public init(configuration: Configuration, logger: Logger = Logger(label: "converge.runner")) {
         self.configuration = configuration
         self.logger = logger
+        seal = CursorSeal(instanceSecret: configuration.instanceSecret)
     }
 
     /// Serves until cancelled. Throws if the first connection to the storage node or the
@@ -205,10 +207,10 @@ public final class RunnerService: Sendable {
             // The push-time schema check reads pages of whole documents: no user limit applies to it.
             var limits = TransactionLimits()
             if call.system != nil { limits.maxBytesRead = 256 << 20 }
-            let result = try await FunctionExecutor(isolate: isolate, storage: storage, limits: limits).runQuery(request, at: call.snapshotTs)
-            return FunctionResult(outcome: result.outcome, snapshotTs: result.ts, readSet: result.readSet)
+            let result = try await FunctionExecutor(isolate: isolate, storage: storage, seal: seal, limits: limits).runQuery(request, at: call.snapshotTs)
+            return FunctionResult(outcome: result.outcome, snapshotTs: result.ts, readSet: result.readSet, journal: result.journal)
         }
-        let result = try await FunctionExecutor(isolate: isolate, storage: storage)
+        let result = try await FunctionExecutor(isolate: isolate, storage: storage, seal: seal)
             .runMutation(request, idempotencyKey: call.idempotencyKey, isRetry: call.isRetry, recordsFailure: call.recordsFailure)
         return FunctionResult(outcome: result.outcome, commitTs: result.commitTs, conflictRetries: result.conflictRetries)
     }
@@ -220,6 +222,7 @@ extension FunctionRequest {
         self.init(module: call.module, function: call.function, kind: call.kind, args: call.args,
                   identity: call.identity, allowInternal: call.allowInternal, seed: call.seed, http: call.http)
         system = call.system
+        journal = call.journal
     }
 }
 
@@ -240,13 +243,14 @@ private final class CoordinatorLink: Sendable {
 }
 
 extension FunctionResult {
-    init(outcome: FunctionOutcome, snapshotTs: Timestamp? = nil, readSet: ReadSet? = nil, commitTs: Timestamp? = nil, conflictRetries: Int = 0) {
+    init(outcome: FunctionOutcome, snapshotTs: Timestamp? = nil, readSet: ReadSet? = nil, commitTs: Timestamp? = nil, conflictRetries: Int = 0,
+         journal: String? = nil) {
         let status: Status
         switch outcome.result {
         case .success(let value): status = .success(value)
         case .failure(let error): status = .failure(message: error.message, data: error.data, stack: error.stack)
         }
         self.init(status: status, logLines: outcome.logLines, snapshotTs: snapshotTs, readSet: readSet, commitTs: commitTs,
-                  readAuth: outcome.readAuth, conflictRetries: conflictRetries)
+                  readAuth: outcome.readAuth, conflictRetries: conflictRetries, journal: journal)
     }
 }

@@ -28,7 +28,7 @@ public struct AdminKey: Hashable, Sendable {
 
     /// The key's text, sealed with the instance secret.
     public func encoded(instanceSecret: [UInt8]) throws -> String {
-        let key = Self.encryptionKey(instanceSecret)
+        let key = KeyPurpose.adminKey.key(from: instanceSecret)
         let sealed = try AES.GCM._SIV.seal(protobuf, using: key, nonce: AES.GCM._SIV.Nonce(), authenticating: [Self.version])
         let bytes = [Self.version] + Array(sealed.combined)
         return "\(instanceName)|" + Hex.encode(bytes)
@@ -51,7 +51,7 @@ public struct AdminKey: Hashable, Sendable {
         let plaintext: Data
         do {
             let box = try AES.GCM._SIV.SealedBox(combined: bytes.dropFirst())
-            plaintext = try AES.GCM._SIV.open(box, using: Self.encryptionKey(instanceSecret), authenticating: [Self.version])
+            plaintext = try AES.GCM._SIV.open(box, using: KeyPurpose.adminKey.key(from: instanceSecret), authenticating: [Self.version])
         } catch {
             throw AdminKeyError.notSealedWithThisSecret
         }
@@ -59,12 +59,6 @@ public struct AdminKey: Hashable, Sendable {
         guard let keyName = name ?? fields.instanceName, keyName == instanceName else { throw AdminKeyError.wrongInstance }
         guard let issued = fields.issued, issued != 0, let identity = fields.identity else { throw AdminKeyError.malformed }
         self.init(instanceName: keyName, issuedSeconds: issued, identity: identity, isReadOnly: fields.readOnly)
-    }
-
-    /// The first 16 bytes of KBKDF in counter mode with HMAC-SHA256 (SP 800-108): HMAC(secret, BE32(1) ‖ "admin key").
-    static func encryptionKey(_ secret: [UInt8]) -> SymmetricKey {
-        let mac = HMAC<SHA256>.authenticationCode(for: [0, 0, 0, 1] + Array("admin key".utf8), using: SymmetricKey(data: secret))
-        return SymmetricKey(data: Array(mac).prefix(16))
     }
 
     // MARK: The AdminKey protobuf: 1 instance_name, 2 issued_s, 3 member_id | 4 system, 5 is_read_only

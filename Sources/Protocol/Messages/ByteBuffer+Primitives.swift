@@ -54,6 +54,15 @@ extension ByteBuffer {
         return s
     }
 
+    public mutating func writeOptionalString(_ s: String?) {
+        writeBool(s != nil)
+        if let s { writeLengthPrefixedString(s) }
+    }
+
+    public mutating func readOptionalString() throws -> String? {
+        try readBool() ? try readLengthPrefixedString() : nil
+    }
+
     public mutating func writeBool(_ b: Bool) { writeInteger(UInt8(b ? 1 : 0)) }
 
     public mutating func readBool() throws -> Bool {

@@ -41,6 +41,8 @@ public struct RunFunction: Hashable, Sendable {
     /// A call of the runtime itself rather than of a user function, made by the coordinator only:
     /// `checkSchema` (one page of a table checked against the bundle's schema; args `{table, cursor}`).
     public var system: String?
+    /// Queries: the journal of the subscription's last run, which a paginated query's page ends by.
+    public var journal: String?
 
     public init(deployment: String, module: String, function: String, kind: FunctionKind, args: Value,
                 identity: Value? = nil, allowInternal: Bool = false, snapshotTs: Timestamp? = nil,
@@ -77,9 +79,11 @@ public struct FunctionResult: Hashable, Sendable {
     public var readAuth: Bool
     /// Mutations: how many times a commit conflicted and the mutation ran again.
     public var conflictRetries: Int
+    /// Queries that paginated: the journal for the subscription's next run (opaque to all but runners).
+    public var journal: String?
 
     public init(status: Status, logLines: [String], snapshotTs: Timestamp? = nil, readSet: ReadSet? = nil, commitTs: Timestamp? = nil,
-                readAuth: Bool = false, conflictRetries: Int = 0) {
+                readAuth: Bool = false, conflictRetries: Int = 0, journal: String? = nil) {
         self.status = status
         self.logLines = logLines
         self.snapshotTs = snapshotTs
@@ -87,6 +91,7 @@ public struct FunctionResult: Hashable, Sendable {
         self.commitTs = commitTs
         self.readAuth = readAuth
         self.conflictRetries = conflictRetries
+        self.journal = journal
     }
 }
 
@@ -163,6 +168,7 @@ public enum RunnerMessage: Hashable, Sendable {
             body.writeOptionalValue(run.http)
             body.writeBool(run.system != nil)
             if let system = run.system { body.writeLengthPrefixedString(system) }
+            body.writeOptionalString(run.journal)
         case .fetchBundle(let hash):
             body.writeLengthPrefixedString(hash)
         case let .actionCall(kind, name, args, identity):
@@ -188,6 +194,7 @@ public enum RunnerMessage: Hashable, Sendable {
             body.writeOptionalTimestamp(result.commitTs)
             body.writeBool(result.readAuth)
             body.writeVarUInt(UInt64(result.conflictRetries))
+            body.writeOptionalString(result.journal)
         case .bundle(let source):
             body.writeLengthPrefixedString(source)
         case let .analyze(hash, environment):
@@ -232,6 +239,7 @@ public enum RunnerMessage: Hashable, Sendable {
             run.recordsFailure = recordsFailure
             run.environment = environment
             run.system = try body.readBool() ? try body.readLengthPrefixedString() : nil
+            run.journal = try body.readOptionalString()
             self = .run(run)
         case .fetchBundle:
             self = .fetchBundle(hash: try body.readLengthPrefixedString())
@@ -255,8 +263,10 @@ public enum RunnerMessage: Hashable, Sendable {
             let snapshotTs = try body.readOptionalTimestamp()
             let readSet = try body.readBool() ? try body.readReadSet() : nil
             let commitTs = try body.readOptionalTimestamp()
-            self = .result(FunctionResult(status: status, logLines: lines, snapshotTs: snapshotTs, readSet: readSet,
-                                          commitTs: commitTs, readAuth: try body.readBool(), conflictRetries: Int(min(try body.readVarUInt(), 1_000))))
+            let readAuth = try body.readBool()
+            let conflictRetries = Int(min(try body.readVarUInt(), 1_000))
+            self = .result(FunctionResult(status: status, logLines: lines, snapshotTs: snapshotTs, readSet: readSet, commitTs: commitTs,
+                                          readAuth: readAuth, conflictRetries: conflictRetries, journal: try body.readOptionalString()))
         case .bundleSource:
             self = .bundle(source: try body.readLengthPrefixedString())
         case .analyzeBundle:

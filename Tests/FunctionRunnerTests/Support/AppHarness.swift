@@ -13,6 +13,9 @@ final class AppHarness {
         return try AppBundler.bundle(convexDirectory: fixtures)
     }
 
+    /// The instance secret the app's cursors are sealed with.
+    static let seal = CursorSeal(instanceSecret: Array(repeating: 7, count: 32))
+
     let node = StorageProcess()
     var storage: StorageClient!
     var executor: FunctionExecutor!
@@ -26,7 +29,7 @@ final class AppHarness {
         _ = try await storage.createIndex(table: "messages", name: "by_author", fields: ["author", "_creationTime"])
         _ = try await storage.createIndex(table: "counters", name: "by_name", fields: ["name", "_creationTime"])
         let isolate = FunctionIsolate(bundle: try Self.bundle.get(), limits: limits)
-        executor = FunctionExecutor(isolate: isolate, storage: storage, retryPolicy: retryPolicy, limits: transactionLimits)
+        executor = FunctionExecutor(isolate: isolate, storage: storage, seal: Self.seal, retryPolicy: retryPolicy, limits: transactionLimits)
     }
 
     func stop() async {

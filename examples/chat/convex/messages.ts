@@ -40,6 +40,13 @@ export const page = query({
   },
 });
 
+export const remove = mutation({
+  args: { id: v.id("messages") },
+  handler: async (ctx, { id }) => {
+    await ctx.db.delete(id);
+  },
+});
+
 export const byAuthor = query({
   args: { author: v.string() },
   handler: async (ctx, { author }) =>

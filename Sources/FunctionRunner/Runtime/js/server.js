@@ -15,14 +15,31 @@ async function call(op, args) {
     reply = await host().call(op, JSON.stringify(convexToJson(args)));
   } catch (error) {
     // A ConvexError thrown by a function an action called keeps its data across the host boundary.
-    if (error && typeof error.convexErrorData === "string") throw new ConvexError(jsonToConvex(JSON.parse(error.convexErrorData)));
-    throw error;
+    throw convexErrorOf(error);
   }
   return jsonToConvex(JSON.parse(reply));
 }
 
 function callSync(op, args) {
-  return jsonToConvex(JSON.parse(host().callSync(op, JSON.stringify(convexToJson(args)))));
+  let reply;
+  try {
+    reply = host().callSync(op, JSON.stringify(convexToJson(args)));
+  } catch (error) {
+    throw convexErrorOf(error, true);
+  }
+  return jsonToConvex(JSON.parse(reply));
+}
+
+/**
+ * A host error that carries ConvexError data (see `HostError`) as a `ConvexError`. A function's own
+ * ConvexError (from one an action called) keeps the message its data gives it; the host's own errors
+ * keep theirs.
+ */
+function convexErrorOf(error, keepMessage = false) {
+  if (!error || typeof error.convexErrorData !== "string") return error;
+  const convexError = new ConvexError(jsonToConvex(JSON.parse(error.convexErrorData)));
+  if (keepMessage) convexError.message = error.message;
+  return convexError;
 }
 
 // MARK: Function definitions
@@ -180,28 +197,45 @@ function fieldOf(doc, path) {
   return current;
 }
 
-// Filter expressions evaluate to functions of the document.
+// A filter expression: evaluates against a document, and describes itself for a page cursor's
+// fingerprint (a cursor of a query with another filter is of another query).
+class Expression {
+  constructor(op, operands, evaluateOn) {
+    Object.assign(this, { op, operands, evaluateOn });
+  }
+}
+
+const binary = (op, f) => (a, b) => new Expression(op, [a, b], (doc) => f(evaluate(a, doc), evaluate(b, doc)));
+
 const filterBuilder = {
-  field: (path) => (doc) => fieldOf(doc, path),
-  eq: (a, b) => (doc) => compareValues(evaluate(a, doc), evaluate(b, doc)) === 0,
-  neq: (a, b) => (doc) => compareValues(evaluate(a, doc), evaluate(b, doc)) !== 0,
-  lt: (a, b) => (doc) => compareValues(evaluate(a, doc), evaluate(b, doc)) < 0,
-  lte: (a, b) => (doc) => compareValues(evaluate(a, doc), evaluate(b, doc)) <= 0,
-  gt: (a, b) => (doc) => compareValues(evaluate(a, doc), evaluate(b, doc)) > 0,
-  gte: (a, b) => (doc) => compareValues(evaluate(a, doc), evaluate(b, doc)) >= 0,
-  and: (...xs) => (doc) => xs.every((x) => evaluate(x, doc) === true),
-  or: (...xs) => (doc) => xs.some((x) => evaluate(x, doc) === true),
-  not: (x) => (doc) => evaluate(x, doc) !== true,
-  add: (a, b) => (doc) => arithmetic(evaluate(a, doc), evaluate(b, doc), (x, y) => x + y),
-  sub: (a, b) => (doc) => arithmetic(evaluate(a, doc), evaluate(b, doc), (x, y) => x - y),
-  mul: (a, b) => (doc) => arithmetic(evaluate(a, doc), evaluate(b, doc), (x, y) => x * y),
-  div: (a, b) => (doc) => arithmetic(evaluate(a, doc), evaluate(b, doc), (x, y) => x / y),
-  mod: (a, b) => (doc) => arithmetic(evaluate(a, doc), evaluate(b, doc), (x, y) => x % y),
-  neg: (a) => (doc) => { const x = evaluate(a, doc); return typeof x === "number" || typeof x === "bigint" ? -x : undefined; },
+  field: (path) => new Expression("field", [path], (doc) => fieldOf(doc, path)),
+  eq: binary("eq", (x, y) => compareValues(x, y) === 0),
+  neq: binary("neq", (x, y) => compareValues(x, y) !== 0),
+  lt: binary("lt", (x, y) => compareValues(x, y) < 0),
+  lte: binary("lte", (x, y) => compareValues(x, y) <= 0),
+  gt: binary("gt", (x, y) => compareValues(x, y) > 0),
+  gte: binary("gte", (x, y) => compareValues(x, y) >= 0),
+  and: (...xs) => new Expression("and", xs, (doc) => xs.every((x) => evaluate(x, doc) === true)),
+  or: (...xs) => new Expression("or", xs, (doc) => xs.some((x) => evaluate(x, doc) === true)),
+  not: (x) => new Expression("not", [x], (doc) => evaluate(x, doc) !== true),
+  add: binary("add", (x, y) => arithmetic(x, y, (a, b) => a + b)),
+  sub: binary("sub", (x, y) => arithmetic(x, y, (a, b) => a - b)),
+  mul: binary("mul", (x, y) => arithmetic(x, y, (a, b) => a * b)),
+  div: binary("div", (x, y) => arithmetic(x, y, (a, b) => a / b)),
+  mod: binary("mod", (x, y) => arithmetic(x, y, (a, b) => a % b)),
+  neg: (a) => new Expression("neg", [a], (doc) => { const x = evaluate(a, doc); return typeof x === "number" || typeof x === "bigint" ? -x : undefined; }),
 };
 
 function evaluate(expression, doc) {
-  return typeof expression === "function" ? expression(doc) : expression;
+  return expression instanceof Expression ? expression.evaluateOn(doc) : expression;
+}
+
+/** An expression or a literal value as JSON, for fingerprints. */
+function describe(expression) {
+  if (expression instanceof Expression) {
+    return { op: expression.op, operands: expression.op === "field" ? expression.operands : expression.operands.map(describe) };
+  }
+  return expression === undefined ? { undefined: true } : { literal: convexToJson(expression) };
 }
 
 function arithmetic(x, y, f) {
@@ -241,23 +275,30 @@ class Query {
     return this.filters.every((f) => evaluate(f, doc) === true);
   }
 
-  async fetchPage(cursor, limit, endCursor) {
+  /** One batch of the index range after the key `after`, through the key `through` (both optional). */
+  async fetchBatch(after, limit, through = null) {
     const range = this.range.map((r) => (r.value === undefined ? { op: r.op, field: r.field, undefined: true } : r));
-    return call("queryPage", { table: this.table, index: this.index, range, order: this.orderValue, cursor, limit, endCursor: endCursor ?? null });
+    return call("queryPage", { table: this.table, index: this.index, range, order: this.orderValue, after, through, limit });
+  }
+
+  /** The query as JSON text: what a page cursor's fingerprint is taken of. */
+  describe() {
+    const range = this.range.map(({ op, field, value }) => ({ op, field, value: describe(value) }));
+    return JSON.stringify({ table: this.table, index: this.index, range, order: this.orderValue, filters: this.filters.map(describe) });
   }
 
   /**
-   * Yields {doc, cursor} in order, fetching pages as needed. `wanted` sizes the first page when the
-   * caller needs only a few documents and there are no filters, so `first()` reads one, not a page.
+   * Yields {doc, key, size} in order, fetching batches as needed. `wanted` sizes the first batch when
+   * the caller needs only a few documents and there are no filters, so `first()` reads one, not 100.
    */
-  async *entries(startCursor = null, wanted = PAGE_SIZE, endCursor = null) {
-    let cursor = startCursor;
+  async *entries(wanted = PAGE_SIZE) {
+    let after = null;
     let size = this.filters.length ? PAGE_SIZE : Math.max(1, Math.min(PAGE_SIZE, wanted));
     for (;;) {
-      const page = await this.fetchPage(cursor, size, endCursor);
-      for (const entry of page.page) yield entry;
-      if (page.isDone) return;
-      cursor = page.continueCursor;
+      const batch = await this.fetchBatch(after, size);
+      for (const entry of batch.page) yield entry;
+      if (batch.isDone) return;
+      after = batch.continueAfter;
       size = PAGE_SIZE;
     }
   }
@@ -267,7 +308,7 @@ class Query {
   }
 
   async *#matching(wanted) {
-    for await (const entry of this.entries(null, wanted)) if (this.matches(entry.doc)) yield entry.doc;
+    for await (const entry of this.entries(wanted)) if (this.matches(entry.doc)) yield entry.doc;
   }
 
   async collect() {
@@ -298,27 +339,58 @@ class Query {
     return docs[0] ?? null;
   }
 
+  /**
+   * One page, as Convex pages: up to `numItems` documents after `cursor`, or, with an end cursor (given,
+   * or the journal of an earlier run of this subscription), every document up to it. The host checks
+   * the options, opens and seals the cursors and records the journal; this walks the range. Every
+   * row read counts, filtered out or not: against `maximumRowsRead`/`maximumBytesRead` (reading stops
+   * with `SplitRequired`), and towards the split cursor, the middle row read.
+   */
   async paginate(options) {
-    const numItems = options?.numItems;
-    if (typeof numItems !== "number" || numItems < 0) throw new Error(`paginate() needs numItems >= 0, got ${numItems}`);
+    if (typeof options?.numItems !== "number") {
+      throw new Error(`paginate() needs options.numItems, a number; got \`${options?.numItems}\``);
+    }
+    const asked = { numItems: options.numItems, cursor: options.cursor ?? null };
+    for (const name of ["endCursor", "maximumRowsRead", "maximumBytesRead"]) if (options[name] != null) asked[name] = options[name];
+    const bounds = callSync("pageBounds", { table: this.table, index: this.index, query: this.describe(), options: asked });
+    const limited = (name) => bounds[name] !== undefined;
     const page = [];
-    let cursor = options.cursor ?? null;
-    const endCursor = options.endCursor ?? null;
-    if (endCursor !== null) {
-      // A re-run of a page that was already served keeps its end, so no document falls between pages.
-      for await (const entry of this.entries(cursor, PAGE_SIZE, endCursor)) if (this.matches(entry.doc)) page.push(entry.doc);
-      return { page, isDone: endCursor === "_end_cursor", continueCursor: endCursor };
-    }
-    let isDone = true;
-    if (numItems > 0) {
-      for await (const entry of this.entries(cursor, numItems)) {
-        cursor = entry.cursor;
-        if (this.matches(entry.doc)) page.push(entry.doc);
-        if (page.length >= numItems) { isDone = false; break; }
+    const keys = [];
+    let position = bounds.after ?? null;
+    let after = position;
+    let reachedEnd = bounds.startsAtEnd;
+    let rows = 0;
+    let bytes = 0;
+    let pageStatus = null;
+    let batch = [];
+    let next = 0;
+    let batchWasLast = false;
+    while (!reachedEnd && (bounds.hasEnd || page.length < bounds.numItems)) {
+      if (limited("maximumBytesRead") && bytes >= bounds.maximumBytesRead) { pageStatus = "SplitRequired"; break; }
+      if (next === batch.length) {
+        if (batchWasLast) { reachedEnd = true; break; }
+        if (limited("maximumRowsRead") && rows >= bounds.maximumRowsRead) { pageStatus = "SplitRequired"; break; }
+        let size = bounds.hasEnd ? bounds.numItems : bounds.numItems - page.length;
+        if (limited("maximumRowsRead")) size = Math.min(size, bounds.maximumRowsRead - rows);
+        const fetched = await this.fetchBatch(after, Math.max(1, Math.min(1000, size)), bounds.through ?? null);
+        [batch, next, batchWasLast, after] = [fetched.page, 0, fetched.isDone, fetched.continueAfter ?? null];
+        continue;
       }
+      const entry = batch[next++];
+      rows += 1;
+      bytes += entry.size;
+      position = entry.key;
+      keys.push(entry.key);
+      if (this.matches(entry.doc)) page.push(entry.doc);
     }
-    // The cursor names the last key read, so the next page starts after it whatever is written meanwhile.
-    return { page, isDone, continueCursor: isDone ? "_end_cursor" : cursor ?? "_start_cursor" };
+    if (pageStatus === null && (rows > bounds.softRows || bytes > bounds.softBytes || page.length > bounds.softLength)) {
+      pageStatus = "SplitRecommended";
+    }
+    // null is the end of the range.
+    const end = bounds.hasEnd ? bounds.through ?? null : reachedEnd ? null : position;
+    const split = keys.length > 2 ? keys[Math.floor(keys.length / 2)] : null;
+    const { continueCursor, splitCursor } = callSync("pageEnd", { fingerprint: bounds.fingerprint, position: end, split });
+    return { page, isDone: end === null, continueCursor, splitCursor, pageStatus };
   }
 }
 
