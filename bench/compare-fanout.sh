@@ -42,8 +42,9 @@ for run in $(seq 1 "$runs"); do
     wait "$bench"
     # The next run starts once this run's cluster is gone, so the process lookups find only its own.
     while pgrep -f "converge (storage|coordinator|runner) " >/dev/null; do sleep 0.2; done
-    p99=$(grep '^| 1000 subscribers' "$work/out" | cut -d'|' -f8 | tr -d ' ')
-    rate=$(grep -o 'deliveries/s while delivering [0-9.]*' "$work/out" | awk '{ print $4 }')
+    # The deployment's row and figures come first, then the bare server's.
+    p99=$(grep '^| 1000 subscribers |' "$work/out" | cut -d'|' -f8 | tr -d ' ')
+    rate=$(grep -o 'deliveries/s while delivering [0-9.]*' "$work/out" | head -1 | awk '{ print $4 }')
     echo "$name $p99 $rate $(python3 -c "
 d = $after - $before
 print(*(round(ms * 1000 / d, 1) for ms in ($(cpu_ms "$work/coordinator"), $(cpu_ms "$work/others"), $(cpu_ms "$work/harness"))))")" | tee -a "$work/runs"

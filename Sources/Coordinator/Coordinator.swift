@@ -124,13 +124,14 @@ public final class Coordinator: Sendable {
 
     /// `run`, with the result as the shared result cache holds it (its JSON written once for every caller).
     /// A mutation with `keyed` runs under its sync-protocol key (see `runSessionMutation`); a query
-    /// with a `journal` ends its page where the subscription's last run ended it.
-    nonisolated(nonsending) func runShared(_ path: CanonicalFunctionPath, kind: FunctionKind, args: Value, identity: Value? = nil,
-                                          allowInternal: Bool = false, snapshotTs: Timestamp? = nil, journal: String? = nil,
-                                          keyed: KeyedMutation? = nil) async throws -> SharedQueryResult {
+    /// with a `journal` ends its page where the subscription's last run ended it. `encodedArgs`, the
+    /// arguments' JSON, saves encoding them again for the result cache's key (a live query's do not change).
+    nonisolated(nonsending) func runShared(_ path: CanonicalFunctionPath, kind: FunctionKind, args: Value, encodedArgs: String? = nil,
+                                          identity: Value? = nil, allowInternal: Bool = false, snapshotTs: Timestamp? = nil,
+                                          journal: String? = nil, keyed: KeyedMutation? = nil) async throws -> SharedQueryResult {
         let shared = try await measured(path.displayName, kind: kind.rawValue, status: \.result.status) {
-            try await dispatch(path, kind: kind, args: args, identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs,
-                               journal: journal, keyed: keyed)
+            try await dispatch(path, kind: kind, args: args, encodedArgs: encodedArgs, identity: identity, allowInternal: allowInternal,
+                               snapshotTs: snapshotTs, journal: journal, keyed: keyed)
         }
         if shared.result.conflictRetries > 0 { metrics.conflictRetries.increment(by: Int64(shared.result.conflictRetries)) }
         return shared
@@ -176,7 +177,7 @@ public final class Coordinator: Sendable {
         return metrics.render(runners: await runners.counts(), storageSubscriptions: subscriptions)
     }
 
-    private nonisolated(nonsending) func dispatch(_ path: CanonicalFunctionPath, kind: FunctionKind, args: Value, identity: Value?,
+    private nonisolated(nonsending) func dispatch(_ path: CanonicalFunctionPath, kind: FunctionKind, args: Value, encodedArgs: String?, identity: Value?,
                                                            allowInternal: Bool, snapshotTs: Timestamp?, journal: String?,
                                                            keyed: KeyedMutation?) async throws -> SharedQueryResult {
         guard let target = deployments.liveCallTarget else { throw CoordinatorError.noDeployment }
@@ -191,7 +192,7 @@ public final class Coordinator: Sendable {
         }
         // A query at a fixed snapshot is deterministic: one execution serves every caller of it.
         if kind == .query, let snapshotTs {
-            let key = QueryResultCache.Key(deployment: target.deployment, environment: call.environment, path: path, args: ConvexJSONWriter.encodeString(args),
+            let key = QueryResultCache.Key(deployment: target.deployment, environment: call.environment, path: path, args: encodedArgs ?? ConvexJSONWriter.encodeString(args),
                                            allowInternal: allowInternal, snapshotTs: snapshotTs, journal: journal)
             return try await queryCache.result(for: key, identity: identity.map(ConvexJSONWriter.encodeString) ?? "") { [self, call] in
                 try await execute(call, as: path.displayName, pool: .db)

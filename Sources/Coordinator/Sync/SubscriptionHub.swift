@@ -11,9 +11,12 @@ import Synchronization
 ///
 /// The stream is also a watermark (see `Invalidation`): once `caughtUp(through: ts)` returns true,
 /// every commit up to `ts` that touched a watched read set has fired its watchers, so a watcher
-/// still watching (`isWatching`) holds a result that is current at `ts`. Sessions rely on this to
-/// leave the queries a commit did not touch alone. `watch` returns only once the node has taken the
-/// subscription and the stream has caught up with it, so no watcher is watching on a promise.
+/// still watching holds a result that is current at `ts`. Sessions rely on this to leave the
+/// queries a commit did not touch alone (`unchanged(_:through:)`). A subscription counts once the
+/// node has taken it and the stream has caught up with it: `watch` returns then for the watcher
+/// that asked the node, and at once for those that joined it meanwhile, whom `unchanged` makes wait
+/// for it if they are asked about before it is taken. (After a commit, a thousand subscribers of
+/// a query join one new subscription; none of them needs it taken until its next Transition.)
 ///
 /// Watching and unwatching run where their caller runs (a session's actor) and only leave it for the
 /// storage node's round trip, which joining an existing watch does not need.
@@ -218,10 +221,7 @@ final class SubscriptionHub: Sendable {
             state.subscriptionOf[watcher] = id
             return (false, id)
         }
-        if joined {
-            await withCheckedContinuation { joinWhenTaken(subscription, $0) }
-            return watcher
-        }
+        if joined { return watcher }
         do {
             let checkedThrough = try await connectedStorage().subscribe(SubscribeRequest(id: subscription, ts: ts, readSet: readSet))
             guard await caughtUp(through: checkedThrough) else {
@@ -235,6 +235,35 @@ final class SubscriptionHub: Sendable {
         }
         taken(subscription)
         return watcher
+    }
+
+    /// The watchers among `watchers` that no commit up to `ts` has touched: still watching, their
+    /// subscriptions taken by the node, and the stream caught up with `ts`. Nil if the stream cannot
+    /// catch up in time (the storage node is lost): then none is known to be current.
+    nonisolated(nonsending) func unchanged(_ watchers: [UInt64], through ts: Timestamp) async -> Set<UInt64>? {
+        guard !watchers.isEmpty else { return [] }
+        while let pending = firstPending(of: watchers) {
+            await withCheckedContinuation { joinWhenTaken(pending, $0) }
+        }
+        if watching(watchers).isEmpty { return [] }
+        guard await caughtUp(through: ts) else { return nil }
+        return watching(watchers)
+    }
+
+    /// A subscription of one of `watchers` that the node has not taken yet.
+    @inline(never)
+    private func firstPending(of watchers: [UInt64]) -> UInt64? {
+        state.withLock { state in
+            for watcher in watchers {
+                if let id = state.subscriptionOf[watcher], state.shared[id]?.joiners != nil { return id }
+            }
+            return nil
+        }
+    }
+
+    @inline(never)
+    private func watching(_ watchers: [UInt64]) -> Set<UInt64> {
+        state.withLock { state in Set(watchers.filter { state.subscriptionOf[$0] != nil }) }
     }
 
     /// Waits for the node to take a subscription joined before it did (or for it to go).

@@ -38,7 +38,17 @@ actor SyncSession {
         let path: CanonicalFunctionPath?
         let udfPath: String
         let args: Value
+        /// `args` as JSON, encoded once: the result cache is asked by it on every run.
+        let encodedArgs: String
         var journal: String?
+
+        init(udfPath: String, args: Value, journal: String?) {
+            path = CanonicalFunctionPath(udfPath)
+            self.udfPath = udfPath
+            self.args = args
+            encodedArgs = ConvexJSONWriter.encodeString(args)
+            self.journal = journal
+        }
     }
 
     enum Caller: Sendable { case anonymous, admin }
@@ -133,8 +143,7 @@ actor SyncSession {
             switch modification {
             case let .add(queryId, udfPath, args, journal, _):
                 guard queries[queryId] == nil else { throw SyncSessionEnd("query \(queryId) added twice") }
-                queries[queryId] = LiveQuery(QueryCall(path: CanonicalFunctionPath(udfPath), udfPath: udfPath, args: args.first ?? .object([:]),
-                                                       journal: journal))
+                queries[queryId] = LiveQuery(QueryCall(udfPath: udfPath, args: args.first ?? .object([:]), journal: journal))
                 added.insert(queryId)
             case .remove(let queryId):
                 guard let query = queries.removeValue(forKey: queryId) else { throw SyncSessionEnd("query \(queryId) removed but never added") }
@@ -368,9 +377,8 @@ actor SyncSession {
     /// fired, or they could not run or subscribe), once the hub has caught up with `ts` so that every
     /// commit up to it that touched a watched read set has fired. All of them if it cannot catch up.
     private func staleQueries(through ts: Timestamp) async -> Set<UInt32> {
-        let watching = queries.values.contains { query in query.subscription.map(hub.isWatching) ?? false }
-        if watching, !(await hub.caughtUp(through: ts)) { return Set(queries.keys) }
-        return Set(queries.compactMap { id, query in (query.subscription.map(hub.isWatching) ?? false) ? nil : id })
+        guard let unchanged = await hub.unchanged(queries.values.compactMap(\.subscription), through: ts) else { return Set(queries.keys) }
+        return Set(queries.compactMap { id, query in query.subscription.map(unchanged.contains) == true ? nil : id })
     }
 
     /// Subscribes to each query's read set (concurrently) and keeps the subscriptions of the queries
@@ -406,7 +414,7 @@ actor SyncSession {
                                                   identity: Value?) async -> (UInt32, SharedQueryResult?, String?) {
         guard let path = query.path else { return (id, nil, "Invalid function path: \(query.udfPath)") }
         do {
-            let result = try await coordinator.runShared(path, kind: .query, args: query.args, identity: identity,
+            let result = try await coordinator.runShared(path, kind: .query, args: query.args, encodedArgs: query.encodedArgs, identity: identity,
                                                          allowInternal: caller == .admin, snapshotTs: snapshot, journal: query.journal)
             return (id, result, nil)
         } catch {
