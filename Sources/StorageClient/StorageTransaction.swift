@@ -216,6 +216,29 @@ public struct StorageTransaction {
         }
     }
 
+    /// The writes as they are now, for a nested mutation (`ctx.runMutation` in a mutation) to go back
+    /// to if it throws: as in Convex, a sub-transaction that fails undoes its writes; what it read
+    /// stays read, since the caller's outcome may depend on it.
+    public struct Savepoint {
+        fileprivate let writes: [DocumentID: Value?]
+        fileprivate let writeOrder: [DocumentID]
+        fileprivate let inserted: Set<DocumentID>
+        fileprivate let documentsWritten: Int
+        fileprivate let bytesWritten: Int
+    }
+
+    public func savepoint() -> Savepoint {
+        Savepoint(writes: writes, writeOrder: writeOrder, inserted: inserted, documentsWritten: usage.documentsWritten, bytesWritten: usage.bytesWritten)
+    }
+
+    public mutating func rollback(to savepoint: Savepoint) {
+        writes = savepoint.writes
+        writeOrder = savepoint.writeOrder
+        inserted = savepoint.inserted
+        usage.documentsWritten = savepoint.documentsWritten
+        usage.bytesWritten = savepoint.bytesWritten
+    }
+
     public var pendingWrites: [DocumentWrite] {
         writeOrder.map { DocumentWrite(id: $0, value: writes[$0]!, isInsert: inserted.contains($0)) }
     }

@@ -273,6 +273,9 @@ final class ReviewFindingsTests: XCTestCase {
             return XCTFail("about 3 s of JavaScript CPU in one query succeeded after \(elapsed)")
         }
         XCTAssertTrue(error.message.contains("timed out"), error.message)
+        // The isolate serves the next call in a fresh context: a stopped run leaves nothing behind.
+        let next = try await app.queryValue("messages:list")
+        XCTAssertEqual(next, [])
     }
 
     /// FunctionIsolate has no deinit: its thread (whose closure keeps the executor alive), context group,

@@ -143,7 +143,7 @@ public actor FunctionIsolate {
             await serveConcurrently(invocation, host: host, deadline: wallDeadline, finished: &finished, wallClockExpired: &wallClockExpired, enter: enter)
         } else {
             // A query's or mutation's transaction takes one call at a time, in the order they were made.
-            while finished && invocation.outcome == nil {
+            while finished && !invocation.isSettled {
                 let calls = invocation.takePendingCalls()
                 guard !calls.isEmpty else {
                     invocation.fail(FunctionError(message: "Uncaught Error: the function awaited a promise that can never settle"))
@@ -159,7 +159,7 @@ public actor FunctionIsolate {
                     finished = enter { try invocation.settle(pending, with: result) }
                     // Work split across microtasks can run past the watchdog, which restarts with each one.
                     if cpuUsed > cpuBudget { finished = false }
-                    if !finished || invocation.outcome != nil { break }
+                    if !finished || invocation.isSettled { break }
                 }
                 if wallClockExpired { break }
             }
@@ -174,10 +174,36 @@ public actor FunctionIsolate {
             invocation.timeOut(FunctionError(message: "Function execution timed out: JavaScript ran for more than \(cpuBudget) s of CPU time"))
         }
         invocation.releaseOutstanding()
-        let outcome = invocation.outcome!
+        var outcome = invocation.outcome!
+        if let tooLarge = resultTooLarge(outcome, of: request) { outcome.result = .failure(tooLarge) }
         if case .failure = outcome.result { reusable = false }
         returnContext(context, reusable: reusable)
         return outcome
+    }
+
+    /// A return value past the limit fails the function, whichever way it was called (a mutation's
+    /// writes then do not commit). An HTTP action's value is its response, which has limits of its own.
+    private func resultTooLarge(_ outcome: FunctionOutcome, of request: FunctionRequest) -> FunctionError? {
+        guard request.http == nil, case .success(let value) = outcome.result else { return nil }
+        let limit = request.system == nil ? limits.maxResultBytes : limits.maxSystemResultBytes
+        let size = value.size
+        guard size > limit else { return nil }
+        let name = "\(request.module.hasSuffix(".js") ? String(request.module.dropLast(3)) : request.module):\(request.function)"
+        return FunctionError(message: "Function \(name) return value is too large (actual: \(Self.binarySize(size)), limit: \(Self.binarySize(limit)))")
+    }
+
+    /// Bytes in binary units with up to two decimals, trailing zeros dropped: `16 MiB`, `17.8 MiB`.
+    static func binarySize(_ bytes: Int) -> String {
+        var value = Double(bytes)
+        var unit = "B"
+        for next in ["KiB", "MiB", "GiB"] where value >= 1024 {
+            value /= 1024
+            unit = next
+        }
+        var text = String(format: "%.2f", value)
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+        return "\(text) \(unit)"
     }
 
     /// An action's host calls (timers, fetches, other functions) all run at once, as JavaScript expects
@@ -192,7 +218,7 @@ public actor FunctionIsolate {
             }
             var inFlight: [Int: Invocation.PendingCall] = [:]
             var nextKey = 0
-            while finished && invocation.outcome == nil {
+            while finished && !invocation.isSettled {
                 for call in invocation.takePendingCalls() {
                     let key = nextKey
                     nextKey += 1

@@ -16,7 +16,33 @@ final class Invocation {
     private var pending: [PendingCall] = []
     /// Calls made and not yet settled, whose resolve and reject functions are protected from GC.
     private var outstanding: [PendingCall] = []
-    private(set) var outcome: FunctionOutcome?
+    /// How the call ended, once it has. The runtime's result arrives as JSON while JavaScript is on
+    /// the stack (under the CPU budget and its watchdog); it is read only when first asked for, after
+    /// JavaScript has returned, so a large result is not charged to the function's CPU time.
+    private var ending: Ending?
+
+    private enum Ending {
+        case json(String)
+        case outcome(FunctionOutcome)
+    }
+
+    var isSettled: Bool { ending != nil }
+
+    var outcome: FunctionOutcome? {
+        switch ending {
+        case nil: return nil
+        case .outcome(let outcome): return outcome
+        case .json(let json):
+            let outcome: FunctionOutcome
+            do {
+                outcome = try Self.outcome(fromJSON: json)
+            } catch {
+                outcome = FunctionOutcome(result: .failure(FunctionError(message: "the runtime returned an unreadable result: \(error)")), logLines: [])
+            }
+            ending = .outcome(outcome)
+            return outcome
+        }
+    }
 
     init(context: JSGlobalContextRef, host: FunctionHost) {
         self.context = context
@@ -77,20 +103,15 @@ final class Invocation {
 
     /// Ends the call as timed out, whatever it produced: it ran past its CPU budget.
     func timeOut(_ error: FunctionError) {
-        outcome = FunctionOutcome(result: .failure(error), logLines: outcome?.logLines ?? [])
+        ending = .outcome(FunctionOutcome(result: .failure(error), logLines: outcome?.logLines ?? []))
     }
 
     func fail(_ error: FunctionError) {
-        if outcome == nil { outcome = FunctionOutcome(result: .failure(error), logLines: []) }
+        if ending == nil { ending = .outcome(FunctionOutcome(result: .failure(error), logLines: [])) }
     }
 
     private func finish(json: String) {
-        guard outcome == nil else { return }
-        do {
-            outcome = try Self.outcome(fromJSON: json)
-        } catch {
-            outcome = FunctionOutcome(result: .failure(FunctionError(message: "the runtime returned an unreadable result: \(error)")), logLines: [])
-        }
+        if ending == nil { ending = .json(json) }
     }
 
     private func makeHostObject() -> JSObjectRef {

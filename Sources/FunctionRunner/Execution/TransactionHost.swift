@@ -14,6 +14,8 @@ public final class TransactionHost: FunctionHost, @unchecked Sendable {
 
     /// The run's paginated query and the journal it leaves (see `Pagination`).
     private var pagination: Pagination
+    /// Where each nested mutation running now began, innermost last.
+    private var savepoints: [StorageTransaction.Savepoint] = []
 
     public init(transaction: StorageTransaction, writable: Bool, seal: CursorSeal, journal: String? = nil) {
         self.transaction = transaction
@@ -56,6 +58,7 @@ public final class TransactionHost: FunctionHost, @unchecked Sendable {
         switch operation {
         case "pageBounds": return try pageBounds(arguments)
         case "pageEnd": return try pageEnd(arguments)
+        case "beginNested", "commitNested", "rollbackNested": return try nested(operation, arguments)
         default: break
         }
         guard case .string(let text)? = arguments["id"], let id = DocumentID(text) else { return .null }
@@ -141,6 +144,24 @@ public final class TransactionHost: FunctionHost, @unchecked Sendable {
         guard case .string(let text)? = argument else { return nil }
         guard let key = Base64.decode(text) else { throw HostError("queryPage: \(text) is not an index key") }
         return key
+    }
+
+    // MARK: Nested mutations
+
+    /// `beginNested` returns a depth; `commitNested` keeps what the nested mutation at that depth
+    /// wrote, `rollbackNested` undoes it. Nested mutations end innermost first: they are awaited.
+    private func nested(_ operation: String, _ arguments: Value) throws -> Value {
+        guard writable else { throw HostError("\(operation) is not available in queries") }
+        if operation == "beginNested" {
+            savepoints.append(transaction.savepoint())
+            return .float64(Double(savepoints.count))
+        }
+        guard case .float64(let depth)? = arguments["depth"], Int(exactly: depth) == savepoints.count, !savepoints.isEmpty else {
+            throw HostError("ctx.runMutation calls in a mutation must finish one at a time; await each before the next")
+        }
+        let savepoint = savepoints.removeLast()
+        if operation == "rollbackNested" { transaction.rollback(to: savepoint) }
+        return .null
     }
 
     // MARK: Pagination

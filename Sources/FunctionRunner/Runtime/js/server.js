@@ -417,6 +417,8 @@ function makeDatabaseReader() {
 
 /** The deployment's `schema.ts` (its default export), or null; set by installConverge. */
 let deploymentSchema = null;
+/** The deployment's modules by path (`messages.js`), for functions that call others; set by installConverge. */
+let deploymentModules = {};
 
 function userFields(document) {
   const out = {};
@@ -512,7 +514,49 @@ function makeContext(kind, request, usage) {
     const run = (op) => async (reference, args) => call(op, { name: getFunctionName(reference), args: args ?? {} });
     return { auth, runQuery: run("runQuery"), runMutation: run("runMutation"), runAction: run("runAction") };
   }
-  return { db, auth };
+  const runQuery = (reference, args) => runNested("query", reference, args, request, usage);
+  if (kind === "query") return { db, auth, runQuery };
+  return { db, auth, runQuery, runMutation: (reference, args) => runNested("mutation", reference, args, request, usage) };
+}
+
+/**
+ * `ctx.runQuery` in a query or mutation, `ctx.runMutation` in a mutation: the function runs here, in
+ * the caller's transaction, as Convex runs it. Its arguments and result are copied and validated as
+ * a call from a client's would be; internal functions may be called. A nested mutation is a
+ * sub-transaction: what it wrote is kept when it returns and undone when it throws, and the error
+ * reaches the caller, who may catch it.
+ */
+async function runNested(kind, reference, args, request, usage) {
+  const name = getFunctionName(reference);
+  const [modulePart, functionName = "default"] = name.split(":");
+  const modulePath = modulePart.endsWith(".js") ? modulePart : `${modulePart}.js`;
+  const fn = deploymentModules[modulePath]?.[functionName];
+  if (!fn?.isConvexFunction) throw new Error(`Could not find function for '${name}'`);
+  if (fn.convergeKind !== kind) {
+    const capital = (text) => text[0].toUpperCase() + text.slice(1);
+    throw new Error(`Trying to execute ${name} as ${capital(kind)}, but it is defined as ${capital(fn.convergeKind)}.`);
+  }
+  const copied = jsonToConvex(convexToJson(args ?? {}));
+  if (fn.argsValidator) {
+    const problem = validateValue(fn.argsValidator, copied, "", isTableId);
+    if (problem) throw new Error(`ArgumentValidationError: ${problem}`);
+  }
+  const depth = kind === "mutation" ? callSync("beginNested", {}) : null;
+  let value;
+  try {
+    const result = await fn(makeContext(kind, request, usage), copied);
+    value = result === undefined ? null : result;
+    if (fn.returnsValidator) {
+      const problem = validateValue(fn.returnsValidator, value, "", isTableId);
+      if (problem) throw new Error(`ReturnsValidationError: ${problem}`);
+    }
+    value = jsonToConvex(convexToJson(value));
+  } catch (error) {
+    if (depth !== null) callSync("rollbackNested", { depth });
+    throw error;
+  }
+  if (depth !== null) callSync("commitNested", { depth });
+  return value;
 }
 
 function formatLogArgument(value, seen = new Set()) {
@@ -576,6 +620,8 @@ class FixedDate extends RealDate {
   constructor(...args) { if (args.length === 0) super(fixedNow); else super(...args); }
   static now() { return fixedNow; }
 }
+// It stands in for Date: messages that name a value's class say "Date".
+Object.defineProperty(FixedDate, "name", { value: "Date" });
 function seededRandom() {
   randomState = BigInt.asUintN(64, randomState + 0x9e3779b97f4a7c15n);
   let z = randomState;
@@ -592,7 +638,8 @@ function installDeterminism(request) {
   }
   randomState = BigInt.asUintN(64, BigInt(request.seed));
   Math.random = seededRandom;
-  fixedNow = request.now;
+  // Whole milliseconds, as Convex's clock: `new Date()` and `Date.now()` agree, and BigInt(Date.now()) works.
+  fixedNow = Math.floor(request.now);
   globalThis.Date = FixedDate;
 }
 
@@ -717,6 +764,7 @@ function describeDeployment(modules, config) {
  * entry with the modules and `{ schema, auth }` (the default exports of schema.ts and auth.config.ts). */
 export function installConverge(modules, config = {}) {
   deploymentSchema = config.schema ?? null;
+  deploymentModules = modules;
   globalThis.__converge = {
     modules,
     analyze() {
