@@ -163,7 +163,7 @@ public final class Coordinator: Sendable {
         guard let deployment = await deployments.live else { throw CoordinatorError.noDeployment }
         var call = RunFunction(deployment: deployment.hash, module: "http.js", function: "default", kind: .action, args: .object([:]),
                                identity: identity, http: http)
-        call.environment = await deployments.environment.hash
+        call.environment = await deployments.callEnvironment.hash
         var route = "http"
         if case .string(let method)? = http["method"], case .string(let url)? = http["url"] {
             route = "\(method) \(URL(string: url)?.path ?? url)"

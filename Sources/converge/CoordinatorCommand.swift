@@ -44,6 +44,12 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: "Calls that may wait for a free runner of one pool; past this, calls fail as overloaded.")
     var maxQueuedCalls = 10_000
 
+    @Option(help: "The URL clients reach the API at, as functions see it in process.env.CONVEX_CLOUD_URL (default: $CONVEX_CLOUD_ORIGIN, else the listening address). Set it behind a reverse proxy.")
+    var cloudOrigin: String?
+
+    @Option(help: "The URL of the HTTP actions, process.env.CONVEX_SITE_URL (default: $CONVEX_SITE_ORIGIN, else the site's listening address).")
+    var siteOrigin: String?
+
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         guard let runnerEndpoint = Endpoint(runners) else { throw ValidationError("cannot parse --runners \(runners)") }
@@ -61,17 +67,26 @@ struct CoordinatorCommand: AsyncParsableCommand {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await coordinator.reclaimMemory() }
             // Supervisors and tests wait for these lines; written unbuffered. The site comes up first.
-            let siteUp = AsyncStream.makeStream(of: Void.self)
+            let siteUp = AsyncStream.makeStream(of: Int.self)
             group.addTask { [host, sitePort] in
                 try await coordinator.serveHTTPActions(host: host, port: sitePort) { bound in
                     FileHandle.standardOutput.write(Data("coordinator site on http://\(host):\(bound)\n".utf8))
+                    siteUp.continuation.yield(bound)
                     siteUp.continuation.finish()
                 }
             }
-            for await _ in siteUp.stream {}
-            group.addTask { [host, port, instanceName] in
+            var siteURL = ""
+            for await port in siteUp.stream { siteURL = siteOrigin ?? Self.origin(environment: "CONVEX_SITE_ORIGIN", host: host, port: port) }
+            group.addTask { [host, port, instanceName, cloudOrigin, siteURL] in
                 try await coordinator.serveHTTP(host: host, port: port, instanceName: instanceName) { httpPort in
-                    FileHandle.standardOutput.write(Data("coordinator runners on \(announcedRunners)\ncoordinator listening on http://\(host):\(httpPort)\n".utf8))
+                    let cloudURL = cloudOrigin ?? Self.origin(environment: "CONVEX_CLOUD_ORIGIN", host: host, port: httpPort)
+                    await coordinator.setPublicURLs(cloud: cloudURL, site: siteURL)
+                    FileHandle.standardOutput.write(Data("""
+                        coordinator cloud URL \(cloudURL), site URL \(siteURL)
+                        coordinator runners on \(announcedRunners)
+                        coordinator listening on http://\(host):\(httpPort)
+
+                        """.utf8))
                 }
             }
             // Either server ending (SIGTERM or SIGINT shut them down gracefully) ends the process; the
@@ -79,5 +94,12 @@ struct CoordinatorCommand: AsyncParsableCommand {
             try await group.next()
             group.cancelAll()
         }
+    }
+
+    /// A public URL from its environment variable, else the listening address (loopback for a wildcard one).
+    static func origin(environment name: String, host: String, port: Int) -> String {
+        if let value = ProcessInfo.processInfo.environment[name], !value.isEmpty { return value }
+        let reachable = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
+        return "http://\(reachable.contains(":") ? "[\(reachable)]" : reachable):\(port)"
     }
 }

@@ -55,6 +55,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The instance secret as hex (default: $INSTANCE_SECRET, or the one saved in the data directory, or a new one).")
     var instanceSecret: String?
 
+    @Option(help: "The URL clients reach the API at, process.env.CONVEX_CLOUD_URL in functions (default: $CONVEX_CLOUD_ORIGIN, else http://HOST:PORT). Set it behind a reverse proxy.")
+    var cloudOrigin: String?
+
+    @Option(help: "The URL of the HTTP actions, process.env.CONVEX_SITE_URL (default: $CONVEX_SITE_ORIGIN, else http://HOST:SITE-PORT).")
+    var siteOrigin: String?
+
     func run() async throws {
         // Bundled before any child starts: esbuild must not be spawned while `ChildProcess` threads
         // spawn (see `ChildProcess.spawnLock`), and a broken app fails here, before anything runs.
@@ -85,7 +91,8 @@ struct ServeCommand: AsyncParsableCommand {
         let coordinator = ChildProcess(name: "coordinator", environment: secretEnvironment, arguments: [
             "coordinator", "--host", host, "--port", String(httpPort), "--site-port", String(siteHTTPPort), "--runners", "unix://\(runnerSocket)", "--storage", "unix://\(storageSocket)",
             "--instance-name", name, "--max-queued-calls", String(maxQueuedCalls),
-            "--deployment-file", directory.appendingPathComponent("deployment.js").path])
+            "--deployment-file", directory.appendingPathComponent("deployment.js").path]
+            + (cloudOrigin.map { ["--cloud-origin", $0] } ?? []) + (siteOrigin.map { ["--site-origin", $0] } ?? []))
         var children = [storage, coordinator]
         for (pool, count) in [("db", runners), ("action", actionRunners)] {
             for i in 0..<count {
@@ -100,13 +107,20 @@ struct ServeCommand: AsyncParsableCommand {
         storage.supervise()
         _ = try storage.waitForLine(containing: "listening on")
         coordinator.supervise()
+        let urls = try coordinator.waitForLine(containing: "coordinator cloud URL ")
         let line = try coordinator.waitForLine(containing: "coordinator listening on ")
         let url = String(line.split(separator: " ").last!)
         for runner in children.dropFirst(2) { runner.supervise() }
 
         let adminKey = try AdminKey(instanceName: name, issuedSeconds: UInt64(Date().timeIntervalSince1970)).encoded(instanceSecret: secret)
         // Tests and scripts read these lines.
-        FileHandle.standardOutput.write(Data("Converge is running at \(url)\nHTTP actions at http://\(host):\(siteHTTPPort)\nadmin key: \(adminKey)\n".utf8))
+        FileHandle.standardOutput.write(Data("""
+            Converge is running at \(url)
+            HTTP actions at http://\(host):\(siteHTTPPort)
+            public URLs (process.env): \(urls.replacingOccurrences(of: "coordinator ", with: ""))
+            admin key: \(adminKey)
+
+            """.utf8))
         if let deploy, let bundle {
             let changes = try await DeploymentPush.push(bundle: bundle, to: DeploymentConnection(url: url, adminKey: adminKey))
             FileHandle.standardOutput.write(Data(changes.map { $0 + "\n" }.joined().utf8))

@@ -50,6 +50,13 @@ final class ServeCompatTests: XCTestCase {
         try runCompatScript("live_pages.py")
     }
 
+    func testNestedCallsTheClockResultCapPublicURLsAndHTTPQueryRoutes() throws {
+        let outcome = try CompatScript.run("server_api.py", app: "Tests/ClusterTests/Fixtures/serverapi/convex",
+                                           serveArguments: ["--site-origin", "https://site.example.test"])
+        XCTAssertEqual(outcome.status, 0, outcome.report)
+        XCTAssertTrue(outcome.report.contains("all checks passed"), outcome.report)
+    }
+
     private func runCompatScript(_ script: String, _ arguments: String...) throws {
         let outcome = try CompatScript.run(script, arguments: arguments)
         XCTAssertEqual(outcome.status, 0, outcome.report)

@@ -90,6 +90,15 @@ final class ResultLimitTests: XCTestCase {
         XCTAssertEqual(stored, [])
     }
 
+    func testTheDefaultLimitIsSixteenMebibytes() async throws {
+        let app = AppHarness()
+        try await app.start()
+        let outcome = try await app.query("limits:bigResult", ["kib": 17_408.0])
+        await app.stop()
+        let error = try app.error(outcome)
+        XCTAssertEqual(error.message, "Function limits:bigResult return value is too large (actual: 17 MiB, limit: 16 MiB)")
+    }
+
     func testTheDefaultLimitIsConvexsAndSizesAreWrittenInBinaryUnits() {
         XCTAssertEqual(ExecutionLimits().maxResultBytes, 16 << 20)
         XCTAssertEqual(FunctionIsolate.binarySize(16 << 20), "16 MiB")

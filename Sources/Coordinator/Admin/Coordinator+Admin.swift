@@ -23,7 +23,7 @@ extension Coordinator {
         }
     }
 
-    /// The environment variables functions see as `process.env`.
+    /// The environment variables set for the deployment (functions also see the built-in URLs).
     public func environmentVariables() async -> [String: String] {
         await deployments.environment.values
     }
@@ -35,6 +35,12 @@ extension Coordinator {
         let values = try await deployments.changeEnvironment(changes).values
         await (try? hub)?.invalidateAll()
         return values
+    }
+
+    /// The deployment's public URLs: where clients reach its API (`CONVEX_CLOUD_URL`) and its HTTP
+    /// actions (`CONVEX_SITE_URL`), as functions see them in `process.env`.
+    public func setPublicURLs(cloud: String, site: String) async {
+        await deployments.setBuiltIns(["CONVEX_CLOUD_URL": cloud, "CONVEX_SITE_URL": site])
     }
 
 }

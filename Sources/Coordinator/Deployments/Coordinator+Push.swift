@@ -77,7 +77,7 @@ extension Coordinator {
 
     /// What a runner found in a bundle loaded with the current environment variables, asked once.
     func analysis(of deployment: Deployment) async throws -> DeploymentAnalysis {
-        let environment = await deployments.environment.hash
+        let environment = await deployments.callEnvironment.hash
         if let known = await deployments.analysis(hash: deployment.hash, environment: environment) { return try DeploymentAnalysis(known) }
         let raw = try ConvexJSONReader.decode(try await runners.analyze(deployment.hash, environment: environment))
         let analysis = try DeploymentAnalysis(raw)
@@ -94,7 +94,7 @@ extension Coordinator {
                 var call = RunFunction(deployment: deployment.hash, module: "_system.js", function: "checkSchema", kind: .query,
                                        args: ["table": .string(table.name), "cursor": cursor], allowInternal: true)
                 call.system = "checkSchema"
-                call.environment = await deployments.environment.hash
+                call.environment = await deployments.callEnvironment.hash
                 let result = try await runners.call(call, pool: .db)
                 guard case .success(let page) = result.status else {
                     guard case .failure(let message, _, _) = result.status else { return }

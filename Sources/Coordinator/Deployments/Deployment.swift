@@ -22,9 +22,16 @@ actor DeploymentRegistry {
     private(set) var live: Deployment? {
         didSet { callTarget.withLock { $0.deployment = live?.hash } }
     }
+    /// The variables set for the deployment, as admins list and change them.
     private(set) var environment: EnvironmentVariables {
-        didSet { callTarget.withLock { $0.environment = environment.hash } }
+        didSet { updateCallEnvironment() }
     }
+    /// Convex's built-in variables: the deployment's public URLs (`CONVEX_CLOUD_URL`, `CONVEX_SITE_URL`).
+    private var builtIns: [String: String] = [:] {
+        didSet { updateCallEnvironment() }
+    }
+    /// What functions see as `process.env`: the variables set, and the built-ins.
+    private(set) var callEnvironment = EnvironmentVariables()
     /// The hashes every call names, readable without waiting for the actor.
     private nonisolated let callTarget = Mutex<(deployment: String?, environment: String)>((nil, EnvironmentVariables.none))
     private var byHash: [String: Deployment] = [:]
@@ -48,8 +55,20 @@ actor DeploymentRegistry {
         let saved = environmentFile.flatMap { try? String(contentsOf: $0, encoding: .utf8) }.flatMap { try? EnvironmentVariables(json: $0) }
         let environment = saved ?? EnvironmentVariables()
         self.environment = environment
+        callEnvironment = environment
         environments = [environment.hash: environment]
         callTarget.withLock { $0 = (restored?.hash, environment.hash) }
+    }
+
+    /// Sets the built-in variables (the deployment's public URLs); calls from now on see them.
+    func setBuiltIns(_ values: [String: String]) {
+        builtIns = values
+    }
+
+    private func updateCallEnvironment() {
+        callEnvironment = EnvironmentVariables(environment.values.merging(builtIns) { _, builtIn in builtIn })
+        environments[callEnvironment.hash] = callEnvironment
+        callTarget.withLock { $0.environment = callEnvironment.hash }
     }
 
     /// The live deployment's hash and the environment's, as a call names them; nil before any push.

@@ -2,9 +2,11 @@ import Foundation
 import Hummingbird
 import Protocol
 
-/// The HTTP API of spec §2: `/api/query`, `/api/mutation`, `/api/action`, `/api/run/{path}`, plus
-/// the admin push of a bundled deployment. Function errors are 200s with `status: "error"`;
-/// request errors are non-2xx with `code` and `message`.
+/// The HTTP API of spec §2: `/api/query` (POST, and GET with the call in the URL's query),
+/// `/api/query_batch`, `/api/mutation`, `/api/action`, `/api/function` (any kind) and `/api/run/{path}`,
+/// open to anyone as on Convex (internal functions to admins only), plus the admin push of a bundled
+/// deployment. Function errors are 200s with `status: "error"`; request errors are non-2xx with
+/// `code` and `message`.
 struct HTTPAPI: Sendable {
     let coordinator: Coordinator
     let instanceName: String
@@ -25,13 +27,10 @@ struct HTTPAPI: Sendable {
         for kind in FunctionKind.allCases {
             router.post("/api/\(kind.rawValue)") { request, _ in await respond { try await call(request, kind: kind, pathInURL: nil) } }
         }
-        // Any kind of function; admins only, as on the real server.
-        router.post("/api/function") { request, _ in
-            await respond {
-                try await requireAdmin(request, for: "/api/function")
-                return try await call(request, kind: nil, pathInURL: nil)
-            }
-        }
+        router.get("/api/query") { request, _ in await respond { try await queryFromURL(request) } }
+        router.post("/api/query_batch") { request, _ in await respond { try await queryBatch(request) } }
+        // Any kind of function, named in the body.
+        router.post("/api/function") { request, _ in await respond { try await call(request, kind: nil, pathInURL: nil) } }
         router.post("/api/run/**") { request, context in
             await respond {
                 let path = context.parameters.getCatchAll().joined(separator: "/")
@@ -103,8 +102,85 @@ struct HTTPAPI: Sendable {
         }
     }
 
+    /// One call as a request states it: `path`, `args` and `format`.
+    private struct CallSpec {
+        var path: CanonicalFunctionPath
+        var args: Value
+        var format: ValueFormat
+    }
+
     private func call(_ request: Request, kind: FunctionKind?, pathInURL: String?) async throws -> Response {
         let caller = try await authenticate(request)
+        let parsed = try await jsonBody(request)
+        let spec = try Self.spec(parsed, pathInURL: pathInURL, defaultFormat: Self.defaultFormat(request, pathInURL: pathInURL))
+        let result: FunctionResult
+        if let kind {
+            // A query reads the latest snapshot, where the shared result cache can answer it.
+            let snapshot = kind == .query ? try await coordinator.latestTimestamp() : nil
+            result = try await coordinator.run(spec.path, kind: kind, args: spec.args, identity: caller.identity, allowInternal: caller.isAdmin,
+                                               snapshotTs: snapshot)
+        } else {
+            result = try await runAnyKind(spec.path, args: spec.args, caller: caller)
+        }
+        return .json(Self.body(result, format: spec.format))
+    }
+
+    /// `GET /api/query?path=…&args=…&format=…`: `args` is the arguments' JSON text.
+    private func queryFromURL(_ request: Request) async throws -> Response {
+        let caller = try await authenticate(request)
+        let parameters = Self.formDecoded(request.uri.query ?? "")
+        var fields: [String: Value] = [:]
+        guard let path = parameters["path"] else { throw HTTPError.badRequest("BadQueryParameters", "missing query parameter `path`") }
+        fields["path"] = .string(path)
+        if let args = parameters["args"] {
+            do {
+                fields["args"] = try ConvexJSONReader.decode(Array(args.utf8))
+            } catch {
+                throw HTTPError.badRequest("BadQueryParameters", "`args` is not valid JSON: \(error)")
+            }
+        }
+        if let format = parameters["format"] { fields["format"] = .string(format) }
+        let spec = try Self.spec(.object(fields), pathInURL: nil, defaultFormat: Self.defaultFormat(request, pathInURL: nil))
+        let result = try await coordinator.run(spec.path, kind: .query, args: spec.args, identity: caller.identity, allowInternal: caller.isAdmin,
+                                               snapshotTs: try await coordinator.latestTimestamp())
+        return .json(Self.body(result, format: spec.format))
+    }
+
+    /// `POST /api/query_batch` with `{queries: [{path, args, format}…]}`: every query at one timestamp,
+    /// answered `{results: […]}` in order, each as `/api/query` answers.
+    private func queryBatch(_ request: Request) async throws -> Response {
+        let caller = try await authenticate(request)
+        guard case .array(let queries)? = try await jsonBody(request)["queries"] else {
+            throw HTTPError.badRequest("BadJsonBody", "missing field `queries`, an array")
+        }
+        let defaultFormat = Self.defaultFormat(request, pathInURL: nil)
+        let specs = try queries.map { query -> CallSpec in
+            guard case .object = query else { throw HTTPError.badRequest("BadJsonBody", "each query must be an object") }
+            return try Self.spec(query, pathInURL: nil, defaultFormat: defaultFormat)
+        }
+        let snapshot = try await coordinator.latestTimestamp()
+        var results: [String] = []
+        for spec in specs {
+            let result = try await coordinator.run(spec.path, kind: .query, args: spec.args, identity: caller.identity,
+                                                   allowInternal: caller.isAdmin, snapshotTs: snapshot)
+            results.append(Self.body(result, format: spec.format))
+        }
+        return .json("{\"results\":[" + results.joined(separator: ",") + "]}")
+    }
+
+    /// A URL's query as a form encodes it: `+` is a space, `%XX` a byte.
+    static func formDecoded(_ query: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let decode = { (text: Substring) in String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(text) }
+            fields[decode(parts[0])] = parts.count == 2 ? decode(parts[1]) : ""
+        }
+        return fields
+    }
+
+    /// The request's body as a JSON object.
+    private func jsonBody(_ request: Request) async throws -> Value {
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: Self.maxBodyBytes)
@@ -118,9 +194,19 @@ struct HTTPAPI: Sendable {
             throw HTTPError.badRequest("BadJsonBody", "The request body is not valid JSON: \(error)")
         }
         guard case .object = parsed else { throw HTTPError.badRequest("BadJsonBody", "The request body must be a JSON object") }
+        return parsed
+    }
+
+    /// Clean JSON, unless an old client calls a route that names the function in its body (spec §2.1).
+    private static func defaultFormat(_ request: Request, pathInURL: String?) -> ValueFormat {
+        if pathInURL == nil, let client = request.headers[.init("Convex-Client")!], isOldClient(client) { return .encoded }
+        return .clean
+    }
+
+    private static func spec(_ parsed: Value, pathInURL: String?, defaultFormat: ValueFormat) throws -> CallSpec {
         let pathText: String
         if let pathInURL {
-            pathText = Self.pathFromURL(pathInURL)
+            pathText = pathFromURL(pathInURL)
         } else {
             guard case .string(let p)? = parsed["path"] else { throw HTTPError.badRequest("BadJsonBody", "missing field `path`") }
             pathText = p
@@ -128,12 +214,10 @@ struct HTTPAPI: Sendable {
         guard let path = CanonicalFunctionPath(pathText) else {
             throw HTTPError.badRequest("BadConvexFunctionIdentifier", "Invalid function path: \(pathText)")
         }
-        var format = ValueFormat.clean
+        var format = defaultFormat
         if case .string(let name)? = parsed["format"] {
-            guard let f = ValueFormat(name) else { throw HTTPError.badRequest("BadFormat", "Invalid format \(name)") }
-            format = f
-        } else if pathInURL == nil, let client = request.headers[.init("Convex-Client")!], Self.isOldClient(client) {
-            format = .encoded
+            guard let named = ValueFormat(name) else { throw HTTPError.badRequest("BadFormat", "Invalid format \(name)") }
+            format = named
         }
         let args: Value
         switch parsed["args"] {
@@ -142,17 +226,7 @@ struct HTTPAPI: Sendable {
         case .array(let positional)? where positional.count == 1: args = positional[0]
         default: throw HTTPError.badRequest("BadJsonBody", "args must be an object")
         }
-        let resolvedKind: FunctionKind = kind ?? .query
-        let result: FunctionResult
-        if kind == nil {
-            result = try await runAnyKind(path, args: args, caller: caller)
-        } else {
-            // A query reads the latest snapshot, where the shared result cache can answer it.
-            let snapshot = resolvedKind == .query ? try await coordinator.latestTimestamp() : nil
-            result = try await coordinator.run(path, kind: resolvedKind, args: args, identity: caller.identity, allowInternal: caller.isAdmin,
-                                               snapshotTs: snapshot)
-        }
-        return .json(Self.body(result, format: format))
+        return CallSpec(path: path, args: args, format: format)
     }
 
     /// Clients older than Python 0.5.0 and npm 1.4.1 default to encoded JSON; everyone else to clean (spec §2.1).

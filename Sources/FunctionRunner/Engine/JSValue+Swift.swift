@@ -7,10 +7,12 @@ enum JS {
     }
 
     static func swiftString(_ string: JSStringRef) -> String {
+        // Written straight into the string's storage: a function's result can be megabytes.
         let capacity = JSStringGetMaximumUTF8CStringSize(string)
-        var buffer = [CChar](repeating: 0, count: capacity)
-        let written = JSStringGetUTF8CString(string, &buffer, capacity)
-        return String(decoding: buffer.prefix(Swift.max(0, written - 1)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return String(unsafeUninitializedCapacity: capacity) { buffer in
+            let written = buffer.withMemoryRebound(to: CChar.self) { JSStringGetUTF8CString(string, $0.baseAddress, capacity) }
+            return Swift.max(0, written - 1)
+        }
     }
 
     /// The value as a Swift string (JavaScript's `String(value)`), or nil if that throws.

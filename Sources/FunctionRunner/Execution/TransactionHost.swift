@@ -32,6 +32,9 @@ public final class TransactionHost: FunctionHost, @unchecked Sendable {
         } catch StorageTransactionError.catalogChanged {
             restartRequested = true
             throw StorageTransactionError.catalogChanged
+        } catch let error as StorageError where error.code == .limitExceeded {
+            // The function sees Convex's text of a limit, without the storage protocol's code.
+            throw HostError(error.message)
         }
     }
 
