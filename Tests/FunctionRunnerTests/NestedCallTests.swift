@@ -121,3 +121,22 @@ final class WatchdogTests: XCTestCase {
         XCTAssertEqual(next, [])
     }
 }
+
+/// Error texts as Convex writes them.
+final class ErrorTextTests: XCTestCase {
+    let app = AppHarness()
+
+    override func setUp() async throws { try await app.start() }
+    override func tearDown() async throws { await app.stop() }
+
+    func testAConvexErrorsMessageWritesBigintsAsTheConvexPackageDoes() async throws {
+        let error = try app.error(try await app.query("nested:bigintError"))
+        XCTAssertTrue(error.message.contains(#"{"n":"2n","list":["1n","x"]}"#), error.message)
+        XCTAssertEqual(error.data, ["n": .int64(2), "list": [.int64(1), "x"]])
+    }
+
+    func testADocumentNestedTooDeeplyNamesItsDepthAndTheLimit() async throws {
+        let error = try app.error(try await app.mutation("nested:tooNested"))
+        XCTAssertTrue(error.message.contains("Document is too nested (nested 21 levels deep > maximum nesting 16)"), error.message)
+    }
+}

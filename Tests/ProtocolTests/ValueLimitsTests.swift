@@ -165,7 +165,8 @@ final class ValueLimitsTests: XCTestCase {
     func testDocumentDepthLimitIsSixteen() {
         // The document itself is the first level.
         XCTAssertNoThrow(try document(["deep": nested(15)]).validateDocument())
-        XCTAssertThrowsError(try document(["deep": nested(16)]).validateDocument(), equalTo: ValueError.tooDeep(limit: 16))
+        XCTAssertThrowsError(try document(["deep": nested(16)]).validateDocument(), equalTo: ValueError.documentTooNested(depth: 17, limit: 16))
+        XCTAssertEqual(ValueError.documentTooNested(depth: 17, limit: 16).description, "Document is too nested (nested 17 levels deep > maximum nesting 16)")
     }
 
     func testDocumentSizeLimitIsOneMiBIncludingSystemFields() throws {

@@ -49,7 +49,20 @@ extension Value {
         for key in fields.keys where key.hasPrefix("_") && key != "_id" && key != "_creationTime" {
             throw ValueError.invalidFieldName(key)
         }
-        try validate(maxDepth: ValueLimits.maxDocumentDepth, maxSize: ValueLimits.maxDocumentSize)
+        do {
+            try validate(maxDepth: ValueLimits.maxDocumentDepth, maxSize: ValueLimits.maxDocumentSize)
+        } catch ValueError.tooDeep {
+            throw ValueError.documentTooNested(depth: nesting, limit: ValueLimits.maxDocumentDepth)
+        }
+    }
+
+    /// Levels of objects and arrays: 0 for a scalar, 1 for `{a: 1}`.
+    public var nesting: Int {
+        switch self {
+        case .array(let items): return 1 + (items.map(\.nesting).max() ?? 0)
+        case .object(let fields): return 1 + (fields.values.map(\.nesting).max() ?? 0)
+        default: return 0
+        }
     }
 
     private func validateShape(remainingDepth: Int, maxDepth: Int) throws {

@@ -191,8 +191,21 @@ export class ConvexError extends Error {
 }
 Object.defineProperty(ConvexError.prototype, Symbol.for("ConvexError"), { value: true });
 
+// A ConvexError's message is its data as JSON with bigints written `2n` and undefined spelt out, as
+// the convex package writes it; long data is cut at 16 KiB.
 function stringifyForMessage(data) {
-  try { return JSON.stringify(convexToJson(data)); } catch { return String(data); }
+  let text;
+  try {
+    text = JSON.stringify(data, (_, value) => (value === undefined ? "undefined" : typeof value === "bigint" ? `${value}n` : value));
+  } catch {
+    return String(data);
+  }
+  const limit = 16384;
+  if (text.length <= limit) return text;
+  const rest = "[...truncated]";
+  let end = limit - rest.length;
+  if ((text.codePointAt(end - 1) ?? 0) > 0xffff) end -= 1;
+  return text.substring(0, end) + rest;
 }
 
 // MARK: Validators

@@ -100,3 +100,20 @@ function clock() {
     dateName: Date.name,
   };
 }
+
+// A ConvexError's message writes its data's bigints as `2n`, as the convex package does.
+export const bigintError = query({
+  args: {},
+  handler: async () => {
+    throw new ConvexError({ n: 2n, list: [1n, "x"] });
+  },
+});
+
+export const tooNested = mutation({
+  args: {},
+  handler: async (ctx) => {
+    let deep: any = "bottom";
+    for (let i = 0; i < 20; i++) deep = { deeper: deep };
+    await ctx.db.insert("unschematized", { deep });
+  },
+});
