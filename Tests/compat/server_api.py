@@ -11,7 +11,7 @@ import sys
 import urllib.parse
 import urllib.request
 
-from convex import ConvexClient, ConvexInt64
+from convex import ConvexClient, ConvexError, ConvexInt64
 from convex.http_client import ConvexHttpClient
 
 url, admin_key = sys.argv[1], sys.argv[2]
@@ -47,6 +47,29 @@ try:
 except Exception as error:
     assert "return value is too large (actual: 17 MiB, limit: 16 MiB)" in str(error), str(error)[:300]
 assert len(ConvexHttpClient(url).query("notes:big", {"mib": 1})) == 1 << 20
+try:
+    ConvexHttpClient(url).query("notes:big", {"mib": 17})
+    raise AssertionError("a 17 MiB result was returned over HTTP")
+except Exception as error:
+    assert "return value is too large" in str(error), str(error)[:300]
+from_action = client.action("notes:bigFromAction", {})
+assert "return value is too large (actual: 17 MiB, limit: 16 MiB)" in from_action, from_action[:300]
+
+# Field names follow convex-backend's rule: nested keys may be empty or start with "_"; "$" is reserved.
+extra = {"_private": {"": 1, "_deeper": True}}
+assert client.mutation("notes:store", {"extra": extra}) == extra
+try:
+    client.mutation("notes:store", {"extra": {"ok": {"$bad": 1}}})
+    raise AssertionError("a field name starting with $ was stored")
+except Exception as error:
+    assert "$bad" in str(error), str(error)
+
+try:
+    client.mutation("notes:refuseWithBigint", {})
+    raise AssertionError("expected a ConvexError")
+except ConvexError as error:
+    assert error.data == {"count": ConvexInt64(2)}, error.data
+    assert '{"count":"2n"}' in str(error), str(error)
 
 
 def http(method, path, body=None):

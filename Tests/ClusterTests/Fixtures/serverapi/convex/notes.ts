@@ -1,6 +1,7 @@
 import { ConvexError, v } from "convex/values";
 import { internal } from "./_generated/api";
-import { internalMutation, internalQuery, mutation, query } from "./_generated/server";
+import { action, internalMutation, internalQuery, mutation, query } from "./_generated/server";
+import { api } from "./_generated/api";
 
 export const count = query({
   args: { tag: v.string() },
@@ -60,4 +61,32 @@ export const urls = query({
 export const big = query({
   args: { mib: v.number() },
   handler: async (_, { mib }) => "x".repeat(mib * 1024 * 1024),
+});
+
+export const store = mutation({
+  args: { extra: v.any() },
+  handler: async (ctx, { extra }) => {
+    const id = await ctx.db.insert("notes", { body: "stored", tag: "extra", extra });
+    return (await ctx.db.get(id))?.extra;
+  },
+});
+
+export const refuseWithBigint = mutation({
+  args: {},
+  handler: async () => {
+    throw new ConvexError({ count: 2n });
+  },
+});
+
+// An action's runQuery meets the same cap on the query's result.
+export const bigFromAction = action({
+  args: {},
+  handler: async (ctx) => {
+    try {
+      await ctx.runQuery(api.notes.big, { mib: 17 });
+      return "returned";
+    } catch (error) {
+      return error.message;
+    }
+  },
 });
