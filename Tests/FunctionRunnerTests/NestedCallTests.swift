@@ -114,6 +114,13 @@ final class WatchdogTests: XCTestCase {
     override func setUp() async throws { try await app.start() }
     override func tearDown() async throws { await app.stop() }
 
+    func testAfterTheWatchdogStopsAFunctionHoldingMemoryTheNextCallRuns() async throws {
+        let error = try app.error(try await app.query("limits:spinHoldingMemory", ["mib": 17.0]))
+        XCTAssertTrue(error.message.contains("timed out"), error.message)
+        let next = try await app.queryValue("messages:list")
+        XCTAssertEqual(next, [])
+    }
+
     func testAfterTheWatchdogStopsAFunctionTheNextCallRuns() async throws {
         let error = try app.error(try await app.query("limits:spinForever"))
         XCTAssertTrue(error.message.contains("timed out"), error.message)

@@ -19,3 +19,12 @@ export const spinForever = query({
     for (;;) {}
   },
 });
+
+// Holds a large string when the watchdog stops it.
+export const spinHoldingMemory = query({
+  args: { mib: v.number() },
+  handler: async (_, { mib }) => {
+    const held = ["x".repeat(mib << 20)];
+    for (;;) held.push(held[0].length);
+  },
+});
