@@ -75,13 +75,19 @@ extension Coordinator {
         return try await analysis(of: live).raw
     }
 
+    /// How the live deployment's function at `path` is called: nil if there is no such function (or it
+    /// is an HTTP action, which only its route reaches).
+    func kind(of path: CanonicalFunctionPath) async throws -> FunctionKind? {
+        guard let live = await deployments.live else { throw CoordinatorError.noDeployment }
+        return try await analysis(of: live).functionsByPath[path]?.kind.functionKind
+    }
+
     /// What a runner found in a bundle loaded with the current environment variables, asked once.
     func analysis(of deployment: Deployment) async throws -> DeploymentAnalysis {
         let environment = await deployments.callEnvironment.hash
-        if let known = await deployments.analysis(hash: deployment.hash, environment: environment) { return try DeploymentAnalysis(known) }
-        let raw = try ConvexJSONReader.decode(try await runners.analyze(deployment.hash, environment: environment))
-        let analysis = try DeploymentAnalysis(raw)
-        await deployments.setAnalysis(raw, hash: deployment.hash, environment: environment)
+        if let known = await deployments.analysis(hash: deployment.hash, environment: environment) { return known }
+        let analysis = try DeploymentAnalysis(try ConvexJSONReader.decode(try await runners.analyze(deployment.hash, environment: environment)))
+        await deployments.setAnalysis(analysis, hash: deployment.hash, environment: environment)
         return analysis
     }
 

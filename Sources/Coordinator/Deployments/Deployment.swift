@@ -37,7 +37,7 @@ actor DeploymentRegistry {
     private var byHash: [String: Deployment] = [:]
     private var environments: [String: EnvironmentVariables] = [:]
     /// What a runner said each bundle defines (`FunctionIsolate.analyze`), by bundle and environment.
-    private var analyses: [String: Value] = [:]
+    private var analyses: [String: DeploymentAnalysis] = [:]
     private let file: URL?
     private let environmentFile: URL?
 
@@ -112,11 +112,11 @@ actor DeploymentRegistry {
         byHash[hash]?.bundle
     }
 
-    func analysis(hash: String, environment: String) -> Value? {
+    func analysis(hash: String, environment: String) -> DeploymentAnalysis? {
         analyses["\(hash)/\(environment)"]
     }
 
-    func setAnalysis(_ analysis: Value, hash: String, environment: String) {
+    func setAnalysis(_ analysis: DeploymentAnalysis, hash: String, environment: String) {
         analyses["\(hash)/\(environment)"] = analysis
     }
 }

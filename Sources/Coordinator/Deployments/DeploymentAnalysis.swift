@@ -4,9 +4,16 @@ import Protocol
 /// providers, and the raw description for the admin API.
 struct DeploymentAnalysis: Sendable {
     struct Function: Sendable, Hashable {
+        enum Kind: String, Sendable {
+            case query, mutation, action, httpAction
+
+            /// How the function is called; nil for an HTTP action, which only its route reaches.
+            var functionKind: FunctionKind? { FunctionKind(rawValue: rawValue) }
+        }
+
         /// `messages:list`, as Convex names functions to people.
         let name: String
-        let kind: String
+        let kind: Kind
         let isPublic: Bool
     }
 
@@ -24,6 +31,8 @@ struct DeploymentAnalysis: Sendable {
     }
 
     let functions: [Function]
+    /// The functions by path (`dir/mod.js` and export name), for calls that do not say their kind.
+    let functionsByPath: [CanonicalFunctionPath: Function]
     let schema: Schema?
     let authProviders: [AuthProvider]
     let raw: Value
@@ -33,10 +42,15 @@ struct DeploymentAnalysis: Sendable {
         guard case .array(let functionList)? = raw["functions"] else { throw CoordinatorError.runner("the bundle analysis has no functions") }
         functions = functionList.compactMap { entry in
             guard case .string(let module)? = entry["module"], case .string(let name)? = entry["name"],
-                  case .string(let kind)? = entry["kind"] else { return nil }
+                  case .string(let kindName)? = entry["kind"], let kind = Function.Kind(rawValue: kindName) else { return nil }
             let display = module.hasSuffix(".js") ? String(module.dropLast(3)) : module
             return Function(name: "\(display):\(name)", kind: kind, isPublic: entry["visibility"] != .string("internal"))
         }
+        var byPath: [CanonicalFunctionPath: Function] = [:]
+        for function in functions {
+            if let path = CanonicalFunctionPath(function.name) { byPath[path] = function }
+        }
+        functionsByPath = byPath
         if case .object = raw["schema"] {
             let schemaValue = raw["schema"]!
             var tables: [Table] = []

@@ -250,14 +250,12 @@ struct HTTPAPI: Sendable {
         return parts.dropLast().joined(separator: "/") + ":" + parts.last!
     }
 
-    /// `/api/run` does not say the kind: run it as a query, and as what the runtime says it is if not.
+    /// `/api/run` and `/api/function` do not say the kind: the deployment's analysis knows it. A path
+    /// it does not know runs as a query, which answers the runtime's error for a missing function.
     private func runAnyKind(_ path: CanonicalFunctionPath, args: Value, caller: Caller) async throws -> FunctionResult {
-        let result = try await coordinator.run(path, kind: .query, args: args, identity: caller.identity, allowInternal: caller.isAdmin,
-                                               snapshotTs: try await coordinator.latestTimestamp())
-        guard case .failure(let message, _, _) = result.status,
-              let kind = FunctionKind.allCases.first(where: { message.hasSuffix("but it is defined as \($0.rawValue.capitalized).") })
-        else { return result }
-        return try await coordinator.run(path, kind: kind, args: args, identity: caller.identity, allowInternal: caller.isAdmin)
+        let kind = try await coordinator.kind(of: path) ?? .query
+        let snapshot = kind == .query ? try await coordinator.latestTimestamp() : nil
+        return try await coordinator.run(path, kind: kind, args: args, identity: caller.identity, allowInternal: caller.isAdmin, snapshotTs: snapshot)
     }
 
     static func body(_ result: FunctionResult, format: ValueFormat) -> String {
