@@ -70,8 +70,6 @@ public struct StorageTransaction {
         return index
     }
 
-    public var hasWrites: Bool { !writeOrder.isEmpty }
-
     // MARK: Reads
 
     /// The document's value as this transaction sees it: its own write if any, else the stored one.

@@ -28,10 +28,10 @@ public final class StorageNode: Sendable {
         let highWater = try await persistence.global(Committer.highWaterGlobal).map(GlobalValue.decode) ?? 0
         let lastTs = max(try await persistence.maxTimestamp() ?? 0, highWater)
         var catalog = CatalogState()
-        for document in try await scanAll(persistence, index: 1, at: lastTs) {
+        for document in try await scanAll(persistence, index: CatalogState.tablesByID, at: lastTs) {
             catalog.addTable(try CatalogState.table(from: document.value), document: document)
         }
-        for document in try await scanAll(persistence, index: 3, at: lastTs) {
+        for document in try await scanAll(persistence, index: CatalogState.indexesByID, at: lastTs) {
             catalog.putIndex(try CatalogState.index(from: document.value), document: document)
         }
         let storedMaxIndexID = try await persistence.global(Committer.maxIndexIDGlobal).map(GlobalValue.decode) ?? 0

@@ -23,10 +23,14 @@ struct CatalogState {
         TableInfo(name: "_index", number: TableNumber.indexes),
     ]
 
+    /// The `by_id` indexes of the catalog tables, which recovery reads the catalog from.
+    static let tablesByID: IndexID = 1
+    static let indexesByID: IndexID = 3
+
     static let systemIndexes = [
-        IndexInfo(id: 1, tableNumber: TableNumber.tables, name: IndexInfo.byID, fields: ["_id"], state: .ready),
+        IndexInfo(id: tablesByID, tableNumber: TableNumber.tables, name: IndexInfo.byID, fields: ["_id"], state: .ready),
         IndexInfo(id: 2, tableNumber: TableNumber.tables, name: IndexInfo.byCreationTime, fields: ["_creationTime"], state: .ready),
-        IndexInfo(id: 3, tableNumber: TableNumber.indexes, name: IndexInfo.byID, fields: ["_id"], state: .ready),
+        IndexInfo(id: indexesByID, tableNumber: TableNumber.indexes, name: IndexInfo.byID, fields: ["_id"], state: .ready),
         IndexInfo(id: 4, tableNumber: TableNumber.indexes, name: IndexInfo.byCreationTime, fields: ["_creationTime"], state: .ready),
     ]
 
