@@ -1,17 +1,11 @@
 /// Runs async work one piece at a time, in arrival order (pushes: each reads the catalog and the live
 /// deployment and changes both, so two at once could undo each other).
 actor OneAtATime {
-    private var busy = false
-    private var waiting: [CheckedContinuation<Void, Never>] = []
+    private let lock = FirstComeLock()
 
     func run<T: Sendable>(_ work: @Sendable () async throws -> T) async throws -> T {
-        if busy {
-            await withCheckedContinuation { waiting.append($0) }
-        }
-        busy = true
-        defer {
-            if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
-        }
+        await lock.acquire()
+        defer { lock.release() }
         return try await work()
     }
 }

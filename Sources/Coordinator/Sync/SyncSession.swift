@@ -5,7 +5,7 @@ import Protocol
 /// One client's sync WebSocket (spec §1): its query set and identity, the versions it has been sent,
 /// and the Transitions that keep its queries' results current.
 ///
-/// Transitions are sent one at a time (`transitionLock`), each starting exactly where the last ended.
+/// Transitions are sent one at a time (`transitions`, a `FirstComeLock`), each starting exactly where the last ended.
 /// A Transition to a timestamp re-runs only the queries some commit up to it touched: the rest are
 /// known to be current there because the subscription hub has caught up with it and they are still
 /// watching (see `staleQueries(through:)`). None is sent that would change nothing for the client.
@@ -88,8 +88,8 @@ actor SyncSession {
     private var sent = StateVersion.initial
     private var caller = Caller.anonymous
     private var identity: Value?
-    private var transitionRunning = false
-    private var transitionWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Held by whatever sends a Transition or changes what the next one starts from.
+    private let transitions = FirstComeLock()
     private var mutations: [PendingMutation] = []
     /// The client's session (`Connect`), which keys its mutations, and whether this socket reconnects
     /// it: then a mutation may be a re-send of one that committed before.
@@ -136,8 +136,8 @@ actor SyncSession {
     }
 
     private func modifyQuerySet(newVersion: UInt32, _ modifications: [SyncClientMessage.QuerySetModification]) async throws {
-        await lockTransitions()
-        defer { unlockTransitions() }
+        await transitions.acquire()
+        defer { transitions.release() }
         var added = Set<UInt32>(), removed: [UInt32] = []
         for modification in modifications {
             switch modification {
@@ -184,8 +184,8 @@ actor SyncSession {
                 throw SyncSessionEnd("invalid user token")
             }
         }
-        await lockTransitions()
-        defer { unlockTransitions() }
+        await transitions.acquire()
+        defer { transitions.release() }
         receivedIdentity = base + 1
         // A new identity can change every result.
         for id in queries.keys { queries[id]?.lastResult = nil }
@@ -211,7 +211,7 @@ actor SyncSession {
             // that reaches its timestamp; the Rust and Python clients on the next Transition of any
             // kind, also after a failure with errorData (spec §1.6): so one always follows, and one
             // after a failure (which has no timestamp) need not move on.
-            await lockTransitions()
+            await transitions.acquire()
             do {
                 try await socket.send(SyncServerMessage.mutationResponse(requestId: mutation.requestId, outcome: answer.outcome, ts: answer.ts,
                                                                          logLines: answer.logLines), flush: false)
@@ -223,15 +223,15 @@ actor SyncSession {
             }
             // Sends the response also when no Transition followed it.
             socket.flush()
-            unlockTransitions()
+            transitions.release()
         }
         mutationWorker = nil
     }
 
     private func runAction(requestId: UInt32, udfPath: String, args: Value) async {
         let (outcome, logLines, _) = await run(udfPath, kind: .action, args: args)
-        await lockTransitions()
-        defer { unlockTransitions() }
+        await transitions.acquire()
+        defer { transitions.release() }
         guard !closed else { return }
         // What the action wrote reaches the client's queries through their subscriptions, as anyone's
         // writes do: an action is settled by its response alone.
@@ -458,10 +458,10 @@ actor SyncSession {
     }
 
     private func rerunStale() async {
-        await lockTransitions()
+        await transitions.acquire()
         let snapshot = takeRerunSnapshot()
         try? await transitionLocked(rerun: [], removed: [], at: snapshot)
-        unlockTransitions()
+        transitions.release()
     }
 
     /// Re-runs a query that could not run, after 50 ms doubling up to 5 s (with jitter), unless it has
@@ -519,24 +519,6 @@ actor SyncSession {
         case let .failure(message, data, _):
             return .failed(queryId: id, message: data == nil ? HTTPAPI.serverError(message) : message, logLines: result.logLines,
                            journal: journal, errorData: data)
-        }
-    }
-
-    /// A first-come, first-served lock: on unlock the next waiter is handed the lock, so a stream of
-    /// invalidations cannot starve a client's own messages.
-    private func lockTransitions() async {
-        guard transitionRunning else {
-            transitionRunning = true
-            return
-        }
-        await withCheckedContinuation { transitionWaiters.append($0) }
-    }
-
-    private func unlockTransitions() {
-        if transitionWaiters.isEmpty {
-            transitionRunning = false
-        } else {
-            transitionWaiters.removeFirst().resume()
         }
     }
 
