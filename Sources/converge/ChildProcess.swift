@@ -62,11 +62,17 @@ final class ChildProcess: Sendable {
             guard !data.isEmpty else { return }
             state.withLock { $0.output += String(decoding: data, as: UTF8.self) }
         }
-        state.withLock {
-            $0.output = ""
-            $0.process = process
+        // Spawned under the state's lock: a `stop()` either comes first (and nothing is spawned) or
+        // finds the process running and terminates it. Otherwise a child spawned while `serve` stops
+        // outlives it.
+        let spawned = try state.withLock { state -> Bool in
+            guard !state.stopping else { return false }
+            state.output = ""
+            state.process = process
+            try Self.spawnLock.withLock { _ in try process.run() }
+            return true
         }
-        try Self.spawnLock.withLock { _ in try process.run() }
+        guard spawned else { return }
         process.waitUntilExit()
         pipe.fileHandleForReading.readabilityHandler = nil
     }
