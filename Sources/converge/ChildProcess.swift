@@ -97,8 +97,3 @@ final class ChildProcess: Sendable {
         process.terminate()
     }
 }
-
-struct ServeError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
