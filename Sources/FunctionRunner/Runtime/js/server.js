@@ -519,6 +519,24 @@ function makeContext(kind, request, usage) {
   return { db, auth, runQuery, runMutation: (reference, args) => runNested("mutation", reference, args, request, usage) };
 }
 
+// What refuses a call, whoever makes it (a client, or a function through ctx.runQuery): the message, or null.
+
+function kindMismatch(fn, kind, name) {
+  if (fn.convergeKind === kind) return null;
+  const capital = (text) => text[0].toUpperCase() + text.slice(1);
+  return `Trying to execute ${name} as ${capital(kind)}, but it is defined as ${capital(fn.convergeKind)}.`;
+}
+
+function argumentProblem(fn, args) {
+  const problem = fn.argsValidator && validateValue(fn.argsValidator, args, "", isTableId);
+  return problem ? `ArgumentValidationError: ${problem}` : null;
+}
+
+function returnProblem(fn, value) {
+  const problem = fn.returnsValidator && validateValue(fn.returnsValidator, value, "", isTableId);
+  return problem ? `ReturnsValidationError: ${problem}` : null;
+}
+
 /**
  * `ctx.runQuery` in a query or mutation, `ctx.runMutation` in a mutation: the function runs here, in
  * the caller's transaction, as Convex runs it. Its arguments and result are copied and validated as
@@ -532,24 +550,16 @@ async function runNested(kind, reference, args, request, usage) {
   const modulePath = modulePart.endsWith(".js") ? modulePart : `${modulePart}.js`;
   const fn = deploymentModules[modulePath]?.[functionName];
   if (!fn?.isConvexFunction) throw new Error(`Could not find function for '${name}'`);
-  if (fn.convergeKind !== kind) {
-    const capital = (text) => text[0].toUpperCase() + text.slice(1);
-    throw new Error(`Trying to execute ${name} as ${capital(kind)}, but it is defined as ${capital(fn.convergeKind)}.`);
-  }
+  const refused = (message) => { if (message) throw new Error(message); };
+  refused(kindMismatch(fn, kind, name));
   const copied = jsonToConvex(convexToJson(args ?? {}));
-  if (fn.argsValidator) {
-    const problem = validateValue(fn.argsValidator, copied, "", isTableId);
-    if (problem) throw new Error(`ArgumentValidationError: ${problem}`);
-  }
+  refused(argumentProblem(fn, copied));
   const depth = kind === "mutation" ? callSync("beginNested", {}) : null;
   let value;
   try {
     const result = await fn(makeContext(kind, request, usage), copied);
     value = result === undefined ? null : result;
-    if (fn.returnsValidator) {
-      const problem = validateValue(fn.returnsValidator, value, "", isTableId);
-      if (problem) throw new Error(`ReturnsValidationError: ${problem}`);
-    }
+    refused(returnProblem(fn, value));
     value = jsonToConvex(convexToJson(value));
   } catch (error) {
     if (depth !== null) callSync("rollbackNested", { depth });
@@ -787,25 +797,16 @@ export function installConverge(modules, config = {}) {
           return JSON.stringify({ value: convexToJson(await checkTablePage(jsonToConvex(request.args))), logLines: lines });
         }
         const { fn, display } = findFunction(modules, request.module, request.function);
-        if (fn.convergeKind !== request.kind) {
-          const actual = fn.convergeKind[0].toUpperCase() + fn.convergeKind.slice(1);
-          const wanted = request.kind[0].toUpperCase() + request.kind.slice(1);
-          throw { userMessage: `Trying to execute ${request.module}:${request.function} as ${wanted}, but it is defined as ${actual}.` };
-        }
+        const refused = (message) => { if (message) throw { userMessage: message }; };
+        refused(kindMismatch(fn, request.kind, `${request.module}:${request.function}`));
         if (fn.isInternal && !request.allowInternal) {
           throw { userMessage: `Could not find public function for '${display}'. Did you forget to run \`npx convex dev\` or \`npx convex deploy\`?` };
         }
         const args = jsonToConvex(request.args);
-        if (fn.argsValidator) {
-          const problem = validateValue(fn.argsValidator, args, "", isTableId);
-          if (problem) throw { userMessage: `ArgumentValidationError: ${problem}` };
-        }
+        refused(argumentProblem(fn, args));
         const result = await fn(makeContext(request.kind, request, usage), args);
         const value = result === undefined ? null : result;
-        if (fn.returnsValidator) {
-          const problem = validateValue(fn.returnsValidator, value, "", isTableId);
-          if (problem) throw { userMessage: `ReturnsValidationError: ${problem}` };
-        }
+        refused(returnProblem(fn, value));
         return JSON.stringify({ value: convexToJson(value), logLines: lines, readAuth: usage.readAuth });
       } catch (error) {
         const info = error && typeof error === "object" && "userMessage" in error ? { message: error.userMessage } : errorInfo(error);
