@@ -84,7 +84,7 @@ public struct StorageTransaction {
         let ts = try await readTs()
         try recordRead(.point(IndexInfo.byIDKey(id)), index: byID.id)
         let document = try await client.get([id], at: ts)[0]?.value
-        try count(read: document)
+        try count(read: document?.size)
         return document
     }
 
@@ -108,15 +108,19 @@ public struct StorageTransaction {
             }
         }
         try recordRead(covered, index: index.id)
-        for entry in page.entries { try count(read: entry.document.value) }
+        // Each stored document's size is counted against the read limits and handed on with it.
+        let sizes = page.entries.map(\.document.value.size)
+        for size in sizes { try count(read: size) }
 
         // Stored entries of documents this transaction wrote are stale; its writes that land in the
         // covered range take their place.
-        var entries = page.entries.filter { writes[$0.document.id] == nil }.map { TransactionPage.Entry(key: $0.key, document: $0.document.value) }
+        var entries = zip(page.entries, sizes).filter { writes[$0.0.document.id] == nil }.map { entry, size in
+            TransactionPage.Entry(key: entry.key, document: entry.document.value, size: size)
+        }
         for id in writeOrder where id.tableNumber == index.tableNumber {
             guard let value = writes[id] ?? nil else { continue }
             let key = index.key(of: value).bytes
-            if covered.contains(key) { entries.append(TransactionPage.Entry(key: key, document: value)) }
+            if covered.contains(key) { entries.append(TransactionPage.Entry(key: key, document: value, size: value.size)) }
         }
         entries.sort { order == .ascending ? $0.key.lexicographicallyPrecedes($1.key) : $1.key.lexicographicallyPrecedes($0.key) }
         return TransactionPage(entries: entries, cursor: page.cursor, isDone: page.cursor == nil)
@@ -149,10 +153,11 @@ public struct StorageTransaction {
         }
     }
 
-    private mutating func count(read document: Value?) throws {
-        guard let document else { return }
+    /// Counts a document read, by its size; nil for a miss.
+    private mutating func count(read size: Int?) throws {
+        guard let size else { return }
         usage.documentsRead += 1
-        usage.bytesRead += document.size
+        usage.bytesRead += size
         guard usage.documentsRead <= limits.maxDocumentsRead else {
             throw StorageError(.limitExceeded, "Too many documents read in a single function execution (limit: \(limits.maxDocumentsRead)). Consider using smaller limits in your queries, paginating your queries, or using indexed queries with a selective index range expressions.")
         }
@@ -268,6 +273,8 @@ public struct TransactionPage: Sendable {
     public struct Entry: Sendable {
         public var key: [UInt8]
         public var document: Value
+        /// `document.size`, computed once.
+        public var size: Int
     }
 
     public var entries: [Entry]

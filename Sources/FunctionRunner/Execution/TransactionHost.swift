@@ -133,7 +133,7 @@ public final class TransactionHost: FunctionHost, @unchecked Sendable {
         }
         let page = try await transaction.scanPage(index, interval, order: order, limit: limit, after: after)
         let entries: [Value] = page.entries.map { entry in
-            ["doc": entry.document, "key": .string(Base64.encode(entry.key)), "size": .float64(Double(entry.document.size))]
+            ["doc": entry.document, "key": .string(Base64.encode(entry.key)), "size": .float64(Double(entry.size))]
         }
         var answer: [String: Value] = ["page": .array(entries), "isDone": .boolean(page.isDone)]
         // The next batch starts after the last stored key read, which an entry of the transaction's own
