@@ -181,24 +181,28 @@ public final class Coordinator: Sendable {
                                                            allowInternal: Bool, snapshotTs: Timestamp?, journal: String?,
                                                            keyed: KeyedMutation?) async throws -> SharedQueryResult {
         guard let target = deployments.liveCallTarget else { throw CoordinatorError.noDeployment }
-        var call = RunFunction(deployment: target.deployment, module: path.module, function: path.function, kind: kind, args: args,
-                               identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs)
-        call.environment = target.environment
-        call.journal = journal
-        if let keyed {
-            call.idempotencyKey = keyed.key
-            call.isRetry = keyed.mayBeRepeat
-            call.recordsFailure = true
+        // Built only for a run: after a commit, most callers of a query find its result in the cache.
+        @Sendable func call() -> RunFunction {
+            var call = RunFunction(deployment: target.deployment, module: path.module, function: path.function, kind: kind, args: args,
+                                   identity: identity, allowInternal: allowInternal, snapshotTs: snapshotTs)
+            call.environment = target.environment
+            call.journal = journal
+            if let keyed {
+                call.idempotencyKey = keyed.key
+                call.isRetry = keyed.mayBeRepeat
+                call.recordsFailure = true
+            }
+            return call
         }
         // A query at a fixed snapshot is deterministic: one execution serves every caller of it.
         if kind == .query, let snapshotTs {
-            let key = QueryResultCache.Key(deployment: target.deployment, environment: call.environment, path: path, args: encodedArgs ?? ConvexJSONWriter.encodeString(args),
+            let key = QueryResultCache.Key(deployment: target.deployment, environment: target.environment, path: path, args: encodedArgs ?? ConvexJSONWriter.encodeString(args),
                                            allowInternal: allowInternal, snapshotTs: snapshotTs, journal: journal)
-            return try await queryCache.result(for: key, identity: identity.map(ConvexJSONWriter.encodeString) ?? "") { [self, call] in
-                try await execute(call, as: path.displayName, pool: .db)
+            return try await queryCache.result(for: key, identity: identity.map(ConvexJSONWriter.encodeString) ?? "") { [self] in
+                try await execute(call(), as: path.displayName, pool: .db)
             }
         }
-        return SharedQueryResult(try await execute(call, as: path.displayName, pool: kind == .action ? .action : .db))
+        return SharedQueryResult(try await execute(call(), as: path.displayName, pool: kind == .action ? .action : .db))
     }
 
     /// Runs a call on a runner and records the execution in the function log.

@@ -290,6 +290,25 @@ final class ValueJSONTests: XCTestCase {
         }
     }
 
+    func testTextBetweenEscapesIsKeptWholeAndInOrder() throws {
+        let s = "first é \"quoted\" then\nline 😀 tab\tend\\"
+        XCTAssertEqual(json(.string(s)), #""first é \"quoted\" then\nline 😀 tab\tend\\""#)
+        XCTAssertEqual(try decode(json(.string(s))), .string(s))
+    }
+
+    func testProtocolIntegersAreWrittenAsPlainDecimals() {
+        func written(_ write: (inout ConvexJSONWriter) -> Void) -> String {
+            var writer = ConvexJSONWriter()
+            write(&writer)
+            return String(decoding: writer.bytes, as: UTF8.self)
+        }
+        XCTAssertEqual(written { $0.writeInteger(UInt32(0)) }, "0")
+        XCTAssertEqual(written { $0.writeInteger(UInt32.max) }, "4294967295")
+        XCTAssertEqual(written { $0.writeInteger(UInt64.max) }, "18446744073709551615")
+        XCTAssertEqual(written { $0.writeInteger(Int64.min) }, "-9223372036854775808")
+        XCTAssertEqual(written { $0.writeInteger(-7) }, "-7")
+    }
+
     func testNonASCIIIsWrittenAsRawUTF8() {
         XCTAssertEqual(Array(json(.string("é😀")).utf8), [0x22, 0xC3, 0xA9, 0xF0, 0x9F, 0x98, 0x80, 0x22])
     }

@@ -6,6 +6,9 @@ final class FirstComeLock {
     private var held = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
+    /// Whether someone holds it: `acquire()` would wait.
+    var isHeld: Bool { held }
+
     nonisolated(nonsending) func acquire() async {
         guard held else {
             held = true

@@ -21,11 +21,15 @@ import Synchronization
 /// Watching and unwatching run where their caller runs (a session's actor) and only leave it for the
 /// storage node's round trip, which joining an existing watch does not need.
 ///
+/// The watchers a commit fires are called from a few tasks (`Delivery`), each going through its share
+/// of them in turn, not from a task per watcher: a thousand subscribers of a query then cost no
+/// thousand task starts, and a handler entering an idle session's actor runs on the same thread.
+///
 /// When the connection is lost (the storage node restarted), the node has forgotten every
 /// subscription and invalidations in flight may be lost with it: once a new connection is up, every
 /// watcher fires, as after a push, and re-runs and watches again there.
 final class SubscriptionHub: Sendable {
-    typealias Handler = @Sendable (_ watcher: UInt64, _ changedAt: Timestamp?) -> Void
+    typealias Handler = @Sendable (_ watcher: UInt64, _ changedAt: Timestamp?) async -> Void
 
     private struct WatchKey: Hashable {
         let readSet: ReadSet
@@ -47,7 +51,7 @@ final class SubscriptionHub: Sendable {
         var caughtUp: [CheckedContinuation<Bool, Never>] = []
 
         func run(changedAt: Timestamp?) {
-            for (watcher, handler) in fired { handler(watcher, changedAt) }
+            Delivery.start(fired, changedAt: changedAt)
             for joiner in joiners { joiner.resume() }
             for waiter in caughtUp { waiter.resume(returning: true) }
         }

@@ -245,19 +245,21 @@ actor SyncSession {
     /// A commit touched what `queryId` read: re-run it and tell the client if its result changed.
     /// `changedAt` is a published timestamp that has the change: re-runs read there, so the storage
     /// node is not asked for its latest timestamp once per session, and every session invalidated by
-    /// one commit meets the others in the shared result cache. The hub calls this for every watcher of
-    /// a commit's read sets.
-    nonisolated func invalidated(_ queryId: UInt32, subscription: UInt64, changedAt: Timestamp?) {
-        Task { await self.rerunInvalidated(queryId, subscription: subscription, changedAt: changedAt) }
-    }
-
-    private func rerunInvalidated(_ queryId: UInt32, subscription: UInt64, changedAt: Timestamp?) async {
+    /// one commit meets the others in the shared result cache. The hub's delivery calls this for
+    /// every watcher of a commit's read sets, a few sessions at a time (see `Delivery`).
+    private func invalidated(_ queryId: UInt32, subscription: UInt64, changedAt: Timestamp?) async {
         // Only the subscription the query holds now counts; an older one was already replaced.
         guard !closed, queries[queryId]?.subscription == subscription else { return }
         queries[queryId]?.subscription = nil
         rerunReadsAt.include(changedAt)
-        // Already in a task of its own: run the re-run here rather than starting another.
-        if queueRerun() { await rerunStale() }
+        guard queueRerun() else { return }
+        // A free session re-runs here, in the delivery's lane; a busy one (a Transition is under way)
+        // in a task of its own, so the sessions after it in the lane do not wait for it.
+        if transitions.isHeld {
+            Task { await self.rerunStale() }
+        } else {
+            await rerunStale()
+        }
     }
 
     /// At `date`, unless the client authenticated again by then: AuthError, then close, so the client
@@ -426,7 +428,7 @@ actor SyncSession {
     /// caller runs, as `runQuery`: joining a watch that others hold already is a lookup.
     private nonisolated(nonsending) func subscribe(_ id: UInt32, to readSet: ReadSet, at ts: Timestamp) async -> (UInt32, UInt64?) {
         let subscription = try? await hub.watch(readSet, at: ts) { [weak self] fired, changedAt in
-            self?.invalidated(id, subscription: fired, changedAt: changedAt)
+            await self?.invalidated(id, subscription: fired, changedAt: changedAt)
         }
         return (id, subscription)
     }

@@ -70,26 +70,37 @@ public struct ConvexJSONWriter {
         bytes.append(UInt8(ascii: "}"))
     }
 
+    /// Runs of bytes that need no escape are appended whole: most strings are such a run.
     public mutating func writeString(_ s: String) {
         bytes.append(UInt8(ascii: "\""))
-        for c in s.utf8 {
-            switch c {
-            case UInt8(ascii: "\""): append("\\\"")
-            case UInt8(ascii: "\\"): append("\\\\")
-            case 0x0A: append("\\n")
-            case 0x0D: append("\\r")
-            case 0x09: append("\\t")
-            case 0x08: append("\\b")
-            case 0x0C: append("\\f")
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                append("\\u00")
-                bytes.append(hex[Int(c >> 4)])
-                bytes.append(hex[Int(c & 0xF)])
-            default: bytes.append(c)
+        var s = s
+        s.withUTF8 { utf8 in
+            var runStart = 0
+            for (i, c) in utf8.enumerated() where c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
+                writeEscaped(c)
+                runStart = i + 1
             }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func writeEscaped(_ c: UInt8) {
+        switch c {
+        case UInt8(ascii: "\""): append("\\\"")
+        case UInt8(ascii: "\\"): append("\\\\")
+        case 0x0A: append("\\n")
+        case 0x0D: append("\\r")
+        case 0x09: append("\\t")
+        case 0x08: append("\\b")
+        case 0x0C: append("\\f")
+        default:
+            let hex = Array("0123456789abcdef".utf8)
+            append("\\u00")
+            bytes.append(hex[Int(c >> 4)])
+            bytes.append(hex[Int(c & 0xF)])
+        }
     }
 
     private mutating func append(_ s: String) {
@@ -120,7 +131,19 @@ extension ConvexJSONWriter {
 
     /// A protocol integer, as a JSON integer (never `1.0`, which the Rust client's u32 fields refuse).
     public mutating func writeInteger<Integer: BinaryInteger>(_ value: Integer) {
-        append(String(value))
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        // Digits in reverse into a fixed buffer (a UInt64 has at most 20), then appended in order.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { digits in
+            var count = 0
+            repeat {
+                let (quotient, digit) = magnitude.quotientAndRemainder(dividingBy: 10)
+                digits[digits.count - 1 - count] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: digit)
+                count += 1
+                magnitude = quotient
+            } while magnitude != 0
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[(digits.count - count)...]))
+        }
     }
 
     public mutating func writeStrings(_ strings: [String]) {

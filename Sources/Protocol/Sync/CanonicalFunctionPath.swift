@@ -4,10 +4,14 @@ public struct CanonicalFunctionPath: Hashable, Sendable, CustomStringConvertible
     /// The module path with its `.js` extension, e.g. `dir/mod.js`.
     public let module: String
     public let function: String
+    /// `messages:list`, the form error messages and metrics use (the `.js` stripped). Kept, not
+    /// derived on each use: every live query's re-run names its function.
+    public let displayName: String
 
     public init(module: String, function: String) {
         self.module = module
         self.function = function
+        displayName = "\(module.dropLast(3)):\(function)"
     }
 
     /// Parses a user-supplied path; nil if it is not a valid function path.
@@ -25,8 +29,7 @@ public struct CanonicalFunctionPath: Hashable, Sendable, CustomStringConvertible
         }
         let components = module.dropLast(3).split(separator: "/", omittingEmptySubsequences: false)
         guard components.allSatisfy(Self.isValidComponent) else { return nil }
-        self.module = module
-        self.function = function
+        self.init(module: module, function: function)
     }
 
     /// Letters, digits, `_` and `-`. Every call parses its path, so ASCII is checked byte by byte;
@@ -47,9 +50,15 @@ public struct CanonicalFunctionPath: Hashable, Sendable, CustomStringConvertible
         return true
     }
 
+    public static func == (a: Self, b: Self) -> Bool {
+        a.module == b.module && a.function == b.function
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(module)
+        hasher.combine(function)
+    }
+
     /// `messages.js:list`, the form the real server reports in metadata.
     public var description: String { "\(module):\(function)" }
-
-    /// `messages:list`, the form error messages use (the `.js` stripped).
-    public var displayName: String { "\(module.dropLast(3)):\(function)" }
 }
