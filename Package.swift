@@ -29,6 +29,7 @@ let package = Package(
             name: "Protocol",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ]
@@ -158,8 +159,12 @@ let package = Package(
             path: "bench/RunnerBench",
             exclude: ["app"]
         ),
-        .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "ConvergeTestSupport"]),
-        .testTarget(name: "StorageNodeTests", dependencies: ["StorageNode", "StorageClient"]),
+        .testTarget(name: "ProtocolTests", dependencies: [
+            "Protocol", "ConvergeTestSupport", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .testTarget(name: "StorageNodeTests", dependencies: [
+            "StorageNode", "StorageClient", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // Starts real `converge` processes for the tests that cross process boundaries.
         .target(name: "ConvergeTestSupport", dependencies: ["StorageClient", "Protocol"], path: "Tests/TestSupport"),
         .testTarget(name: "ClusterTests", dependencies: [

@@ -32,23 +32,9 @@ public final class StorageClient: Sendable {
         let eventLoop = group.next()
         let handshake = eventLoop.makePromise(of: Void.self)
         let handler = StorageClientHandler(key: key, handshake: handshake, invalidations: continuation)
-        let bootstrap = ClientBootstrap(group: eventLoop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(FrameDecoder(maxFrameSize: maxFrameSize)),
-                        MessageToByteHandler(FrameEncoder()),
-                        handler,
-                    ])
-                }
-            }
         let channel: Channel
         do {
-            switch endpoint {
-            case let .tcp(host, port): channel = try await bootstrap.connect(host: host, port: port).get()
-            case let .unix(path): channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
-            }
+            channel = try await FrameTransport.connect(to: endpoint, on: eventLoop, maxFrameSize: maxFrameSize, handler: handler)
         } catch {
             // No handler ever saw the handshake: settle its promise here (a node that is down is dialed again and again).
             handshake.fail(error)

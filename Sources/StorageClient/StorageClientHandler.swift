@@ -13,72 +13,67 @@ final class ConnectionHealth: Sendable {
     func markFailed() { failed.store(true, ordering: .releasing) }
 }
 
-/// The client end of one connection: answers the handshake, matches responses to waiting requests by
-/// request ID, and forwards invalidation pushes. Lives on the channel's event loop.
+/// The client end of one connection: answers the handshake (`HandshakeStateMachine`), matches
+/// responses to waiting requests by request ID (`PendingRequests`), and forwards invalidation pushes.
+/// A response to no request closes the connection, unless it is an error: that is the node hanging
+/// up, and the connection fails with it. Lives on the channel's event loop.
 final class StorageClientHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = Frame
     typealias OutboundOut = Frame
 
-    private enum State { case awaitingChallenge, awaitingWelcome, ready, closed }
-
-    private let key: SymmetricKey
     private let handshake: EventLoopPromise<Void>
     private let invalidations: AsyncStream<Invalidation>.Continuation
     let health = ConnectionHealth()
-    private var state = State.awaitingChallenge
-    private var pending: [UInt64: EventLoopPromise<StorageResponse>] = [:]
-    private var closedError: Error?
+    private var state: HandshakeStateMachine
+    private var pending = PendingRequests<StorageResponse>()
 
     init(key: SymmetricKey, handshake: EventLoopPromise<Void>, invalidations: AsyncStream<Invalidation>.Continuation) {
-        self.key = key
+        state = HandshakeStateMachine(role: .dialer, key: key)
         self.handshake = handshake
         self.invalidations = invalidations
     }
 
     /// Sends a request; call on the event loop.
     func send(_ frame: Frame, promise: EventLoopPromise<StorageResponse>, writer: FrameWriter) {
-        if let closedError {
-            promise.fail(closedError)
-            return
-        }
-        pending[frame.requestID] = promise
-        writer.write(frame)
+        if pending.expect(frame.requestID, promise) { writer.write(frame) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
-        switch state {
-        case .awaitingChallenge:
-            do {
-                context.writeAndFlush(wrapOutboundOut(try Handshake.answer(challenge: frame, key: key)), promise: nil)
-                state = .awaitingWelcome
-            } catch {
-                fail(context: context, error)
-            }
-        case .awaitingWelcome:
-            if frame.kind == MessageKind.welcome.rawValue {
-                state = .ready
-                handshake.succeed()
-            } else {
-                let reason = (try? StorageResponse(frame: frame)).map { "\($0)" } ?? "kind \(frame.kind)"
-                fail(context: context, ProtocolError.handshakeFailed("server refused: \(reason)"))
-            }
-        case .ready:
-            do {
-                let response = try StorageResponse(frame: frame)
-                if case .invalidated(let invalidation) = response {
-                    invalidations.yield(invalidation)
-                } else if let promise = pending.removeValue(forKey: frame.requestID) {
-                    promise.succeed(response)
-                } else if case .error(let error) = response {
-                    // An error that answers no request: the server is hanging up on us.
-                    fail(context: context, error)
-                }
-            } catch {
-                fail(context: context, error)
-            }
-        case .closed:
+        switch state.received(unwrapInboundIn(data)) {
+        case .none:
             break
+        case .send(let frame), .sendAndBecomeReady(let frame):
+            context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+        case .becomeReady:
+            handshake.succeed()
+        case .deliver(let frame):
+            deliver(frame, context: context)
+        case let .fail(error, refusal):
+            // The node says why it refused in an error response.
+            if let refusal, let response = try? StorageResponse(frame: refusal) {
+                fail(context: context, ProtocolError.handshakeFailed("server refused: \(response)"))
+            } else {
+                fail(context: context, error)
+            }
+        }
+    }
+
+    private func deliver(_ frame: Frame, context: ChannelHandlerContext) {
+        let response: StorageResponse
+        do {
+            response = try StorageResponse(frame: frame)
+        } catch {
+            return fail(context: context, error)
+        }
+        if case .invalidated(let invalidation) = response {
+            invalidations.yield(invalidation)
+        } else if let request = pending.answered(frame.requestID) {
+            request.succeed(response)
+        } else if case .error(let error) = response {
+            // An error that answers no request: the server is hanging up on us.
+            fail(context: context, error)
+        } else {
+            fail(context: context, ProtocolError.unexpectedAnswer(requestID: frame.requestID))
         }
     }
 
@@ -92,13 +87,10 @@ final class StorageClientHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     private func fail(context: ChannelHandlerContext, _ error: Error) {
-        guard state != .closed else { return }
-        state = .closed
+        guard state.closed() else { return }
         health.markFailed()
-        closedError = error
         handshake.fail(error)
-        for promise in pending.values { promise.fail(error) }
-        pending = [:]
+        pending.fail(error)
         invalidations.finish()
         context.close(promise: nil)
     }

@@ -406,7 +406,7 @@ final class StorageMessageCodecTests: XCTestCase {
 
 extension ProtocolError {
     /// The case without its payload, for assertions that only care which kind of error it was.
-    enum Kind { case truncated, malformed, frameTooLarge, unknownMessageKind, handshakeFailed, versionMismatch, connectionClosed }
+    enum Kind { case truncated, malformed, frameTooLarge, unknownMessageKind, handshakeFailed, versionMismatch, connectionClosed, unexpectedAnswer }
 }
 
 extension Error {
@@ -420,6 +420,7 @@ extension Error {
         case .handshakeFailed: return .handshakeFailed
         case .versionMismatch: return .versionMismatch
         case .connectionClosed: return .connectionClosed
+        case .unexpectedAnswer: return .unexpectedAnswer
         }
     }
 }

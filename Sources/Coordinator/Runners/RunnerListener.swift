@@ -18,27 +18,15 @@ final class RunnerListener: Sendable {
     }
 
     func listen(on endpoint: Endpoint) async throws -> SocketAddress? {
-        let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { [self] channel in
-                let id = nextID.add(1, ordering: .relaxed).oldValue
-                return channel.eventLoop.makeCompletedFuture {
-                    let peer = FramePeer(
-                        role: .listener, instanceSecret: coordinator.instanceSecret, eventLoop: channel.eventLoop,
-                        isAnswer: RunnerMessage.isAnswer,
-                        onRequest: { [coordinator] frame in Task { await coordinator.serveRunner(frame, runnerID: id) } },
-                        onClose: { [coordinator] _ in Task { await coordinator.runnerLeft(id) } })
-                    coordinator.rememberPeer(peer, id: id)
-                    try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(FrameDecoder()), MessageToByteHandler(FrameEncoder()), peer,
-                    ])
-                }
-            }
-        let channel: Channel
-        switch endpoint {
-        case let .tcp(host, port): channel = try await bootstrap.bind(host: host, port: port).get()
-        case let .unix(path): channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+        let channel = try await FrameTransport.listen(on: endpoint, group: group) { [self] channel in
+            let id = nextID.add(1, ordering: .relaxed).oldValue
+            let peer = FramePeer(
+                role: .listener, instanceSecret: coordinator.instanceSecret, eventLoop: channel.eventLoop,
+                isAnswer: RunnerMessage.isAnswer,
+                onRequest: { [coordinator] frame in Task { await coordinator.serveRunner(frame, runnerID: id) } },
+                onClose: { [coordinator] _ in Task { await coordinator.runnerLeft(id) } })
+            coordinator.rememberPeer(peer, id: id)
+            return peer
         }
         channels.withLock { $0.append(channel) }
         return channel.localAddress

@@ -110,21 +110,9 @@ public final class RunnerService: Sendable {
             onRequest: { [self] frame in Task { await self.serve(frame, peer: own.peer!, storage: storage, deployments: deployments) } },
             onClose: { error in closed.continuation.yield(error); closed.continuation.finish() })
         own.peer = peer
-        let bootstrap = ClientBootstrap(group: eventLoop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(FrameDecoder()), MessageToByteHandler(FrameEncoder()), peer,
-                    ])
-                }
-            }
         let channel: Channel
         do {
-            switch configuration.coordinator {
-            case let .tcp(host, port): channel = try await bootstrap.connect(host: host, port: port).get()
-            case let .unix(path): channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
-            }
+            channel = try await FrameTransport.connect(to: configuration.coordinator, on: eventLoop, handler: peer)
         } catch {
             // The peer never joined a pipeline: settle its promise here (a lost coordinator is dialed again and again).
             peer.ready.fail(error)

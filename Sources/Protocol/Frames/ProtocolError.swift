@@ -7,6 +7,8 @@ public enum ProtocolError: Error, Equatable, Sendable, CustomStringConvertible {
     case handshakeFailed(String)
     case versionMismatch(expected: UInt16, got: UInt16)
     case connectionClosed
+    /// The peer answered a request this side never sent (or already had answered).
+    case unexpectedAnswer(requestID: UInt64)
 
     public var description: String {
         switch self {
@@ -17,6 +19,7 @@ public enum ProtocolError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .handshakeFailed(why): return "handshake failed: \(why)"
         case let .versionMismatch(expected, got): return "protocol version \(got) is not the expected \(expected)"
         case .connectionClosed: return "the connection closed"
+        case .unexpectedAnswer(let id): return "the peer answered request \(id), which is not waiting for an answer"
         }
     }
 }

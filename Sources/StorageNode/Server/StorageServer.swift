@@ -27,26 +27,8 @@ public final class StorageServer: Sendable {
     /// Starts listening; returns the bound address (useful with port 0).
     @discardableResult
     public func listen(on endpoint: Endpoint) async throws -> SocketAddress? {
-        let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { [self] channel in
-                let id = nextConnectionID.add(1, ordering: .relaxed).oldValue
-                return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(FrameDecoder(maxFrameSize: maxFrameSize)),
-                        MessageToByteHandler(FrameEncoder()),
-                        StorageConnectionHandler(node: node, key: key, connectionID: id, logger: logger),
-                    ])
-                }
-            }
-        let channel: Channel
-        switch endpoint {
-        case let .tcp(host, port):
-            channel = try await bootstrap.bind(host: host, port: port).get()
-        case let .unix(path):
-            channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+        let channel = try await FrameTransport.listen(on: endpoint, group: group, maxFrameSize: maxFrameSize) { [self] _ in
+            StorageConnectionHandler(node: node, key: key, connectionID: nextConnectionID.add(1, ordering: .relaxed).oldValue, logger: logger)
         }
         channels.withLock { $0.append(channel) }
         return channel.localAddress
