@@ -244,17 +244,17 @@ public final class Coordinator: Sendable {
                 logger.info("runner \(name) joined the \(kind) pool with capacity \(capacity)")
                 answer = .registered
             case .fetchBundle(let hash):
-                guard let bundle = await deployments.bundle(hash: hash) else { throw CoordinatorError.runner("no bundle \(hash)") }
+                guard let bundle = await deployments.bundle(hash: hash) else { throw CoordinatorError.unknownBundle(hash: hash) }
                 answer = .bundle(source: bundle)
             case .fetchEnvironment(let hash):
-                guard let environment = await deployments.environment(hash: hash) else { throw CoordinatorError.runner("no environment \(hash)") }
+                guard let environment = await deployments.environment(hash: hash) else { throw CoordinatorError.unknownEnvironment(hash: hash) }
                 answer = .environment(json: environment.json)
             case let .actionCall(kind, name, args, identity):
-                guard let path = CanonicalFunctionPath(name) else { throw CoordinatorError.runner("invalid function path \(name)") }
+                guard let path = CanonicalFunctionPath(name) else { throw CoordinatorError.invalidFunctionPath(name) }
                 // Functions called from actions may be internal.
                 answer = .result(try await run(path, kind: kind, args: args, identity: identity, allowInternal: true))
             default:
-                throw CoordinatorError.runner("a runner may not send \(frame.kind)")
+                throw CoordinatorError.notARunnerRequest(kind: frame.kind)
             }
         } catch {
             answer = .failed(message: "\(error)")

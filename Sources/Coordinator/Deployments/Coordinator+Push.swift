@@ -31,7 +31,7 @@ extension Coordinator {
         let bundleAnalysis: DeploymentAnalysis
         do {
             bundleAnalysis = try await analysis(of: deployment)
-        } catch CoordinatorError.runner(let message) {
+        } catch CoordinatorError.runnerFailed(let message) {
             // The first line is the error; the rest is the runtime's stack.
             let error = message.split(separator: "\n").first.map(String.init) ?? message
             throw CoordinatorError.pushRejected("The app failed to load: \(error.replacingOccurrences(of: "the bundle failed to load: ", with: ""))")

@@ -39,7 +39,7 @@ struct DeploymentAnalysis: Sendable {
 
     init(_ raw: Value) throws {
         self.raw = raw
-        guard case .array(let functionList)? = raw["functions"] else { throw CoordinatorError.runner("the bundle analysis has no functions") }
+        guard case .array(let functionList)? = raw["functions"] else { throw CoordinatorError.invalidAnalysis("it has no functions") }
         functions = functionList.compactMap { entry in
             guard case .string(let module)? = entry["module"], case .string(let name)? = entry["name"],
                   case .string(let kindName)? = entry["kind"], let kind = Function.Kind(rawValue: kindName) else { return nil }

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import Protocol
 
-/// The HTTP API of spec §2: `/api/query` (POST, and GET with the call in the URL's query),
+/// The HTTP API (docs/http-api.md): `/api/query` (POST, and GET with the call in the URL's query),
 /// `/api/query_batch`, `/api/mutation`, `/api/action`, `/api/function` (any kind) and `/api/run/{path}`,
 /// open to anyone as on Convex (internal functions to admins only), plus the admin push of a bundled
 /// deployment. Function errors are 200s with `status: "error"`; request errors are non-2xx with
@@ -17,6 +17,7 @@ struct HTTPAPI: Sendable {
         let router = Router()
         // HTTP request counts and latencies, through swift-metrics (the process routes them to /metrics).
         router.add(middleware: MetricsMiddleware())
+        router.add(middleware: APIErrorMiddleware())
         router.get("/") { _, _ in "This Convex deployment is running. See https://docs.convex.dev/.\n" }
         router.get("/instance_name") { _, _ in instanceName }
         router.get("/version") { _, _ in "converge 0.1.0" }
@@ -25,45 +26,17 @@ struct HTTPAPI: Sendable {
                      body: .init(byteBuffer: ByteBuffer(string: await coordinator.renderMetrics())))
         }
         for kind in FunctionKind.allCases {
-            router.post("/api/\(kind.rawValue)") { request, _ in await respond { try await call(request, kind: kind, pathInURL: nil) } }
+            router.post("/api/\(kind.rawValue)") { request, _ in try await call(request, kind: kind, pathInURL: nil) }
         }
-        router.get("/api/query") { request, _ in await respond { try await queryFromURL(request) } }
-        router.post("/api/query_batch") { request, _ in await respond { try await queryBatch(request) } }
+        router.get("/api/query") { request, _ in try await queryFromURL(request) }
+        router.post("/api/query_batch") { request, _ in try await queryBatch(request) }
         // Any kind of function, named in the body.
-        router.post("/api/function") { request, _ in await respond { try await call(request, kind: nil, pathInURL: nil) } }
+        router.post("/api/function") { request, _ in try await call(request, kind: nil, pathInURL: nil) }
         router.post("/api/run/**") { request, context in
-            await respond {
-                let path = context.parameters.getCatchAll().joined(separator: "/")
-                return try await call(request, kind: nil, pathInURL: path)
-            }
+            try await call(request, kind: nil, pathInURL: context.parameters.getCatchAll().joined(separator: "/"))
         }
-        addAdminRoutes(to: router)
+        addAdminRoutes(to: router.group("/api/converge").add(middleware: AdminOnlyMiddleware(api: self)))
         return router
-    }
-
-    func respond(_ body: () async throws -> Response) async -> Response {
-        do {
-            return try await body()
-        } catch let error as HTTPError {
-            return error.response
-        } catch let error as CoordinatorError {
-            switch error {
-            case .overloaded, .noRunners, .runnerLost:
-                return HTTPError(status: .serviceUnavailable, code: "Overloaded", message: error.description).response
-            case .storageUnavailable:
-                return HTTPError(status: .serviceUnavailable, code: "StorageUnavailable", message: error.description).response
-            case .tableNotFound:
-                return HTTPError(status: .notFound, code: "TableNotFound", message: error.description).response
-            case .pushRejected(let why):
-                return HTTPError.badRequest("PushRejected", why).response
-            case .noDeployment:
-                return HTTPError(status: .notFound, code: "NoDeployment", message: error.description).response
-            default:
-                return HTTPError(status: .internalServerError, code: "InternalServerError", message: "Your request couldn't be completed. Try again later.").response
-            }
-        } catch {
-            return HTTPError(status: .internalServerError, code: "InternalServerError", message: "Your request couldn't be completed. Try again later.").response
-        }
     }
 
     /// Who is calling: an admin (may run internal functions), and the user identity functions see.
@@ -72,7 +45,7 @@ struct HTTPAPI: Sendable {
         var identity: Value?
     }
 
-    /// `Authorization: Convex <admin key>` or `Bearer <user JWT>`, else `?adminKey=` (spec §2.3). Without
+    /// `Authorization: Convex <admin key>` or `Bearer <user JWT>`, else `?adminKey=` (docs/http-api.md, Authentication). Without
     /// any, the call runs anonymously.
     func authenticate(_ request: Request) async throws -> Caller {
         guard let header = request.headers[.authorization] else {
@@ -84,11 +57,11 @@ struct HTTPAPI: Sendable {
             do {
                 return Caller(identity: try await coordinator.verifyUserToken(String(header.dropFirst(7))).identity)
             } catch {
-                throw HTTPError(status: .unauthorized, code: "Unauthenticated", message: "\(error)")
+                throw APIError(.unauthorized, "Unauthenticated", "\(error)")
             }
         }
         guard header.count > 7, header.prefix(7).lowercased() == "convex " else {
-            throw HTTPError.badRequest("InvalidAdminKey", "The Authorization header must be `Convex <admin key>` or `Bearer <token>`")
+            throw APIError.badRequest("InvalidAdminKey", "The Authorization header must be `Convex <admin key>` or `Bearer <token>`")
         }
         try verifyAdminKey(String(header.dropFirst(7)))
         return Caller(isAdmin: true)
@@ -98,7 +71,7 @@ struct HTTPAPI: Sendable {
         do {
             _ = try AdminKey(verifying: key, instanceName: instanceName, instanceSecret: coordinator.instanceSecret)
         } catch {
-            throw HTTPError(status: .unauthorized, code: "BadAdminKey", message: "The provided admin key was invalid for this instance: \(error)")
+            throw APIError(.unauthorized, "BadAdminKey", "The provided admin key was invalid for this instance: \(error)")
         }
     }
 
@@ -122,7 +95,7 @@ struct HTTPAPI: Sendable {
         } else {
             result = try await runAnyKind(spec.path, args: spec.args, caller: caller)
         }
-        return .json(Self.body(result, format: spec.format))
+        return Response.json(Self.body(result, format: spec.format))
     }
 
     /// `GET /api/query?path=…&args=…&format=…`: `args` is the arguments' JSON text.
@@ -130,20 +103,20 @@ struct HTTPAPI: Sendable {
         let caller = try await authenticate(request)
         let parameters = Self.formDecoded(request.uri.query ?? "")
         var fields: [String: Value] = [:]
-        guard let path = parameters["path"] else { throw HTTPError.badRequest("BadQueryParameters", "missing query parameter `path`") }
+        guard let path = parameters["path"] else { throw APIError.badRequest("BadQueryParameters", "missing query parameter `path`") }
         fields["path"] = .string(path)
         if let args = parameters["args"] {
             do {
                 fields["args"] = try ConvexJSONReader.decode(Array(args.utf8))
             } catch {
-                throw HTTPError.badRequest("BadQueryParameters", "`args` is not valid JSON: \(error)")
+                throw APIError.badRequest("BadQueryParameters", "`args` is not valid JSON: \(error)")
             }
         }
         if let format = parameters["format"] { fields["format"] = .string(format) }
         let spec = try Self.spec(.object(fields), pathInURL: nil, defaultFormat: Self.defaultFormat(request, pathInURL: nil))
         let result = try await coordinator.run(spec.path, kind: .query, args: spec.args, identity: caller.identity, allowInternal: caller.isAdmin,
                                                snapshotTs: try await coordinator.latestTimestamp())
-        return .json(Self.body(result, format: spec.format))
+        return Response.json(Self.body(result, format: spec.format))
     }
 
     /// `POST /api/query_batch` with `{queries: [{path, args, format}…]}`: every query at one timestamp,
@@ -151,11 +124,11 @@ struct HTTPAPI: Sendable {
     private func queryBatch(_ request: Request) async throws -> Response {
         let caller = try await authenticate(request)
         guard case .array(let queries)? = try await jsonBody(request)["queries"] else {
-            throw HTTPError.badRequest("BadJsonBody", "missing field `queries`, an array")
+            throw APIError.badRequest("BadJsonBody", "missing field `queries`, an array")
         }
         let defaultFormat = Self.defaultFormat(request, pathInURL: nil)
         let specs = try queries.map { query -> CallSpec in
-            guard case .object = query else { throw HTTPError.badRequest("BadJsonBody", "each query must be an object") }
+            guard case .object = query else { throw APIError.badRequest("BadJsonBody", "each query must be an object") }
             return try Self.spec(query, pathInURL: nil, defaultFormat: defaultFormat)
         }
         let snapshot = try await coordinator.latestTimestamp()
@@ -165,7 +138,7 @@ struct HTTPAPI: Sendable {
                                                    allowInternal: caller.isAdmin, snapshotTs: snapshot)
             results.append(Self.body(result, format: spec.format))
         }
-        return .json("{\"results\":[" + results.joined(separator: ",") + "]}")
+        return Response.json("{\"results\":[" + results.joined(separator: ",") + "]}")
     }
 
     /// A URL's query as a form encodes it: `+` is a space, `%XX` a byte.
@@ -185,19 +158,19 @@ struct HTTPAPI: Sendable {
         do {
             body = try await request.body.collect(upTo: Self.maxBodyBytes)
         } catch {
-            throw HTTPError(status: .contentTooLarge, code: "PayloadTooLarge", message: "request bodies may be at most \(Self.maxBodyBytes) bytes")
+            throw APIError(.contentTooLarge, "PayloadTooLarge", "request bodies may be at most \(Self.maxBodyBytes) bytes")
         }
         let parsed: Value
         do {
             parsed = try ConvexJSONReader.decode(Array(body.readableBytesView))
         } catch {
-            throw HTTPError.badRequest("BadJsonBody", "The request body is not valid JSON: \(error)")
+            throw APIError.badRequest("BadJsonBody", "The request body is not valid JSON: \(error)")
         }
-        guard case .object = parsed else { throw HTTPError.badRequest("BadJsonBody", "The request body must be a JSON object") }
+        guard case .object = parsed else { throw APIError.badRequest("BadJsonBody", "The request body must be a JSON object") }
         return parsed
     }
 
-    /// Clean JSON, unless an old client calls a route that names the function in its body (spec §2.1).
+    /// Clean JSON, unless an old client calls a route that names the function in its body (docs/http-api.md, Value formats).
     private static func defaultFormat(_ request: Request, pathInURL: String?) -> ValueFormat {
         if pathInURL == nil, let client = request.headers[.init("Convex-Client")!], isOldClient(client) { return .encoded }
         return .clean
@@ -208,15 +181,15 @@ struct HTTPAPI: Sendable {
         if let pathInURL {
             pathText = pathFromURL(pathInURL)
         } else {
-            guard case .string(let p)? = parsed["path"] else { throw HTTPError.badRequest("BadJsonBody", "missing field `path`") }
+            guard case .string(let p)? = parsed["path"] else { throw APIError.badRequest("BadJsonBody", "missing field `path`") }
             pathText = p
         }
         guard let path = CanonicalFunctionPath(pathText) else {
-            throw HTTPError.badRequest("BadConvexFunctionIdentifier", "Invalid function path: \(pathText)")
+            throw APIError.badRequest("BadConvexFunctionIdentifier", "Invalid function path: \(pathText)")
         }
         var format = defaultFormat
         if case .string(let name)? = parsed["format"] {
-            guard let named = ValueFormat(name) else { throw HTTPError.badRequest("BadFormat", "Invalid format \(name)") }
+            guard let named = ValueFormat(name) else { throw APIError.badRequest("BadFormat", "Invalid format \(name)") }
             format = named
         }
         let args: Value
@@ -224,12 +197,12 @@ struct HTTPAPI: Sendable {
         case nil, .null?: args = .object([:])
         case .object?: args = parsed["args"]!
         case .array(let positional)? where positional.count == 1: args = positional[0]
-        default: throw HTTPError.badRequest("BadJsonBody", "args must be an object")
+        default: throw APIError.badRequest("BadJsonBody", "args must be an object")
         }
         return CallSpec(path: path, args: args, format: format)
     }
 
-    /// Clients older than Python 0.5.0 and npm 1.4.1 default to encoded JSON; everyone else to clean (spec §2.1).
+    /// Clients older than Python 0.5.0 and npm 1.4.1 default to encoded JSON; everyone else to clean (docs/http-api.md, Value formats).
     static func isOldClient(_ header: String) -> Bool {
         let parts = header.split(separator: "-", maxSplits: 1)
         guard parts.count == 2 else { return false }
@@ -273,7 +246,7 @@ struct HTTPAPI: Sendable {
         return object.text
     }
 
-    /// How a function's failure other than a ConvexError reads (spec §7.1, logs not redacted).
+    /// How a function's failure other than a ConvexError reads (docs/limits.md, Function errors; logs not redacted).
     static func serverError(_ message: String) -> String {
         "[Request ID: \(String(UInt64.random(in: 0...UInt64.max), radix: 16))] Server Error\n\(message)"
     }

@@ -18,14 +18,14 @@ struct HTTPActionSite: Sendable {
             do {
                 body = try await request.body.collect(upTo: Self.maxBodyBytes)
             } catch {
-                throw HTTPError(status: .contentTooLarge, code: "PayloadTooLarge", message: "HTTP action bodies may be at most \(Self.maxBodyBytes) bytes")
+                throw APIError(.contentTooLarge, "PayloadTooLarge", "HTTP action bodies may be at most \(Self.maxBodyBytes) bytes")
             }
             var identity: Value?
             if let header = request.headers[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer " {
                 do {
                     identity = try await coordinator.verifyUserToken(String(header.dropFirst(7))).identity
                 } catch {
-                    throw HTTPError(status: .unauthorized, code: "Unauthenticated", message: "\(error)")
+                    throw APIError(.unauthorized, "Unauthenticated", "\(error)")
                 }
             }
             let authority = request.head.authority ?? "localhost"
@@ -43,12 +43,12 @@ struct HTTPActionSite: Sendable {
                 return Response(status: .internalServerError, headers: [.contentType: "text/plain;charset=UTF-8"],
                                 body: .init(byteBuffer: ByteBuffer(string: HTTPAPI.serverError(message))))
             }
-        } catch let error as HTTPError {
+        } catch let error as APIError {
             return error.response
         } catch let error as CoordinatorError {
-            return HTTPError(status: .serviceUnavailable, code: "Overloaded", message: error.description).response
+            return APIError(.serviceUnavailable, "Overloaded", error.description).response
         } catch {
-            return HTTPError(status: .internalServerError, code: "InternalServerError", message: "\(error)").response
+            return APIError(.internalServerError, "InternalServerError", "\(error)").response
         }
     }
 
@@ -56,7 +56,7 @@ struct HTTPActionSite: Sendable {
     private static func response(from value: Value) throws -> Response {
         guard case .float64(let code)? = value["status"], let status = Int(exactly: code), (100...599).contains(status),
               case .array(let pairs)? = value["headers"]
-        else { throw HTTPError(status: .internalServerError, code: "InternalServerError", message: "the HTTP action returned an invalid Response") }
+        else { throw APIError(.internalServerError, "InternalServerError", "the HTTP action returned an invalid Response") }
         var headers = HTTPFields()
         for pair in pairs {
             guard case .array(let parts) = pair, parts.count == 2, case .string(let name) = parts[0], case .string(let text) = parts[1],

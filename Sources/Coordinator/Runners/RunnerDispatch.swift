@@ -84,9 +84,9 @@ actor RunnerDispatch {
             let answer = try RunnerMessage(frame: frame)
             switch answer {
             case .result(let result): return result
-            case .failed(let message): throw CoordinatorError.runner(message)
+            case .failed(let message): throw CoordinatorError.runnerFailed(message)
             case .unavailable(let message): throw CoordinatorError.storageUnavailable(message)
-            default: throw CoordinatorError.runner("unexpected answer \(answer.kind)")
+            default: throw CoordinatorError.unexpectedAnswer(kind: answer.kind.rawValue)
             }
         }
     }
@@ -98,8 +98,8 @@ actor RunnerDispatch {
         let question = RunnerMessage.analyze(deployment: hash, environment: environment)
         switch try RunnerMessage(frame: try await runner.peer.ask { question.frame(requestID: $0) }) {
         case .analysis(let json): return json
-        case .failed(let message): throw CoordinatorError.runner(message)
-        case let other: throw CoordinatorError.runner("unexpected answer \(other.kind)")
+        case .failed(let message): throw CoordinatorError.runnerFailed(message)
+        case let other: throw CoordinatorError.unexpectedAnswer(kind: other.kind.rawValue)
         }
     }
 
