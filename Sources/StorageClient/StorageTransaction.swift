@@ -283,7 +283,7 @@ public struct TransactionPage: Sendable {
     public var isDone: Bool
 }
 
-/// Convex's per-transaction limits (spec §7.3).
+/// Convex's per-transaction limits (docs/limits.md).
 public struct TransactionLimits: Sendable {
     public var maxDocumentsRead = 32_000
     public var maxBytesRead = 16 << 20

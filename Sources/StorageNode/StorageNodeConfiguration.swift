@@ -24,7 +24,7 @@ public struct StorageNodeConfiguration: Sendable {
     public init() {}
 }
 
-/// Limits on what one request may ask of the node (spec §7.3 for the per-transaction ones).
+/// Limits on what one request may ask of the node (docs/limits.md for the per-transaction ones).
 public struct RequestLimits: Sendable {
     public var maxWrites = 16_000
     public var maxWriteBytes = 16 << 20

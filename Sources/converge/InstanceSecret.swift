@@ -1,7 +1,7 @@
 import Foundation
 import Protocol
 
-/// The instance secret: 32 random bytes written as 64 hex characters (spec §5). Every process of a
+/// The instance secret: 32 random bytes written as 64 hex characters (docs/keys.md). Every process of a
 /// cluster shares it; it keys the internal protocol's handshake.
 enum InstanceSecret {
     /// `--instance-secret`, else `$INSTANCE_SECRET` (which keeps it out of `ps`), as bytes; nil if neither is set.

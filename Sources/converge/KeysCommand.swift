@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Protocol
 
-/// `converge keys`: instance secrets and admin keys (spec §5).
+/// `converge keys`: instance secrets and admin keys (docs/keys.md).
 struct KeysCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",

@@ -1,6 +1,6 @@
 import XCTest
 
-/// Review findings against spec §1–§2: `converge serve` with a small fixture app
+/// Review findings against docs/sync-protocol.md and docs/http-api.md: `converge serve` with a small fixture app
 /// (Tests/ClusterTests/Fixtures/review) or examples/chat, driven by raw WebSocket/HTTP scripts and the
 /// official Python client in Tests/compat/review_*.py. Each script prints "all checks passed" on success.
 final class ReviewCompatTests: XCTestCase {
@@ -24,7 +24,7 @@ final class ReviewCompatTests: XCTestCase {
         try runScript("review_slow_action.py", app: Self.reviewApp, timeout: 120)
     }
 
-    /// Spec §1.6: the Python client settles a mutation on the next Transition of any kind, so every
+    /// docs/sync-protocol.md, Settling mutations: the Python client settles a mutation on the next Transition of any kind, so every
     /// Transition sent after a MutationResponse must have ts >= the mutation's ts (read-your-writes).
     func testEveryTransitionAfterAMutationResponseCoversTheMutation() throws {
         try runScript("review_mutation_transition.py", app: Self.reviewApp)

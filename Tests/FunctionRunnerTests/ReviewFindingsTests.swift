@@ -172,7 +172,7 @@ final class ReviewFindingsTests: XCTestCase {
         XCTAssertEqual(try app.value(outcome), "logged")
     }
 
-    /// Convex formats every console argument with object-inspect, strings included (spec §7.1: `[LOG] 'hello'`).
+    /// Convex formats every console argument with object-inspect, strings included (docs/limits.md, log lines: `[LOG] 'hello'`).
     func testConsoleQuotesTopLevelStringsLikeConvex() async throws {
         try await app.start()
         let outcome = try await app.query("review:logString")

@@ -3,7 +3,7 @@ import XCTest
 
 @testable import Protocol
 
-/// Document ID strings (spec §4.1).
+/// Document ID strings (docs/values-and-ids.md, Document IDs).
 final class DocumentIDTests: XCTestCase {
     /// The backend's own test vector: b[0] = 251, b[i] = b[i-1] * 251 mod 256.
     private var vectorInternalID: InternalID {

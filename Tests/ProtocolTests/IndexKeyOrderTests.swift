@@ -2,7 +2,7 @@ import XCTest
 
 @testable import Protocol
 
-/// Index keys (spec §3.1): byte order of the encoding must be Convex's total order of the values.
+/// Index keys (docs/values-and-ids.md, Index keys): byte order of the encoding must be Convex's total order of the values.
 final class IndexKeyOrderTests: XCTestCase {
     private func key(_ values: Value?...) -> [UInt8] { IndexKey(values).bytes }
 

@@ -128,7 +128,7 @@ func byteOrder(_ a: [UInt8], _ b: [UInt8]) -> Int {
     return sign(a.count - b.count)
 }
 
-/// A reference implementation of the spec §3.1 total order, kept deliberately naive and independent of
+/// A reference implementation of the total order (docs/values-and-ids.md, Total order), kept deliberately naive and independent of
 /// `Value.compare`: floats use the standard library's IEEE totalOrder.
 func referenceCompare(_ a: Value, _ b: Value) -> Int {
     func rank(_ v: Value) -> Int {

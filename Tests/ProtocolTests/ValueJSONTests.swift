@@ -3,7 +3,7 @@ import XCTest
 
 @testable import Protocol
 
-/// `convex_encoded_json` (spec §3): the writer's exact output and the reader's acceptance rules.
+/// `convex_encoded_json` (docs/values-and-ids.md): the writer's exact output and the reader's acceptance rules.
 final class ValueJSONTests: XCTestCase {
     private func json(_ value: Value) -> String { ConvexJSONWriter.encodeString(value) }
     private func decode(_ text: String) throws -> Value { try ConvexJSONReader.decode(text) }

@@ -2,7 +2,7 @@ import XCTest
 
 @testable import Protocol
 
-/// Value limits and document rules (spec §3 and §7.3).
+/// Value limits and document rules (docs/values-and-ids.md and docs/limits.md).
 final class ValueLimitsTests: XCTestCase {
     private func document(_ fields: [String: Value] = [:]) -> Value {
         var all = fields

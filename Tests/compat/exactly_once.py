@@ -1,5 +1,5 @@
 """Sync mutations run exactly once through crashes, for a client that keeps its sessionId across
-reconnects and re-sends every unsettled mutation with its requestId (what the JS client does, spec §1.3).
+reconnects and re-sends every unsettled mutation with its requestId (what the JS client does, docs/exactly-once.md).
 
 Each scenario arms one crash point (a file in $CONVERGE_FAULTS, which `converge serve` and its children
 were started with), sends a mutation, re-sends it on a new socket if the socket broke, and checks that

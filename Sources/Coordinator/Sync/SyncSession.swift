@@ -2,7 +2,7 @@ import FaultInjection
 import Foundation
 import Protocol
 
-/// One client's sync WebSocket (spec §1): its query set and identity, the versions it has been sent,
+/// One client's sync WebSocket (docs/sync-protocol.md): its query set and identity, the versions it has been sent,
 /// and the Transitions that keep its queries' results current.
 ///
 /// Transitions are sent one at a time (`transitions`, a `FirstComeLock`), each starting exactly where the last ended.
@@ -209,7 +209,7 @@ actor SyncSession {
             // The response and the Transition covering it go out together (in one flush), so no older
             // Transition can slip in between. The JS client settles a mutation on the first Transition
             // that reaches its timestamp; the Rust and Python clients on the next Transition of any
-            // kind, also after a failure with errorData (spec §1.6): so one always follows, and one
+            // kind, also after a failure with errorData (docs/sync-protocol.md, Settling mutations): so one always follows, and one
             // after a failure (which has no timestamp) need not move on.
             await transitions.acquire()
             do {

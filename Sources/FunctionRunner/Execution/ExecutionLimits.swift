@@ -1,4 +1,4 @@
-/// Time limits of user code (DESIGN.md, spec §7.3), each configurable.
+/// Time limits of user code (DESIGN.md, docs/limits.md), each configurable.
 public struct ExecutionLimits: Sendable {
     /// JavaScript CPU time per query or mutation.
     public var queryMutationCPUSeconds: Double = 1

@@ -1,4 +1,4 @@
-/// A document ID in Convex's format (spec §4.1): `VInt(table) ‖ internalID(16) ‖ Fletcher-16 footer`, base32.
+/// A document ID in Convex's format (docs/values-and-ids.md, Document IDs): `VInt(table) ‖ internalID(16) ‖ Fletcher-16 footer`, base32.
 public struct DocumentID: Hashable, Sendable, CustomStringConvertible {
     /// The table number; user tables start at `TableNumber.firstUser`.
     public let tableNumber: UInt32
@@ -99,7 +99,7 @@ enum VarInt {
     }
 }
 
-/// Table numbers of the built-in tables and where user tables start (spec §4.1).
+/// Table numbers of the built-in tables and where user tables start (docs/values-and-ids.md, System tables).
 public enum TableNumber {
     public static let tables: UInt32 = 513
     public static let indexes: UInt32 = 514

@@ -1,4 +1,4 @@
-/// An order-preserving byte encoding of a tuple of values (spec §3.1): comparing two keys byte by byte
+/// An order-preserving byte encoding of a tuple of values (docs/values-and-ids.md, Index keys): comparing two keys byte by byte
 /// gives the same answer as comparing their values in Convex's total order, component by component.
 ///
 /// Each encoded value is self-delimiting, and the byte that follows a complete value is either the end

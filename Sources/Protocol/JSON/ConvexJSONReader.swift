@@ -1,4 +1,4 @@
-/// Reads `convex_encoded_json` (spec §3) straight into values, without an intermediate JSON tree.
+/// Reads `convex_encoded_json` (docs/values-and-ids.md) straight into values, without an intermediate JSON tree.
 ///
 /// Every JSON number becomes a float64; `{"$integer"|"$float"|"$bytes": …}` objects with one key are the
 /// special wrappers; any other key starting with `$` is rejected.

@@ -1,4 +1,4 @@
-/// Writes values as `convex_encoded_json` (spec §3): canonical, no whitespace, object keys sorted.
+/// Writes values as `convex_encoded_json` (docs/values-and-ids.md): canonical, no whitespace, object keys sorted.
 public struct ConvexJSONWriter {
     public private(set) var bytes: [UInt8] = []
 

@@ -1,4 +1,4 @@
-/// How the HTTP API writes values (spec §2.1): `convex_encoded_json` (alias `convex_json`) keeps every
+/// How the HTTP API writes values (docs/http-api.md, Value formats): `convex_encoded_json` (alias `convex_json`) keeps every
 /// type; `json` (alias `convex_clean_json`) is the lossy clean form: int64 as a decimal string, NaN and
 /// infinities as strings, bytes as plain base64.
 public enum ValueFormat: Sendable {

@@ -2,7 +2,7 @@ import Crypto
 import CryptoExtras
 import Foundation
 
-/// Convex admin keys (spec §5): `<instance name>|<hex>`, where the hex is
+/// Convex admin keys (docs/keys.md, Admin keys): `<instance name>|<hex>`, where the hex is
 /// `0x01 ‖ nonce(12) ‖ AES-128-GCM-SIV(protobuf AdminKey) ‖ tag(16)` under a key derived from the
 /// instance secret, with the version byte as associated data.
 public struct AdminKey: Hashable, Sendable {

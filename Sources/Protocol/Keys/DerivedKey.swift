@@ -1,6 +1,6 @@
 import Crypto
 
-/// Keys derived from the instance secret, one per purpose (spec §5): the first 16 bytes of KBKDF in
+/// Keys derived from the instance secret, one per purpose (docs/keys.md, Derived keys): the first 16 bytes of KBKDF in
 /// counter mode with HMAC-SHA256 (SP 800-108), `HMAC(secret, BE32(1) ‖ purpose)`. A value sealed
 /// for one purpose (an admin key, a page cursor) cannot be opened as another.
 public enum KeyPurpose: String, Sendable {

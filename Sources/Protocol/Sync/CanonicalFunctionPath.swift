@@ -1,4 +1,4 @@
-/// A function's path in canonical form (spec §1.9): `messages:list` ≡ `messages.js:list`, and a path
+/// A function's path in canonical form (docs/sync-protocol.md, Function paths): `messages:list` ≡ `messages.js:list`, and a path
 /// without `:` names the module's default export, so `dir/mod` ≡ `dir/mod.js:default`.
 public struct CanonicalFunctionPath: Hashable, Sendable, CustomStringConvertible {
     /// The module path with its `.js` extension, e.g. `dir/mod.js`.

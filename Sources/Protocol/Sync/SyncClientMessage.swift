@@ -1,4 +1,4 @@
-/// A message from a Convex client on the sync WebSocket (spec §1.3): one JSON object per text frame.
+/// A message from a Convex client on the sync WebSocket (docs/sync-protocol.md, Client messages): one JSON object per text frame.
 public enum SyncClientMessage: Hashable, Sendable {
     case connect(Connect)
     case modifyQuerySet(baseVersion: UInt32, newVersion: UInt32, modifications: [QuerySetModification])

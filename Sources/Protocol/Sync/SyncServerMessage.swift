@@ -1,4 +1,4 @@
-/// A message from the server on the sync WebSocket (spec §1.4), written as the JSON text of one frame.
+/// A message from the server on the sync WebSocket (docs/sync-protocol.md, Server messages), written as the JSON text of one frame.
 public enum SyncServerMessage: Hashable, Sendable {
     case transition(start: StateVersion, end: StateVersion, modifications: [QueryModification], serverTs: Timestamp?)
     case mutationResponse(requestId: UInt32, outcome: Outcome, ts: Timestamp?, logLines: [String])

@@ -1,4 +1,4 @@
-/// Timestamps on the sync protocol (spec §1.2): standard padded base64 of the 8 little-endian bytes,
+/// Timestamps on the sync protocol (docs/sync-protocol.md, Timestamps): standard padded base64 of the 8 little-endian bytes,
 /// always 12 characters; decoding needs exactly 8 bytes and a value no greater than `Int64.max`.
 public enum SyncTimestamp {
     public static func encode(_ ts: Timestamp) -> String {
@@ -12,7 +12,7 @@ public enum SyncTimestamp {
     }
 }
 
-/// The state a sync session is in (spec §1.5): query-set version, identity version, timestamp.
+/// The state a sync session is in (docs/sync-protocol.md, State versions): query-set version, identity version, timestamp.
 public struct StateVersion: Hashable, Sendable {
     public var querySet: UInt32
     public var identity: UInt32

@@ -1,4 +1,4 @@
-/// Convex's value limits (spec §3 and §7.3).
+/// Convex's value limits (docs/values-and-ids.md and docs/limits.md).
 public enum ValueLimits {
     public static let maxValueSize = 32 << 20
     public static let maxDocumentSize = 1 << 20

@@ -1,5 +1,5 @@
 extension Value: Comparable {
-    /// Convex's total order (spec §3.1): null < int64 < float64 < boolean < string < bytes < array < object.
+    /// Convex's total order (docs/values-and-ids.md, Total order): null < int64 < float64 < boolean < string < bytes < array < object.
     /// Ints and floats do not interleave; floats follow IEEE totalOrder.
     public static func < (lhs: Value, rhs: Value) -> Bool {
         compare(lhs, rhs) < 0

@@ -592,7 +592,7 @@ function formatLogArgument(value, seen = new Set()) {
 }
 
 const MAX_LOG_LINES = 256;
-// Spec §7.1: lines of at most 32,768 characters (the issue said 4 KiB; the spec, checked against Convex, wins).
+// docs/limits.md: lines of at most 32,768 characters (the issue said 4 KiB; Convex's own limit, checked, wins).
 const MAX_LOG_LINE_LENGTH = 32768;
 
 // A context runs one invocation at a time, so the console, the clock and the random source are made

@@ -1,5 +1,5 @@
 // Converge's implementation of `convex/values`: the value model in JavaScript, its JSON form
-// (convex_encoded_json, spec §3), the total order, validators and ConvexError.
+// (convex_encoded_json, docs/values-and-ids.md), the total order, validators and ConvexError.
 
 const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -117,7 +117,7 @@ export function jsonToConvex(json) {
   return out;
 }
 
-// Convex's total order (spec §3.1): undefined < null < int64 < float64 < boolean < string < bytes < array < object.
+// Convex's total order (docs/values-and-ids.md, Total order): undefined < null < int64 < float64 < boolean < string < bytes < array < object.
 function typeRank(v) {
   if (v === undefined) return 0;
   if (v === null) return 1;

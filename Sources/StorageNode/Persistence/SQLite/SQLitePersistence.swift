@@ -4,9 +4,82 @@ import NIOConcurrencyHelpers
 import NIOPosix
 import Protocol
 
-/// The default store: one SQLite file in WAL mode. One writer connection takes the group commits,
-/// a small pool of reader connections serves snapshot reads beside it; all blocking calls run on
-/// a dedicated thread pool so they never stall the event loops or Swift's cooperative pool.
+/// The default store: one SQLite database file in WAL mode. This comment describes the file's contents
+/// and the invariants that reads, recovery and retention rely on; code that writes the file keeps them.
+///
+/// Connections. One writer connection takes every write, each in a `BEGIN IMMEDIATE` transaction: the
+/// committer's group commits (`write`: one transaction per batch of commits; batches go in timestamp
+/// order, the next only after the last returned), backfill entries, index deletion and retention. Reads
+/// use a pool of `readerCount` connections with `query_only` set (when all are busy, a read opens one of
+/// its own for the call); each read call is one transaction, so its statements share one snapshot, and
+/// WAL lets it run beside the writer. Blocking calls run on a `NIOThreadPool` of `readerCount + 1` threads.
+/// The committer acknowledges a commit only after `write` has returned, so `synchronous` decides what an
+/// acknowledgement is worth: FULL (the default) syncs the WAL at every commit, so acknowledged commits
+/// survive power loss; NORMAL survives a process crash but may lose the newest acknowledged commits on
+/// an OS crash or power loss; OFF never syncs, and such a crash may lose commits or corrupt the file.
+/// If `write` throws, the committer refuses all further commits until a restart recovers from the file.
+///
+/// Encodings. `ts` is always a commit timestamp: nanoseconds since the Unix epoch, unique and increasing
+/// across restarts. Timestamps and index IDs are UInt64s stored as their Int64 bit pattern (SQL order is
+/// right below 2^63). A document ID is stored as `table_number` (513 `_tables`, 514 `_index`, user tables
+/// from 10001) and its 16-byte `InternalID` (14 random bytes, then the creation day as a big-endian
+/// UInt16), not as its base32 string. Values are `Value.binaryEncoded` (Messages/ByteBuffer+Value.swift:
+/// a tag byte, little-endian numbers, LEB128 lengths and counts). Index keys are `IndexKey` bytes
+/// (IndexKeys/IndexKey.swift): the indexed fields (missing ones as undefined), then the document's `_id`
+/// string unless the last field is `_id`, encoded so that BLOB order is Convex's value order and every
+/// key names one document.
+///
+/// Tables (`createSchema`):
+/// - `documents`, primary key (table_number, id, ts): one version of one document, written by the commit
+///   at `ts`. `value` is the whole document; a deletion (tombstone) has `value` NULL and `deleted` 1,
+///   every other row `deleted` 0. `prev_ts` is the ts of the live version this one replaced, as the
+///   committing transaction read it; NULL when there was none. Nothing reads `prev_ts` yet, and
+///   retention may delete the version it names. `documents_by_ts` serves `maxTimestamp` and retention.
+/// - `indexes`, primary key (index_id, key, ts): one version of one index key, `table_number` and
+///   `document_id` naming its document. Live (`deleted` 0): from `ts` the key holds that document, whose
+///   version at exactly `ts` has its value (scans join on it). `deleted` 1: the document left the key at
+///   `ts` (its indexed fields changed, or it was deleted). `indexes_by_ts` serves retention.
+/// - `globals` (key TEXT, value BLOB), each value a UInt64 as 8 little-endian bytes (`GlobalValue`):
+///   `timestamp.high_water`, the newest commit's ts, written with every batch; `catalog.max_index_id`,
+///   the highest index ID handed out, so a dropped index's ID is never reused; and
+///   `retention.processed_through`, retention's progress (0 when absent).
+/// - `dropped_indexes` (index_id): indexes whose drop is committed but whose entries may remain.
+/// - `commit_receipts`, primary key `key`: what makes a commit happen at most once (docs/exactly-once.md).
+///   `key` is the commit's `IdempotencyKey` bytes, `ts` its commit timestamp, `outcome` opaque bytes
+///   from the runner (the mutation's result or error, and its log lines) handed back to any repeat.
+///   A failed mutation commits its receipt with no documents. `commit_receipts_by_ts` serves expiry.
+///
+/// Invariants.
+/// - Visibility: a read at S sees, for each document and each index key, the row with the greatest
+///   ts ≤ S, and a `deleted` row as absent. A version at T is visible at every S ≥ T until the next
+///   version of the same document (or key); the node allows reads only between the oldest readable ts
+///   and the published ts.
+/// - Atomic commits: a batch's versions, index entries, globals, drop marks and receipts are one SQLite
+///   transaction, and batches are written in ts order, so the file holds a prefix of the commits.
+/// - Index entries: for each document it writes, a commit writes in the same transaction, in every index
+///   of the table, entries at its ts: `deleted` for a key the document left, live for its current key.
+///   Backfill later writes live entries in transactions of their own, but at the ts of the version they
+///   name. So a live entry at T always has its document version at T; a scan that finds none throws
+///   `SQLITE_CORRUPT`.
+/// - Restart (`StorageNode.open`): the node resumes at the greater of `maxTimestamp()` (MAX(ts) of
+///   `documents`) and `timestamp.high_water`, which covers batches that left no document row, or whose
+///   newest row retention removed. New timestamps are above it, everything in the file counts as
+///   published, the catalog is read from indexes 1 and 3 (`by_id` of `_tables` and `_index`) at it, and
+///   the oldest readable ts is `retention.processed_through`.
+/// - Retention (`deleteVersions`): takes, after the recorded progress P, a window (P, through], through ≤
+///   cutoff, of about `maxVersions` document versions that always ends on a whole timestamp. For each
+///   `documents` and `indexes` row in it, it deletes the older rows of the same document or key, and a
+///   `deleted` row with them; then it records `through` as the progress, in the same transaction. So
+///   reads at `through` or later see what they saw before; earlier ones may find gaps, which is why the
+///   node raises its oldest readable ts to the cutoff before deleting. Nothing above `through` is deleted,
+///   nor the newest live version at or below it; the node keeps the cutoff at or below the published ts
+///   and the snapshot of every running backfill.
+/// - Receipts go by age alone (`deleteReceipts`: ts below the cutoff given, oldest first, at most
+///   `limit` per statement), independently of version retention.
+/// - Dropped indexes: the commit that drops an index deletes its `_index` document and inserts its ID
+///   into `dropped_indexes`; the catalog no longer lists it, so reads of it are refused. `deleteIndex`
+///   deletes all its entries and the mark in one transaction, right after the drop (once a running
+///   backfill of it has finished), or at the next open (`pendingIndexDeletions`) after a crash.
 public final class SQLitePersistence: Persistence, @unchecked Sendable {
     public enum Synchronous: String, Sendable { case full = "FULL", normal = "NORMAL", off = "OFF" }
 
