@@ -58,6 +58,24 @@ final class CommitReceiptTests: XCTestCase {
         XCTAssertNil(absent)
     }
 
+    /// A key sent again as a first attempt (not marked a retry) after the committer has forgotten it:
+    /// only a client that breaks the protocol does this. The node commits it as asked, keeps the first
+    /// receipt, and goes on taking commits; it used to fail the batch on the duplicate key and refuse
+    /// every commit after.
+    func testAKeyReusedAsAFirstAttemptAfterARestartDoesNotStopTheNode() async throws {
+        let table = try await t.createTable("notes")
+        let key = IdempotencyKey.generate()
+        let first = try await insertOnce(table, key: key, outcome: [7])
+        try await t.reopen()
+        let reused = try await insertOnce(table, key: key, outcome: [8])
+        XCTAssertGreaterThan(reused, first)
+        let retry = try await t.commit(begin: reused, writes: insertWrite(table, ["n": 3.0], begin: reused).1,
+                                       receipt: CommitReceipt(key: key, outcome: [9], isRetry: true))
+        XCTAssertEqual(retry, .alreadyCommitted(ts: first, outcome: [7]), "the first receipt stays")
+        let after = try await insertOnce(table, key: .generate(), outcome: [])
+        XCTAssertGreaterThan(after, reused, "the node still takes commits")
+    }
+
     func testAConflictLeavesNoReceiptSoTheRetryCommits() async throws {
         let table = try await t.createTable("counters")
         let (id, _) = try await t.insert(table, ["n": 0.0])

@@ -196,7 +196,10 @@ public final class SQLitePersistence: Persistence, @unchecked Sendable {
                     try stmt.run()
                 }
                 for receipt in batch.receipts {
-                    let stmt = try db.statement("INSERT INTO commit_receipts (key, ts, outcome) VALUES (?1, ?2, ?3)")
+                    // A key already on disk was sent again as a first attempt, past the window in which the
+                    // committer remembers keys (only a client that breaks the protocol does that). Its
+                    // commit was applied as asked; the first receipt stays, and the batch is not failed.
+                    let stmt = try db.statement("INSERT INTO commit_receipts (key, ts, outcome) VALUES (?1, ?2, ?3) ON CONFLICT (key) DO NOTHING")
                     stmt.bind(1, receipt.key)
                     stmt.bind(2, receipt.ts)
                     stmt.bind(3, receipt.outcome)
