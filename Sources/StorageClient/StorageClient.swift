@@ -89,11 +89,9 @@ public final class StorageClient: Sendable {
         return (ts, catalogTs, catalog)
     }
 
-    /// Not inlined into `snapshot()`, which calls it after an `await`: `Mutex` locks with the thread's
-    /// ID, which the optimizer may compute before the `await` and use after it, on another thread.
-    @inline(never)
+    /// Keeps the catalog `snapshot()` fetched (after an `await`).
     private func remember(_ catalog: Catalog, changedAt ts: Timestamp) {
-        cachedCatalog.withLock { $0 = (ts, catalog) }
+        cachedCatalog.withLockAfterAwait { $0 = (ts, catalog) }
     }
 
     /// The catalog `snapshot()` fetched last, with the change timestamp the node reported for it.

@@ -143,24 +143,20 @@ public final class StorageConnection: Sendable {
         return nil
     }
 
-    /// Not inlined into the async callers: `Mutex` locks with the thread's ID, which the optimizer may
-    /// compute before an `await` and use after it, on another thread.
-    @inline(never)
+    // The three below lock after an `await` in their callers.
     private func lastFailure() -> String? {
-        state.withLock { $0.lastFailure }
+        state.withLockAfterAwait { $0.lastFailure }
     }
 
-    @inline(never)
     private func noteFailure(_ error: Error, endingDialing: Bool = false) {
-        state.withLock { state in
+        state.withLockAfterAwait { state in
             state.lastFailure = "\(error)"
             if endingDialing { state.dialing = nil }
         }
     }
 
-    @inline(never)
     private func store(_ client: StorageClient) {
-        state.withLock { state in
+        state.withLockAfterAwait { state in
             state.client = client
             state.dialing = nil
         }

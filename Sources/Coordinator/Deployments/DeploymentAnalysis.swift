@@ -153,8 +153,7 @@ struct SchemaChanges: Sendable {
                     throw reject("`_creationTime` is automatically added to the end of each index. It should not be added explicitly in the index definition. See https://docs.convex.dev/using/indexes for more details.")
                 }
                 if field.hasPrefix("_") { throw reject("Reserved fields (starting with `_`) are not allowed in indexes.") }
-                let parts = field.split(separator: ".", omittingEmptySubsequences: false)
-                guard parts.allSatisfy({ !$0.isEmpty && Value.isValidFieldName(String($0)) }) else {
+                guard Value.isValidFieldPath(field) else {
                     throw reject("In index \"\(name)\": \"\(field)\" is not a valid field path.")
                 }
             }

@@ -100,20 +100,15 @@ final class FunctionLog: Sendable {
         return entries(after: sequence)
     }
 
-    // The two below take the lock after an `await` in `entries(after:wait:)`, so they are not inlined
-    // into it (see `QueryResultCache.keep(_:of:)`).
-
-    @inline(never)
     private func endPoll(_ poll: UInt64) {
-        state.withLock { state in
+        state.withLockAfterAwait { state in
             state.polls.remove(poll)
             state.timedOut.remove(poll)
         }
     }
 
-    @inline(never)
     private func entries(after sequence: UInt64) -> [Entry] {
-        state.withLock { state in
+        state.withLockAfterAwait { state in
             // Sequence numbers are consecutive: the entries after `sequence` are a suffix of the ring.
             guard let first = state.entries.first?.sequence else { return [] }
             let skipped = sequence >= first ? Int(sequence - first + 1) : 0

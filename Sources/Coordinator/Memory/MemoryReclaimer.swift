@@ -40,10 +40,8 @@ final class MemoryReclaimer: Sendable {
         }
     }
 
-    /// Not inlined into `run`, which calls it after an `await` (see `QueryResultCache.keep(_:of:)`).
-    @inline(never)
     private func tick() -> Bool {
-        schedule.withLock { $0.tick() }
+        schedule.withLockAfterAwait { $0.tick() }
     }
 
     private static func residentBytes() -> Int {

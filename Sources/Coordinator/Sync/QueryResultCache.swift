@@ -127,10 +127,9 @@ final class QueryResultCache: Sendable {
         }
     }
 
-    @inline(never) // Called after an `await` too: see `keep(_:of:)`.
     private func find(_ mine: Entry, countingLookup: Bool, run: @escaping @Sendable () async throws -> FunctionResult,
                       ignoringOtherIdentities: Bool = false) -> Found {
-        let (found, started) = state.withLock { state -> (Found, Bool) in
+        let (found, started) = state.withLockAfterAwait { state -> (Found, Bool) in
             if countingLookup { state.lookups += 1 }
             if let result = state.finished[mine] { return (.finished(result), false) }
             if let task = state.runs[mine] { return (.mine(task), false) }
@@ -163,19 +162,10 @@ final class QueryResultCache: Sendable {
         }
     }
 
-    // After an `await` (here, in the run's task), the lock is taken in a function of its own, never
-    // inlined into the async one:
-    // `Mutex` locks with the thread's ID, and the optimizer may compute that ID once for a whole async
-    // function, before the `await`, and use it after the function resumed on another thread; unlocking
-    // then fails ("Call to unlock Mutex on a thread which hasn't acquired the lock"). It did here, in
-    // a release build, once sessions resumed on their event loops. (Also in `SubscriptionHub`,
-    // `FunctionLog` and `StorageClient`.)
-
     /// Hands a finished run to later callers without a task to await, and counts its size, in one
     /// go as the run's task ends (unless the run was forgotten while it ran).
-    @inline(never)
     private func keep(_ result: SharedQueryResult, of entry: Entry) {
-        state.withLock { state in
+        state.withLockAfterAwait { state in
             guard state.runs[entry] != nil else { return }
             state.finished[entry] = result
             let size = result.approximateBytes
@@ -186,8 +176,7 @@ final class QueryResultCache: Sendable {
     }
 
     /// A failed run (a lost runner, say) is not remembered; the next caller runs it again.
-    @inline(never)
     private func forget(_ entry: Entry) {
-        state.withLock { $0.forgetFailed(entry) }
+        state.withLockAfterAwait { $0.forgetFailed(entry) }
     }
 }

@@ -142,11 +142,11 @@ final class SubscriptionHub: Sendable {
     /// Fires every watcher with no timestamp (read the latest) and forgets every subscription; returns
     /// them. On a new connection the watermark starts again, and whoever waited on the old stream is
     /// told it will not catch up.
-    @discardableResult @inline(never)
+    @discardableResult
     private func fireAll(newConnection: Bool) -> [UInt64] {
         var wakeups = Wakeups()
         var abandoned: [CheckedContinuation<Bool, Never>] = []
-        let fired = state.withLock { state in
+        let fired = state.withLockAfterAwait { state in
             let ids = Array(state.shared.keys)
             for id in ids { state.remove(subscription: id, into: &wakeups) }
             if newConnection {
@@ -187,9 +187,8 @@ final class SubscriptionHub: Sendable {
         }
     }
 
-    @inline(never)
     private func isCaughtUp(through ts: Timestamp) -> Bool {
-        state.withLock { $0.shared.isEmpty || $0.watermark >= ts }
+        state.withLockAfterAwait { $0.shared.isEmpty || $0.watermark >= ts }
     }
 
     /// Registers a waiter unless the stream is there already (then false).
@@ -255,9 +254,8 @@ final class SubscriptionHub: Sendable {
     }
 
     /// A subscription of one of `watchers` that the node has not taken yet.
-    @inline(never)
     private func firstPending(of watchers: [UInt64]) -> UInt64? {
-        state.withLock { state in
+        state.withLockAfterAwait { state in
             for watcher in watchers {
                 if let id = state.subscriptionOf[watcher], state.shared[id]?.joiners != nil { return id }
             }
@@ -265,9 +263,8 @@ final class SubscriptionHub: Sendable {
         }
     }
 
-    @inline(never)
     private func watching(_ watchers: [UInt64]) -> Set<UInt64> {
-        state.withLock { state in Set(watchers.filter { state.subscriptionOf[$0] != nil }) }
+        state.withLockAfterAwait { state in Set(watchers.filter { state.subscriptionOf[$0] != nil }) }
     }
 
     /// Waits for the node to take a subscription joined before it did (or for it to go).
@@ -281,9 +278,8 @@ final class SubscriptionHub: Sendable {
     }
 
     /// The node has the subscription and the stream has caught up with it: joiners may go on.
-    @inline(never)
     private func taken(_ subscription: UInt64) {
-        let joiners = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+        let joiners = state.withLockAfterAwait { state -> [CheckedContinuation<Void, Never>] in
             defer { state.shared[subscription]?.joiners = nil }
             return state.shared[subscription]?.joiners ?? []
         }
@@ -291,11 +287,9 @@ final class SubscriptionHub: Sendable {
     }
 
     /// Forgets a subscription the storage node did not take, firing every watcher but `watcher`.
-    /// Not inlined into `watch`, which calls it after an `await` (see `QueryResultCache.keep(_:of:)`).
-    @inline(never)
     private func forget(_ subscription: UInt64, except watcher: UInt64) {
         var wakeups = Wakeups()
-        state.withLock { state in
+        state.withLockAfterAwait { state in
             state.remove(subscription: subscription, into: &wakeups)
             state.takeCaughtUp(into: &wakeups)
         }
@@ -308,11 +302,9 @@ final class SubscriptionHub: Sendable {
         state.withLock { $0.shared.count }
     }
 
-    /// Whether the watcher is still waiting for a change (it has not fired nor been removed). Never
-    /// inlined: sessions ask after an `await` (see `QueryResultCache.keep(_:of:)`).
-    @inline(never)
+    /// Whether the watcher is still waiting for a change (it has not fired nor been removed).
     func isWatching(_ watcher: UInt64) -> Bool {
-        state.withLock { $0.subscriptionOf[watcher] != nil }
+        state.withLockAfterAwait { $0.subscriptionOf[watcher] != nil }
     }
 
     nonisolated(nonsending) func unwatch(_ watchers: [UInt64]) async {

@@ -51,10 +51,8 @@ public final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: Send
         }
     }
 
-    /// Not inlined into `run`, which calls it after an `await`: `Mutex` locks with the thread's ID,
-    /// which the optimizer may compute before an `await` and use after it, on another thread.
-    @inline(never)
+    /// Takes the waiters of `key` (after an `await` in `run`).
     private func finish(_ key: Key) -> [CheckedContinuation<Value?, Error>] {
-        waiting.withLock { $0.removeValue(forKey: key) ?? [] }
+        waiting.withLockAfterAwait { $0.removeValue(forKey: key) ?? [] }
     }
 }

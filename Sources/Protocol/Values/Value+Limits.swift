@@ -95,6 +95,12 @@ extension Value {
         return utf8.allSatisfy { $0 >= 0x20 && $0 <= 0x7E }
     }
 
+    /// A field path, as indexes name their fields: valid field names joined by `.` (`author.name`).
+    public static func isValidFieldPath(_ path: String) -> Bool {
+        let parts = path.split(separator: ".", omittingEmptySubsequences: false)
+        return !parts.isEmpty && parts.allSatisfy { !$0.isEmpty && isValidFieldName(String($0)) }
+    }
+
     /// Identifiers (table, index and function names): 1–64 chars, letter or `_` first, then letters,
     /// digits or `_`, not all underscores.
     public static func isValidIdentifier(_ name: String) -> Bool {

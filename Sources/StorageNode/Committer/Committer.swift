@@ -411,7 +411,7 @@ actor Committer {
         guard Value.isValidIdentifier(name), !name.hasPrefix("_"), name != IndexInfo.byID, name != IndexInfo.byCreationTime else {
             throw StorageError(.badRequest, "invalid index name \(name.debugDescription)")
         }
-        guard !fields.isEmpty, fields.count <= 16, fields.allSatisfy(Self.isValidFieldPath) else {
+        guard !fields.isEmpty, fields.count <= 16, fields.allSatisfy(Value.isValidFieldPath) else {
             throw StorageError(.badRequest, "an index needs 1 to 16 field paths of valid field names, got \(fields)")
         }
         maxIndexID += 1
@@ -479,11 +479,6 @@ actor Committer {
         let value = CatalogState.indexDocument(index, id: id, creationTime: creationTime)
         pending.add(DocumentWrite(id: id, value: value), previous: previous, ts: ts, indexes: catalog.indexes(ofTable: TableNumber.indexes))
         catalog.putIndex(index, document: StoredDocument(id: id, ts: ts, value: value))
-    }
-
-    static func isValidFieldPath(_ path: String) -> Bool {
-        let parts = path.split(separator: ".", omittingEmptySubsequences: false)
-        return !parts.isEmpty && parts.allSatisfy { !$0.isEmpty && Value.isValidFieldName(String($0)) }
     }
 }
 
