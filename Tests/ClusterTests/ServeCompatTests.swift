@@ -1,9 +1,23 @@
 import XCTest
 
-/// `converge serve` with the example app, driven by the official `convex` Python client (PyPI, pinned).
+/// `converge serve` with the example app (or a fixture app of Tests/ClusterTests/Fixtures), driven by the official
+/// `convex` Python client (PyPI, pinned) or by raw HTTP.
 final class ServeCompatTests: XCTestCase {
     func testOfficialPythonHTTPClientAgainstServe() throws {
         try runCompatScript("http_client.py")
+    }
+
+    /// The HTTP API answers as Convex's does (docs/http-api.md): `/api/run/{path}` runs any kind of function,
+    /// actions included; without `format` the value is clean JSON for the clients that expect it (by their
+    /// Convex-Client header), encoded JSON when asked for; `/api/function` takes an admin key. Runs
+    /// Tests/compat/http_api_shapes.py against the fixture app Tests/ClusterTests/Fixtures/sync; no converge
+    /// process may crash meanwhile.
+    func testHTTPAPIRunsEveryKindOfFunctionAndAnswersInTheClientsFormat() throws {
+        let outcome = try CompatScript.run("http_api_shapes.py", app: "Tests/ClusterTests/Fixtures/sync/convex")
+        let crash = outcome.serveErrors.split(separator: "\n").filter { $0.contains("Fatal error") || $0.contains("exited; restarting") }
+        XCTAssertTrue(crash.isEmpty, "a converge process crashed: \(crash.joined(separator: "\n"))")
+        XCTAssertEqual(outcome.status, 0, outcome.report)
+        XCTAssertTrue(outcome.report.contains("all checks passed"), outcome.report)
     }
 
     func testOfficialPythonSyncClientAgainstServe() throws {

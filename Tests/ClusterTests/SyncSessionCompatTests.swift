@@ -1,50 +1,49 @@
 import XCTest
 
-/// Review findings against docs/sync-protocol.md and docs/http-api.md: `converge serve` with a small fixture app
-/// (Tests/ClusterTests/Fixtures/review) or examples/chat, driven by raw WebSocket/HTTP scripts and the
-/// official Python client in Tests/compat/review_*.py. Each script prints "all checks passed" on success.
-final class ReviewCompatTests: XCTestCase {
-    static let reviewApp = "Tests/ClusterTests/Fixtures/review/convex"
+/// Sync protocol rules (docs/sync-protocol.md) checked against `converge serve` with the small fixture app
+/// Tests/ClusterTests/Fixtures/sync, by raw WebSocket scripts in Tests/compat/sync_*.py and
+/// Tests/compat/overload_retry.py: Removes and closes racing invalidations, long actions, Transitions
+/// covering mutations, message shapes and retries after overload. Each script prints "all checks passed"
+/// on success, and no converge process may crash meanwhile.
+final class SyncSessionCompatTests: XCTestCase {
+    static let syncApp = "Tests/ClusterTests/Fixtures/sync/convex"
 
-    /// An invalidation-driven Transition suspended at `latestTimestamp()` while a Remove for the same
-    /// query is handled: `queries[id]!` (SyncSession.swift, transition) is nil and the coordinator crashes.
+    /// A query removed while an invalidation-driven Transition covering it is suspended (waiting for the
+    /// latest timestamp) leaves that Transition: the coordinator keeps running and the connection stays up.
     func testRemoveRacingAnInvalidationDoesNotCrashTheCoordinator() throws {
-        try runScript("review_remove_race.py", app: Self.reviewApp)
+        try runScript("sync_remove_racing_invalidation.py", app: Self.syncApp)
     }
 
-    /// Client disconnects racing invalidations: `close()` empties `queries` under a suspended Transition.
+    /// A client that disconnects while invalidations of its queries are in flight has its session closed
+    /// cleanly, even under a suspended Transition: the coordinator keeps running and serves new connections.
     func testDisconnectRacingAnInvalidationDoesNotCrashTheCoordinator() throws {
-        try runScript("review_close_race.py", app: Self.reviewApp)
+        try runScript("sync_close_racing_invalidation.py", app: Self.syncApp)
     }
 
-    /// A 12 s action: the message loop is blocked inside `handle`, so Pongs are never read and
-    /// Hummingbird's autoPing closes the socket ("Ping timeout", 1001) after ~10 s. Also: a ModifyQuerySet
-    /// sent while an action runs is not answered until the action finishes (actions must run concurrently).
+    /// Actions run concurrently with the session's other messages: a ModifyQuerySet sent while an action
+    /// runs is answered before the action finishes, and a 12 s action keeps its socket, whose Pongs are
+    /// read meanwhile (no "Ping timeout" close).
     func testLongActionKeepsTheSocketAndDoesNotBlockOtherMessages() throws {
-        try runScript("review_slow_action.py", app: Self.reviewApp, timeout: 120)
+        try runScript("sync_long_action.py", app: Self.syncApp, timeout: 120)
     }
 
     /// docs/sync-protocol.md, Settling mutations: the Python client settles a mutation on the next Transition of any kind, so every
     /// Transition sent after a MutationResponse must have ts >= the mutation's ts (read-your-writes).
     func testEveryTransitionAfterAMutationResponseCoversTheMutation() throws {
-        try runScript("review_mutation_transition.py", app: Self.reviewApp)
+        try runScript("sync_transition_covers_mutation.py", app: Self.syncApp)
     }
 
-    /// Sync protocol shapes: version chaining, QueryFailed errorData only for ConvexError, identity
-    /// versions, FatalError then close on a base version mismatch, no FatalError after AuthError.
+    /// Sync protocol message shapes as Convex sends them: version chaining, QueryFailed errorData only for
+    /// a ConvexError, identity versions, FatalError then close on a base version mismatch, no FatalError
+    /// after AuthError, and a client that has seen a later timestamp still gets results.
     func testSyncProtocolShapes() throws {
-        try runScript("review_sync_shapes.py", app: Self.reviewApp)
-    }
-
-    /// HTTP API: `/api/run/{path}` for an action, default format by Convex-Client, status codes.
-    func testHTTPAPIShapes() throws {
-        try runScript("review_http.py", app: Self.reviewApp)
+        try runScript("sync_message_shapes.py", app: Self.syncApp)
     }
 
     /// Queries that fail because every runner is busy and the queue is full are run again by the
     /// session after a backoff, not left failed with nothing watching them.
     func testQueriesThatCouldNotRunBecauseOfOverloadRunAgainByThemselves() throws {
-        try runScript("overload_retry.py", app: Self.reviewApp,
+        try runScript("overload_retry.py", app: Self.syncApp,
                       serveArguments: ["--max-queued-calls", "2", "--runners", "1", "--runner-workers", "1"])
     }
 

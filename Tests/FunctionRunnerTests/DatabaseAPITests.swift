@@ -44,6 +44,15 @@ final class DatabaseAPITests: XCTestCase {
         XCTAssertEqual(authors, ["bo", "cy"])
     }
 
+    /// `q.eq(field, undefined)` in an index range selects the documents that lack the field, not those
+    /// where it is null, as Convex does.
+    func testIndexEqUndefinedSelectsMissingFieldNotNull() async throws {
+        _ = try await app.mutationValue("review:insertRaw", ["doc": ["body": "nullAuthor", "author": .null]])
+        _ = try await app.mutationValue("review:insertRaw", ["doc": ["body": "noAuthor"]])
+        let bodies = try await app.queryValue("review:authorUndefined")
+        XCTAssertEqual(bodies, ["noAuthor"])
+    }
+
     func testGetPatchAndDeleteInBothCallForms() async throws {
         let id = try await send("first")
         let r1 = try await app.queryValue("messages:get", ["id": .string(id)])
@@ -58,6 +67,17 @@ final class DatabaseAPITests: XCTestCase {
         XCTAssertEqual(removed, .null, "a deleted document reads back as null in the same mutation")
         let r5 = try await app.queryValue("messages:get", ["id": .string(id)])
         XCTAssertEqual(r5, .null)
+    }
+
+    /// A mutation may delete a document it inserted itself: it commits, a no-op as in Convex, and the
+    /// document reads back as null.
+    func testInsertThenDeleteInOneMutationCommits() async throws {
+        do {
+            let outcome = try await app.mutation("review:insertThenDelete")
+            XCTAssertEqual(try app.value(outcome), .null)
+        } catch {
+            XCTFail("insert then delete in one mutation failed: \(error)")
+        }
     }
 
     func testPatchWithUndefinedRemovesTheField() async throws {

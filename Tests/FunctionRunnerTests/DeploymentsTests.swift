@@ -1,8 +1,9 @@
+import Foundation
 @testable import FunctionRunner
 import Protocol
 import XCTest
 
-/// How a runner shares calls among its isolates.
+/// How a runner shares calls among its isolates, and what an isolate it drops leaves behind.
 final class DeploymentsTests: XCTestCase {
     func testACallGoesToTheIsolateWithTheFewestCallsInFlight() async throws {
         let bundle = "globalThis.loaded = true;"
@@ -34,5 +35,21 @@ final class DeploymentsTests: XCTestCase {
         releaser.yield()
         try await long.value
         XCTAssertEqual(busyIsolate.callsInFlight.load(ordering: .relaxed), 0, "a finished call no longer counts")
+    }
+
+    /// An isolate that is dropped (a runner evicting a deployment) releases its thread, and with it its
+    /// context group, compiled script and pooled contexts: evicted deployments leak nothing.
+    func testDroppedIsolatesReleaseTheirThreads() async throws {
+        func threadCount() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0 }
+        let before = threadCount()
+        for i in 0..<8 {
+            let isolate = FunctionIsolate(bundle: "globalThis.x = 1;", name: "review-leak-\(i)")
+            // Wait until its thread runs jobs: an isolate dropped before its thread starts crashes the
+            // process instead ("Attempted to read an unowned reference but object … was already destroyed").
+            _ = await isolate.pooledContexts
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let after = threadCount()
+        XCTAssertLessThanOrEqual(after, before + 1, "\(after - before) threads outlived their isolates")
     }
 }

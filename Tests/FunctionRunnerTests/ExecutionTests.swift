@@ -5,7 +5,7 @@ import StorageClient
 import XCTest
 
 /// How functions run: errors, logs, determinism, validation, visibility, time and transaction limits,
-/// conflict retries and context reuse.
+/// large commits, conflict retries and context reuse.
 final class ExecutionTests: XCTestCase {
     let app = AppHarness()
 
@@ -117,6 +117,32 @@ final class ExecutionTests: XCTestCase {
         XCTAssertEqual(list, [])
     }
 
+    /// A query's CPU budget (1 s) covers all its JavaScript, work split across awaits included: every
+    /// microtask drained after the outermost call counts against the same budget, and a query past it
+    /// fails as timed out. The isolate then serves the next call in a fresh context.
+    func testCPUBudgetCoversWorkSplitAcrossMicrotasks() async throws {
+        try await app.start()
+        // Calibrate: iterations for about 0.4 s of CPU per round.
+        var iterations = 2_000_000.0
+        for _ in 0..<6 {
+            let started = ContinuousClock.now
+            _ = try await app.queryValue("review:spinInMicrotasks", ["rounds": 1.0, "iterations": .float64(iterations)])
+            let seconds = Double((ContinuousClock.now - started).components.attoseconds) / 1e18 + Double((ContinuousClock.now - started).components.seconds)
+            if seconds > 0.25 { iterations = (iterations * 0.4 / seconds).rounded(); break }
+            iterations *= 4
+        }
+        let started = ContinuousClock.now
+        let outcome = try await app.query("review:spinInMicrotasks", ["rounds": 8.0, "iterations": .float64(iterations)])
+        let elapsed = ContinuousClock.now - started
+        guard case .failure(let error) = outcome.result else {
+            return XCTFail("about 3 s of JavaScript CPU in one query succeeded after \(elapsed)")
+        }
+        XCTAssertTrue(error.message.contains("timed out"), error.message)
+        // The isolate serves the next call in a fresh context: a stopped run leaves nothing behind.
+        let next = try await app.queryValue("messages:list")
+        XCTAssertEqual(next, [])
+    }
+
     func testQueriesAreDeterministic() async throws {
         try await app.start()
         let ts = try await app.storage.latestTimestamp()
@@ -130,10 +156,34 @@ final class ExecutionTests: XCTestCase {
         XCTAssertEqual(values[3], values[2], "new Date() too")
     }
 
+    /// Every mutation call gets its own `Math.random` seed, even with the same arguments: only a query's
+    /// seed follows from what it is (deployment, function, arguments and snapshot).
+    func testMutationsWithTheSameArgumentsGetDifferentSeeds() async throws {
+        let call = RunFunction(deployment: "d", module: "review.js", function: "randomToken", kind: .mutation, args: .object([:]))
+        let again = call
+        XCTAssertNotEqual(call.seed, again.seed, "two separate mutation calls share one Math.random sequence")
+    }
+
     func testConsoleOutputBecomesLogLines() async throws {
         try await app.start()
         let outcome = try await app.query("messages:chatty")
         XCTAssertEqual(outcome.logLines, ["[LOG] 'hello' 1 { a: [ 1, 'x' ] }", "[WARN] 'careful'", "[ERROR] 'bad'"])
+    }
+
+    /// Every console argument is formatted as Convex's object-inspect formats it, top-level strings
+    /// included: `console.log("hello")` logs `[LOG] 'hello'` (docs/limits.md, log lines).
+    func testConsoleQuotesTopLevelStringsLikeConvex() async throws {
+        try await app.start()
+        let outcome = try await app.query("review:logString")
+        XCTAssertEqual(outcome.logLines, ["[LOG] 'hello'"])
+    }
+
+    /// `console.log` of a circular object logs it and the function goes on, as in Convex (object-inspect
+    /// prints `[Circular]`).
+    func testConsoleLogOfCircularObjectDoesNotThrow() async throws {
+        try await app.start()
+        let outcome = try await app.query("review:logCircular")
+        XCTAssertEqual(try app.value(outcome), "logged")
     }
 
     func testArgumentAndReturnValidationNameWhatIsWrong() async throws {
@@ -147,6 +197,17 @@ final class ExecutionTests: XCTestCase {
         XCTAssertTrue(missing.message.contains("missing the required field `author`"), missing.message)
         let badReturn = try app.error(try await app.query("messages:wrongReturn"))
         XCTAssertTrue(badReturn.message.contains("ReturnsValidationError"), badReturn.message)
+    }
+
+    /// `v.object` argument validation rejects every extra field, those named like an Object.prototype
+    /// member (`toString`) included.
+    func testExtraArgumentNamedLikeAPrototypeMemberIsRejected() async throws {
+        try await app.start()
+        let outcome = try await app.query("review:argsOnly", ["name": "x", "toString": "y"])
+        guard case .failure(let error) = outcome.result else {
+            return XCTFail("an extra field `toString` passed argument validation: \(outcome.result)")
+        }
+        XCTAssertTrue(error.message.contains("extra field `toString`"), error.message)
     }
 
     func testInternalFunctionsAreHiddenFromClients() async throws {
@@ -185,6 +246,20 @@ final class ExecutionTests: XCTestCase {
         XCTAssertTrue(tooManyReads.message.contains("Too many documents read"), tooManyReads.message)
     }
 
+    /// `first()` reads one document, and only that one counts against the documents-read limit; a page
+    /// of `paginate` counts only the rows it returns.
+    func testFirstReadsOneDocumentNotAPageOfThem() async throws {
+        var limits = TransactionLimits()
+        limits.maxDocumentsRead = 5
+        try await app.start(transactionLimits: limits)
+        _ = try await app.mutationValue("messages:insertMany", ["count": 5.0])
+        _ = try await app.mutationValue("messages:insertMany", ["count": 5.0])
+        let first = try await app.queryValue("review:firstOnly")
+        XCTAssertEqual(first, "m0")
+        let paged = try await app.queryValue("review:paginateSmall", ["numItems": 2.0])
+        XCTAssertEqual(paged, 2.0)
+    }
+
     func testByteAndIntervalLimitsProduceTheirErrors() async throws {
         var limits = TransactionLimits()
         limits.maxBytesWritten = 10_000
@@ -204,6 +279,17 @@ final class ExecutionTests: XCTestCase {
         XCTAssertTrue(tooManyBytes.message.contains("Too many bytes read"), tooManyBytes.message)
     }
 
+    /// A transaction of thousands of inserts commits, and every document is there afterwards. (How long
+    /// the commit takes is for the benchmarks to measure, not for this test.)
+    func testATransactionOfThousandsOfInsertsCommitsThemAll() async throws {
+        try await app.start()
+        var transaction = try await StorageTransaction.begin(app.storage)
+        for i in 0..<3000 { try transaction.insert(into: "messages", ["body": .string("m\(i)"), "author": "bulk"]) }
+        guard case .committed = try await transaction.commit() else { return XCTFail("3,000 inserts did not commit") }
+        let count = try await app.queryValue("messages:readAll")
+        XCTAssertEqual(count, 3000.0)
+    }
+
     func testActionWallClockLimitStopsAnActionThatNeverFinishes() async throws {
         var limits = ExecutionLimits()
         limits.actionSeconds = 1
@@ -215,6 +301,22 @@ final class ExecutionTests: XCTestCase {
         let error = try app.error(outcome)
         XCTAssertTrue(error.message.contains("timed out"), error.message)
         XCTAssertLessThan(ContinuousClock.now - started, .seconds(5))
+    }
+
+    /// An action's wall-clock limit stops it while it waits, not only before its next host call: a 4 s
+    /// sleep under a 1 s limit ends well before the sleep would, as timed out.
+    func testActionWallClockLimitInterruptsALongWait() async throws {
+        var limits = ExecutionLimits()
+        limits.actionSeconds = 1
+        try await app.start()
+        let isolate = FunctionIsolate(bundle: try AppHarness.bundle.get(), limits: limits)
+        let host = ActionHost(identity: nil) { _ in throw TestFailure("no callbacks here") }
+        let started = ContinuousClock.now
+        let outcome = await isolate.run(FunctionRequest(module: "review.js", function: "sleepOnce", kind: .action, args: ["ms": 4000.0]), host: host)
+        let elapsed = ContinuousClock.now - started
+        XCTAssertLessThan(elapsed, .milliseconds(2500), "the action ran \(elapsed) past its 1 s limit")
+        guard case .failure(let error) = outcome.result else { return XCTFail("an action past its limit succeeded: \(outcome.result)") }
+        XCTAssertTrue(error.message.contains("timed out"), error.message)
     }
 
     /// With Convex's 4 retries, 20 increments of one counter at once all commit: the storage node

@@ -92,6 +92,21 @@ final class PaginationTests: XCTestCase {
         XCTAssertEqual(rerun["continueCursor"], first["continueCursor"])
     }
 
+    /// `paginate({endCursor})` ends the page exactly at that cursor, rows inserted since before it
+    /// included: usePaginatedQuery relies on it to keep page boundaries when documents are inserted into
+    /// an earlier page.
+    func testAnEndCursorKeepsThePageEndWhenRowsAreInsertedBeforeIt() async throws {
+        for author in ["b", "d", "f", "h", "j", "l"] {
+            _ = try await app.mutationValue("review:insertRaw", ["doc": ["body": .string(author), "author": .string(author)]])
+        }
+        let first = try await app.queryValue("review:pageByAuthor", ["cursor": .null, "numItems": 3.0])
+        XCTAssertEqual(first["authors"], ["b", "d", "f"])
+        let end = try XCTUnwrap(first["continueCursor"])
+        _ = try await app.mutationValue("review:insertRaw", ["doc": ["body": "a", "author": "a"]])
+        let rerun = try await app.queryValue("review:pageByAuthor", ["cursor": .null, "numItems": 3.0, "endCursor": end])
+        XCTAssertEqual(rerun["authors"], ["a", "b", "d", "f"], "the page keeps its end; otherwise `f` falls between pages")
+    }
+
     func testDescendingPagesWalkBackwards() async throws {
         try await insert(["a", "b", "c", "d", "e"])
         let one = try await pageValue(Self.first(2), order: "desc")

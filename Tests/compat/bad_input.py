@@ -5,7 +5,7 @@ import os
 import sys
 import urllib.parse
 
-from review_ws import Closed, connect
+from raw_ws import Closed, connect
 
 url, admin_key = sys.argv[1], sys.argv[2]
 parsed = urllib.parse.urlparse(url)

@@ -15,7 +15,7 @@ import urllib.request
 import uuid
 
 from convex.http_client import ConvexHttpClient
-from review_ws import WS, Closed
+from raw_ws import WS, Closed
 
 url = sys.argv[1]
 faults = os.environ["CONVERGE_FAULTS"]

@@ -1,4 +1,5 @@
-"""HTTP API shapes (spec 2.1-2.3). Run as: python review_http.py URL ADMIN_KEY"""
+"""HTTP API shapes (spec 2.1-2.3): `/api/run/{path}` runs any kind of function, the default format
+follows the Convex-Client header, `/api/function` takes an admin key. Run as: python http_api_shapes.py URL ADMIN_KEY"""
 import http.client
 import json
 import sys

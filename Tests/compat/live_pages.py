@@ -9,7 +9,7 @@ import signal
 import sys
 
 from convex import ConvexClient
-from review_ws import connect
+from raw_ws import connect
 
 url, admin_key = sys.argv[1], sys.argv[2]
 

@@ -1,6 +1,7 @@
 """Queries that could not run because the deployment was overloaded run again by themselves.
 
-Against `converge serve --max-queued-calls 2 --runners 1 --runner-workers 1` with the review fixture:
+Against `converge serve --max-queued-calls 2 --runners 1 --runner-workers 1` with the fixture
+app Tests/ClusterTests/Fixtures/sync:
 40 queries added at once overflow the queue, so some first come back as QueryFailed ("overloaded");
 without any further message from the client, every one of them must then arrive with its value.
 Run as: python overload_retry.py URL ADMIN_KEY
@@ -8,7 +9,7 @@ Run as: python overload_retry.py URL ADMIN_KEY
 import sys
 import time
 
-from review_ws import connect
+from raw_ws import connect
 
 url = sys.argv[1]
 count = 40

@@ -1,6 +1,6 @@
 """A minimal hand-written WebSocket client (RFC 6455, text frames only) for raw sync-protocol checks.
 
-Used by the review_*.py scripts. Standard library only.
+Used by the sync_*.py scripts and other raw protocol checks. Standard library only.
 """
 import base64
 import json

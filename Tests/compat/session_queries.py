@@ -7,7 +7,7 @@ Run as: python session_queries.py URL ADMIN_KEY   (against examples/chat)
 import sys
 
 from convex.http_client import ConvexHttpClient
-from review_ws import Tracker, connect, query_executions, ts
+from raw_ws import Tracker, connect, query_executions, ts
 
 url, admin_key = sys.argv[1], sys.argv[2]
 QUERIES, MUTATIONS = 50, 20

@@ -6,7 +6,7 @@ import sys
 import time
 
 from convex.http_client import ConvexHttpClient
-from review_ws import connect, metric, query_executions
+from raw_ws import connect, metric, query_executions
 
 url, admin_key = sys.argv[1], sys.argv[2]
 SOCKETS = 200

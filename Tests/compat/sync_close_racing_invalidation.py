@@ -1,10 +1,11 @@
-"""Connections with live queries close abruptly while commits invalidate those queries: `close()` empties
-`queries` under a suspended Transition. Run as: python review_close_race.py URL ADMIN_KEY"""
+"""Connections with live queries close abruptly while commits invalidate those queries: a session closed
+while one of its Transitions is suspended must drop its queries without crashing the coordinator, which
+keeps serving new connections. Run as: python sync_close_racing_invalidation.py URL ADMIN_KEY"""
 import sys
 import threading
 import time
 
-from review_ws import connect
+from raw_ws import connect
 
 url = sys.argv[1]
 stop = False

@@ -1,8 +1,10 @@
-"""A long action over the sync socket. Run as: python review_slow_action.py URL ADMIN_KEY"""
+"""A long action over the sync socket: the session answers other messages while it runs, and a socket
+whose client answers every Ping stays open however long the action takes.
+Run as: python sync_long_action.py URL ADMIN_KEY"""
 import sys
 import time
 
-from review_ws import connect
+from raw_ws import connect
 
 url = sys.argv[1]
 failures = []

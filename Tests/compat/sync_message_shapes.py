@@ -1,9 +1,12 @@
-"""Sync protocol shapes against the review fixture. Run as: python review_sync_shapes.py URL ADMIN_KEY"""
+"""Sync protocol message shapes against the fixture app Tests/ClusterTests/Fixtures/sync: version chaining,
+identity versions, errorData only for a ConvexError, a Transition covering every MutationResponse, FatalError
+then close on a base version mismatch, AuthError without FatalError, a client ahead of the server still served.
+Run as: python sync_message_shapes.py URL ADMIN_KEY"""
 import base64
 import struct
 import sys
 
-from review_ws import WS, Closed, Tracker, connect, ts
+from raw_ws import WS, Closed, Tracker, connect, ts
 
 url, admin_key = sys.argv[1], sys.argv[2]
 failures = []

@@ -1,10 +1,11 @@
 """Adds and Removes queries while other connections commit, so invalidation-driven Transitions race the
-Removes (SyncSession.transition force-unwraps `queries[id]!` after an await). Run as: python review_remove_race.py URL ADMIN_KEY"""
+Removes: a query removed while a Transition that covers it is suspended must leave that Transition, and the
+connection must stay up. Run as: python sync_remove_racing_invalidation.py URL ADMIN_KEY"""
 import sys
 import threading
 import time
 
-from review_ws import connect
+from raw_ws import connect
 
 url = sys.argv[1]
 stop = False

@@ -1,11 +1,11 @@
 """Every Transition sent after a MutationResponse must end at ts >= the mutation's ts (the Python client
 settles the mutation on the next Transition, spec 1.6). Background writers keep invalidation Transitions
-in flight. Run as: python review_mutation_transition.py URL ADMIN_KEY"""
+in flight. Run as: python sync_transition_covers_mutation.py URL ADMIN_KEY"""
 import sys
 import threading
 import time
 
-from review_ws import Tracker, connect, ts
+from raw_ws import Tracker, connect, ts
 
 url = sys.argv[1]
 stop = False

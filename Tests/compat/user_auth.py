@@ -7,7 +7,7 @@ import sys
 
 from convex import ConvexClient
 from convex.http_client import ConvexHttpClient
-from review_ws import Closed, connect
+from raw_ws import Closed, connect
 
 
 def until_closed(ws, timeout):

@@ -1,7 +1,7 @@
 import Foundation
 import Protocol
 
-/// A client that follows the official JS client's rules for mutations (spec §1.3, §1.6): one
+/// A client that follows the official JS client's rules for mutations (docs/sync-protocol.md: client messages, settling mutations): one
 /// `sessionId` for its whole life; a new socket, after `reconnectDelay`, whenever one closes; and on
 /// it, every mutation not yet settled re-sent under its `requestId`, in order, including one whose
 /// response came but whose covering Transition did not. A success settles once a Transition reaches
