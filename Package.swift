@@ -170,6 +170,10 @@ let package = Package(
         .testTarget(name: "ClusterTests", dependencies: [
             "StorageClient", "Protocol", "ConvergeTestSupport", .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // The coordinator's units: the query cache, the function log, sync sockets and sessions.
+        .testTarget(name: "CoordinatorTests", dependencies: [
+            "Coordinator", "FunctionRunner", "Protocol", "ConvergeTestSupport", .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
         .testTarget(
             name: "FunctionRunnerTests",
             dependencies: ["FunctionRunner", "Coordinator", "StorageClient", "Protocol", "ConvergeTestSupport"],

@@ -49,6 +49,15 @@ struct RunnerBench {
             }
         }
 
+        print("\n## One mutation inserting 3,000 documents (one worker, one caller)")
+        print(Row.header)
+        let bulk = FunctionExecutor(isolate: FunctionIsolate(bundle: bundle, name: "bench-bulk"), storage: storage, seal: seal)
+        let bulkRow = try await measure(executors: [bulk], concurrency: 1, seconds: min(seconds, 4)) { executor in
+            let request = FunctionRequest(module: "bench.js", function: "insertMany", kind: .mutation, args: .object(["count": .float64(3000)]))
+            guard case .success = try await executor.runMutation(request).outcome.result else { throw BenchError("bench:insertMany failed") }
+        }
+        print(bulkRow.line("bench:insertMany 3,000"))
+
         print("\n## Fresh context per call against a pooled one (empty query, one worker)")
         print(Row.header)
         for (label, poolSize) in [("pooled", 4), ("fresh", 0)] {

@@ -83,27 +83,3 @@ final class StubCoordinator: @unchecked Sendable {
 private final class PeerRef: @unchecked Sendable {
     var peer: FramePeer?
 }
-
-/// A `converge runner` process.
-final class RunnerProcess {
-    private let process = Process()
-
-    init(coordinator: Endpoint, storage: Endpoint?, pool: String, name: String = "runner-\(UUID().uuidString.prefix(6))") throws {
-        process.executableURL = StorageProcess.binary
-        var arguments = ["runner", "--coordinator", coordinator.description, "--pool", pool, "--workers", "2", "--name", name,
-                         "--instance-secret", StorageProcess.secret.map { String(format: "%02x", $0) }.joined()]
-        if let storage { arguments += ["--storage", storage.description] }
-        process.arguments = arguments
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-    }
-
-    func kill() {
-        Foundation.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
-
-    deinit {
-        if process.isRunning { kill() }
-    }
-}
