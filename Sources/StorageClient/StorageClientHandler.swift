@@ -1,17 +1,6 @@
 import Crypto
 import NIOCore
 import Protocol
-import Synchronization
-
-/// Whether a connection has failed, readable from any thread. Set before the waiting requests are
-/// failed, so a caller that gets such an error sees the connection closed, not yet open.
-final class ConnectionHealth: Sendable {
-    private let failed = Atomic<Bool>(false)
-
-    var isFailed: Bool { failed.load(ordering: .acquiring) }
-
-    func markFailed() { failed.store(true, ordering: .releasing) }
-}
 
 /// The client end of one connection: answers the handshake (`HandshakeStateMachine`), matches
 /// responses to waiting requests by request ID (`PendingRequests`), and forwards invalidation pushes.
@@ -93,17 +82,5 @@ final class StorageClientHandler: ChannelInboundHandler, @unchecked Sendable {
         pending.fail(error)
         invalidations.finish()
         context.close(promise: nil)
-    }
-}
-
-public enum StorageClientError: Error, Equatable, CustomStringConvertible {
-    case connectionClosed
-    case unexpectedResponse(String)
-
-    public var description: String {
-        switch self {
-        case .connectionClosed: return "the connection to the storage node closed"
-        case .unexpectedResponse(let what): return "unexpected response from the storage node: \(what)"
-        }
     }
 }

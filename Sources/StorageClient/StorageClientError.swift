@@ -1,0 +1,11 @@
+public enum StorageClientError: Error, Equatable, CustomStringConvertible {
+    case connectionClosed
+    case unexpectedResponse(String)
+
+    public var description: String {
+        switch self {
+        case .connectionClosed: return "the connection to the storage node closed"
+        case .unexpectedResponse(let what): return "unexpected response from the storage node: \(what)"
+        }
+    }
+}
