@@ -163,10 +163,12 @@ let package = Package(
             "Protocol", "ConvergeTestSupport", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "StorageNodeTests", dependencies: [
-            "StorageNode", "StorageClient", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto"),
+            "StorageNode", "StorageClient", "ConvergeTestSupport", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Starts real `converge` processes for the tests that cross process boundaries.
-        .target(name: "ConvergeTestSupport", dependencies: ["StorageClient", "Protocol"], path: "Tests/TestSupport"),
+        .target(name: "ConvergeTestSupport", dependencies: [
+            "StorageClient", "Protocol", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+        ], path: "Tests/TestSupport"),
         .testTarget(name: "ClusterTests", dependencies: [
             "StorageClient", "Protocol", "ConvergeTestSupport", .product(name: "Crypto", package: "swift-crypto"),
         ]),

@@ -1,3 +1,4 @@
+import ConvergeTestSupport
 import Crypto
 import NIOCore
 import NIOEmbedded
@@ -87,67 +88,30 @@ final class FramedConnectionTests: XCTestCase {
 
     // MARK: FramePeer over in-memory channels
 
-    /// A value set from another thread.
-    private final class Box<T>: @unchecked Sendable {
-        private let lock = NSLock()
-        private var _value: T?
-        var value: T? { lock.withLock { _value } }
-        func set(_ value: T) { lock.withLock { _value = value } }
-    }
-
-    /// A peer on a channel with the frame codec (frames up to 1 KiB), and what reached its callbacks.
-    /// The channel's loop runs only when told to (`run()`); the helpers below do.
-    private final class Side: @unchecked Sendable {
-        let channel = NIOAsyncTestingChannel()
+    /// A peer on an in-memory channel with the frame codec (frames up to 1 KiB), and what reached its
+    /// callbacks: `onClose` once per close, with the error's description or "nil".
+    private final class Side: Sendable {
+        let end: InMemoryFrameEnd
         let peer: FramePeer
-        private let recorder = Recorder()
+        private let requests = Locked<[Frame]>([])
+        private let closed = Locked<[String]>([])
+        var received: [Frame] { requests.value }
+        var closes: [String] { closed.value }
+        var channel: NIOAsyncTestingChannel { end.channel }
 
         init(role: FramePeer.Role, secret: [UInt8]) async throws {
-            let record = recorder
+            let channel = NIOAsyncTestingChannel()
+            let (requests, closed) = (requests, closed)
             peer = FramePeer(role: role, instanceSecret: secret, eventLoop: channel.eventLoop, isAnswer: { $0 == FramedConnectionTests.answer },
-                             onRequest: { frame in record.request(frame) }, onClose: { error in record.close(error) })
-            let (channel, peer) = (channel, peer)
-            try await channel.testingEventLoop.executeInContext {
-                try FrameTransport.addCodec(to: channel, maxFrameSize: 1024, then: peer)
-            }
-            try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).get()
+                             onRequest: { frame in requests.withLock { $0.append(frame) } },
+                             onClose: { error in closed.withLock { $0.append(error.map { "\($0)" } ?? "nil") } })
+            end = try await InMemoryFrameEnd(channel, maxFrameSize: 1024, handler: peer)
         }
 
-        /// What reached the peer's callbacks; `onClose` once per close, with the error's description or "nil".
-        final class Recorder: @unchecked Sendable {
-            let lock = NSLock()
-            var requests: [Frame] = []
-            var closes: [String] = []
-            func request(_ frame: Frame) { lock.withLock { requests.append(frame) } }
-            func close(_ error: Error?) { lock.withLock { closes.append(error.map { "\($0)" } ?? "nil") } }
-        }
-
-        var received: [Frame] { recorder.lock.withLock { recorder.requests } }
-        var closes: [String] { recorder.lock.withLock { recorder.closes } }
-
-        /// Runs what was queued on the loop (the peer's writer) and takes what was written.
-        func written() async throws -> [ByteBuffer] {
-            await channel.testingEventLoop.run()
-            var out: [ByteBuffer] = []
-            while let bytes = try await channel.readOutbound(as: ByteBuffer.self) { out.append(bytes) }
-            return out
-        }
-
-        func receive(_ bytes: ByteBuffer) async {
-            do { try await channel.writeInbound(bytes) } catch { /* the peer has seen it through errorCaught */ }
-            await channel.testingEventLoop.run()
-        }
-
-        var isActive: Bool {
-            get async throws { try await channel.testingEventLoop.executeInContext { self.channel.isActive } }
-        }
-
-        /// How `future` (of this side's loop) ended, or nil if it has not.
-        func outcome<T: Sendable>(_ future: EventLoopFuture<T>) async throws -> Result<T, Error>? {
-            let box = Box<Result<T, Error>>()
-            try await channel.testingEventLoop.executeInContext { future.whenComplete { box.set($0) } }
-            return box.value
-        }
+        func written() async throws -> [ByteBuffer] { try await end.written() }
+        func receive(_ bytes: ByteBuffer) async { await end.receive(bytes) }
+        var isActive: Bool { get async throws { try await end.isActive } }
+        func outcome<T: Sendable>(_ future: EventLoopFuture<T>) async throws -> Result<T, Error>? { try await end.outcome(future) }
     }
 
     /// Moves bytes between the two sides until neither has more to say.
@@ -169,14 +133,15 @@ final class FramedConnectionTests: XCTestCase {
     }
 
     /// `ask` from a task of its own, its outcome in the box.
-    private func ask(_ side: Side, body: String) -> Box<Result<Frame, Error>> {
-        let box = Box<Result<Frame, Error>>()
+    private func ask(_ side: Side, body: String) -> Locked<Result<Frame, Error>?> {
+        let box = Locked<Result<Frame, Error>?>(nil)
         let (peer, kind) = (side.peer, Self.question)
         Task {
             do {
-                box.set(.success(try await peer.ask { Frame(kind: kind, requestID: $0, body: ByteBuffer(string: body)) }))
+                let answer = try await peer.ask { Frame(kind: kind, requestID: $0, body: ByteBuffer(string: body)) }
+                box.withLock { $0 = .success(answer) }
             } catch {
-                box.set(.failure(error))
+                box.withLock { $0 = .failure(error) }
             }
         }
         return box

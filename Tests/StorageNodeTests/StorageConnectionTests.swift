@@ -1,3 +1,4 @@
+import ConvergeTestSupport
 import Crypto
 import Logging
 import NIOCore
@@ -23,57 +24,10 @@ final class StorageConnectionTests: XCTestCase {
         await node.remove()
     }
 
-    /// A value set from another thread.
-    private final class Box<T>: @unchecked Sendable {
-        private let lock = NSLock()
-        private var _value: T?
-        var value: T? { lock.withLock { _value } }
-        func set(_ value: T) { lock.withLock { _value = value } }
-    }
+    private typealias End = InMemoryFrameEnd
 
-    /// One end: a channel with the frame codec and a handler. Its loop runs only when told to.
-    private struct End {
-        let channel: NIOAsyncTestingChannel
-
-        init(_ channel: NIOAsyncTestingChannel = NIOAsyncTestingChannel(), handler: any ChannelHandler & Sendable) async throws {
-            self.channel = channel
-            try await channel.testingEventLoop.executeInContext { try FrameTransport.addCodec(to: channel, then: handler) }
-            try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).get()
-        }
-
-        func written() async throws -> [ByteBuffer] {
-            await channel.testingEventLoop.run()
-            var out: [ByteBuffer] = []
-            while let bytes = try await channel.readOutbound(as: ByteBuffer.self) { out.append(bytes) }
-            return out
-        }
-
-        func receive(_ bytes: ByteBuffer) async {
-            _ = try? await channel.writeInbound(bytes)
-            await channel.testingEventLoop.run()
-        }
-
-        var isActive: Bool {
-            get async throws { try await channel.testingEventLoop.executeInContext { channel.isActive } }
-        }
-
-        /// How `future` (of this end's loop) ended, or nil if it has not.
-        func outcome<T: Sendable>(_ future: EventLoopFuture<T>) async throws -> Result<T, Error>? {
-            let box = Box<Result<T, Error>>()
-            try await channel.testingEventLoop.executeInContext { future.whenComplete { box.set($0) } }
-            return box.value
-        }
-    }
-
-    /// Moves bytes between the ends until `done` holds or 5 s have passed (the node answers from
-    /// tasks of its own, so a quiet moment is not the end).
     private func pump(_ a: End, _ b: End, until done: () async throws -> Bool) async throws {
-        for _ in 0..<1000 {
-            for bytes in try await a.written() { await b.receive(bytes) }
-            for bytes in try await b.written() { await a.receive(bytes) }
-            if try await done() { return }
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        try await End.pump(a, b, until: done)
     }
 
     private struct Client {
@@ -90,12 +44,12 @@ final class StorageConnectionTests: XCTestCase {
         }
 
         /// Sends a request as `StorageClient.request` does; its answer arrives in the box.
-        func send(_ request: StorageRequest, id: UInt64) async throws -> Box<Result<StorageResponse, Error>> {
-            let box = Box<Result<StorageResponse, Error>>()
+        func send(_ request: StorageRequest, id: UInt64) async throws -> Locked<Result<StorageResponse, Error>?> {
+            let box = Locked<Result<StorageResponse, Error>?>(nil)
             let (handler, channel) = (handler, end.channel)
             try await channel.testingEventLoop.executeInContext {
                 let promise = channel.eventLoop.makePromise(of: StorageResponse.self)
-                promise.futureResult.whenComplete { box.set($0) }
+                promise.futureResult.whenComplete { result in box.withLock { $0 = result } }
                 handler.send(request.frame(requestID: id), promise: promise, writer: FrameWriter(channel: channel))
             }
             return box
