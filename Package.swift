@@ -172,9 +172,9 @@ let package = Package(
         .testTarget(name: "ClusterTests", dependencies: [
             "StorageClient", "Protocol", "ConvergeTestSupport", .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        // The coordinator's units: the query cache, the function log, sync sockets and sessions.
+        // The coordinator's units: the query cache, runner dispatch, the function log, sync sockets and sessions.
         .testTarget(name: "CoordinatorTests", dependencies: [
-            "Coordinator", "FunctionRunner", "Protocol", "ConvergeTestSupport", .product(name: "NIOEmbedded", package: "swift-nio"),
+            "Coordinator", "FunctionRunner", "StorageClient", "Protocol", "ConvergeTestSupport", .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(
             name: "FunctionRunnerTests",

@@ -14,6 +14,7 @@ public final class StorageClient: Sendable {
     private let nextRequestID = Atomic<UInt64>(1)
     /// The catalog last fetched, with the change timestamp the node reported just before.
     private let cachedCatalog = Mutex<(changeTs: Timestamp, catalog: Catalog)?>(nil)
+    /// Pushes for this connection's subscriptions, watermarks included; finishes when the connection ends.
     public let invalidations: AsyncStream<Invalidation>
 
     private init(channel: Channel, handler: StorageClientHandler, invalidations: AsyncStream<Invalidation>) {
@@ -23,6 +24,7 @@ public final class StorageClient: Sendable {
         self.invalidations = invalidations
     }
 
+    /// Dials `endpoint` and completes the handshake; throws if either fails.
     public static func connect(
         to endpoint: Endpoint, instanceSecret: [UInt8], maxFrameSize: Int = Frame.defaultMaxSize,
         group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
@@ -62,6 +64,7 @@ public final class StorageClient: Sendable {
         return response
     }
 
+    /// Closes the connection: requests in flight fail and `invalidations` finishes.
     public func close() async {
         try? await channel.close()
     }
@@ -72,6 +75,7 @@ public final class StorageClient: Sendable {
 
     // MARK: Typed calls
 
+    /// The newest published timestamp: every commit up to it is durable and readable.
     public func latestTimestamp() async throws -> Timestamp {
         guard case let .timestamp(ts, _) = try await request(.latestTimestamp) else { throw unexpected("latestTimestamp") }
         return ts
@@ -99,16 +103,19 @@ public final class StorageClient: Sendable {
         cachedCatalog.withLock { $0 }
     }
 
+    /// The node's catalog with every change in it durable; `lastCatalog` is left as it was.
     public func catalog() async throws -> Catalog {
         guard case .catalog(let catalog) = try await request(.catalog) else { throw unexpected("catalog") }
         return catalog
     }
 
+    /// Creates the table with its built-in indexes, or returns the table of that name if it exists.
     public func createTable(_ name: String) async throws -> TableInfo {
         guard case .table(let table) = try await request(.createTable(name: name)) else { throw unexpected("createTable") }
         return table
     }
 
+    /// Creates the index and returns once it is backfilled; an existing one with the same fields is returned.
     public func createIndex(table: String, name: String, fields: [String]) async throws -> IndexInfo {
         guard case .index(let index) = try await request(.createIndex(table: table, name: name, fields: fields)) else {
             throw unexpected("createIndex")
@@ -116,20 +123,24 @@ public final class StorageClient: Sendable {
         return index
     }
 
+    /// Drops the index and deletes its entries before answering; built-in indexes cannot be dropped.
     public func dropIndex(table: String, name: String) async throws {
         guard case .done = try await request(.dropIndex(table: table, name: name)) else { throw unexpected("dropIndex") }
     }
 
+    /// The documents at `ts`, in the order of `ids`; nil for one missing or deleted there.
     public func get(_ ids: [DocumentID], at ts: Timestamp) async throws -> [StoredDocument?] {
         guard case .documents(let docs) = try await request(.get(ts: ts, ids: ids)) else { throw unexpected("get") }
         return docs
     }
 
+    /// One page; throws `StorageError` if `ts` is outside the readable range or the index is not ready by then.
     public func scan(_ scan: ScanRequest) async throws -> ScanPage {
         guard case .scanPage(let page) = try await request(.scan(scan)) else { throw unexpected("scan") }
         return page
     }
 
+    /// A conflict is a result, not a throw: retry the transaction from a new snapshot.
     public func commit(_ commit: CommitRequest) async throws -> CommitResult {
         guard case .commit(let result) = try await request(.commit(commit)) else { throw unexpected("commit") }
         return result
@@ -152,6 +163,7 @@ public final class StorageClient: Sendable {
         return checkedThrough
     }
 
+    /// Drops these subscriptions of this connection; unknown IDs are ignored.
     public func unsubscribe(_ ids: [UInt64]) async throws {
         guard case .done = try await request(.unsubscribe(ids: ids)) else { throw unexpected("unsubscribe") }
     }

@@ -1,3 +1,4 @@
+/// A failure of the connection itself; the node's own error answers are `StorageError`s.
 public enum StorageClientError: Error, Equatable, CustomStringConvertible {
     case connectionClosed
     case unexpectedResponse(String)

@@ -106,6 +106,7 @@ public final class StorageConnection: Sendable {
         }
     }
 
+    /// Closes the current client and cancels a dial in progress.
     public func close() async {
         let client = state.withLock { state -> StorageClient? in
             state.dialing?.cancel()
@@ -163,6 +164,7 @@ public final class StorageConnection: Sendable {
     }
 }
 
+/// Why a `StorageConnection` call gave up on the storage node.
 public enum StorageConnectionError: Error, Equatable, CustomStringConvertible {
     /// The storage node could not be reached in time. For a mutation the outcome is then unknown: an
     /// attempt may have committed before the connection was lost.

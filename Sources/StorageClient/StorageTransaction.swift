@@ -8,6 +8,7 @@ public struct StorageTransaction {
     public let client: StorageClient
     /// Where reads happen; nil for a transaction begun with `beginAtFirstRead` that has not read yet.
     public private(set) var beginTs: Timestamp?
+    /// Where table and index names resolve; with `beginAtFirstRead`, checked against the node at the first read.
     public let catalog: Catalog
     /// For a transaction not begun yet: the catalog change its catalog has, checked at the first read.
     private let catalogChangeTs: Timestamp?
@@ -20,6 +21,7 @@ public struct StorageTransaction {
     private var inserted = Set<DocumentID>()
     private var nextCreationTime: Double
 
+    /// Begins at the latest timestamp, on `catalog` if given, else on the one `client.snapshot()` returns.
     public static func begin(_ client: StorageClient, catalog: Catalog? = nil, limits: TransactionLimits = .init()) async throws -> StorageTransaction {
         if let catalog { return StorageTransaction(client: client, beginTs: try await client.latestTimestamp(), catalog: catalog, limits: limits) }
         let snapshot = try await client.snapshot()
@@ -35,6 +37,7 @@ public struct StorageTransaction {
         return StorageTransaction(client: client, beginTs: nil, catalog: cached.catalog, catalogChangeTs: cached.changeTs, creationTs: now, limits: limits)
     }
 
+    /// Reads at `beginTs`; inserts' `_creationTime` (milliseconds) starts there too.
     public init(client: StorageClient, beginTs: Timestamp, catalog: Catalog, limits: TransactionLimits = .init()) {
         self.init(client: client, beginTs: beginTs, catalog: catalog, catalogChangeTs: nil, creationTs: beginTs, limits: limits)
     }
@@ -58,11 +61,13 @@ public struct StorageTransaction {
         return snapshot.ts
     }
 
+    /// Throws `StorageError` `.notFound` if the catalog has no such table.
     public func table(_ name: String) throws -> TableInfo {
         guard let table = catalog.table(named: name) else { throw StorageError(.notFound, "no table \(name)") }
         return table
     }
 
+    /// Throws `StorageError` `.notFound` if the catalog has no such table or index.
     public func index(_ table: String, _ name: String) throws -> IndexInfo {
         guard let index = catalog.index(table: try self.table(table).number, name: name) else {
             throw StorageError(.notFound, "no index \(name) on \(table)")
@@ -126,7 +131,8 @@ public struct StorageTransaction {
         return TransactionPage(entries: entries, cursor: page.cursor, isDone: page.cursor == nil)
     }
 
-    /// Up to `limit` documents of an index range (stored ones only, from the first page).
+    /// The documents of an index range's first page (about `limit`), with this transaction's own writes
+    /// merged in as `scanPage` does; each carries the transaction's read timestamp, not its version's.
     public mutating func scan(table: String, index name: String, _ interval: KeyInterval = .all,
                               order: ScanOrder = .ascending, limit: Int = 1000) async throws -> [StoredDocument] {
         let index = try self.index(table, name)
@@ -242,6 +248,7 @@ public struct StorageTransaction {
         usage.bytesWritten = savepoint.bytesWritten
     }
 
+    /// The buffered writes, in the order documents were first written: what `commit` sends.
     public var pendingWrites: [DocumentWrite] {
         writeOrder.map { DocumentWrite(id: $0, value: writes[$0]!, isInsert: inserted.contains($0)) }
     }

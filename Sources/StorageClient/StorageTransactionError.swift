@@ -1,3 +1,4 @@
+/// Errors of `StorageTransaction` itself; the node's answers are `StorageError`s.
 public enum StorageTransactionError: Error, CustomStringConvertible {
     /// The catalog a transaction began on is not the one at its snapshot: run the function again.
     case catalogChanged

@@ -2,6 +2,7 @@ import Protocol
 
 /// One page of a transaction's index scan.
 public struct TransactionPage: Sendable {
+    /// A document in the range, stored or written by this transaction, under its index key.
     public struct Entry: Sendable {
         public var key: [UInt8]
         public var document: Value
@@ -9,6 +10,7 @@ public struct TransactionPage: Sendable {
         public var size: Int
     }
 
+    /// In scan order: the stored entries, with this transaction's own writes in the covered range merged in.
     public var entries: [Entry]
     /// Where the next page starts (the last stored key read), nil when done.
     public var cursor: [UInt8]?

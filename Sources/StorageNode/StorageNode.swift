@@ -312,10 +312,12 @@ public final class StorageNode: Sendable {
         await committer.removeSubscriptions(connection: connection)
     }
 
+    /// Rows in persistence's document log and index entries (for tests and metrics).
     public func rowCounts() async throws -> (documents: Int, indexEntries: Int) {
         try await persistence.rowCounts()
     }
 
+    /// Closes the persistence under the node.
     public func close() async throws {
         try await persistence.close()
     }

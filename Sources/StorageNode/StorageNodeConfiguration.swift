@@ -8,6 +8,7 @@ public struct StorageNodeConfiguration: Sendable {
     public var retentionChunk = 5_000
     /// The write log keeps commits at least this long, so transactions up to this old can commit.
     public var writeLogMaxAgeNanos: UInt64 = 120 * 1_000_000_000
+    /// Past this many bytes of written keys the write log drops its oldest commits, however young.
     public var writeLogMaxBytes = 256 << 20
     /// How long a commit's idempotency receipt is kept, so a retried mutation finds it (retries come
     /// within seconds; retention removes older receipts).
@@ -26,10 +27,15 @@ public struct StorageNodeConfiguration: Sendable {
 
 /// Limits on what one request may ask of the node (docs/limits.md for the per-transaction ones).
 public struct RequestLimits: Sendable {
+    /// Document writes in one commit.
     public var maxWrites = 16_000
+    /// Bytes of written documents in one commit, by `Value.size`.
     public var maxWriteBytes = 16 << 20
+    /// Key intervals in one commit's or subscription's read set.
     public var maxReadIntervals = 4_096
+    /// Largest `ScanRequest.limit`.
     public var maxScanLimit = 32_000
+    /// Most IDs in one `get`.
     public var maxGetBatch = 32_000
     /// Documents one `get` or `scan` answer may carry; a scan stops early and returns a cursor.
     public var maxResponseBytes = 16 << 20

@@ -16,7 +16,7 @@ enum InstanceSecret {
     }
 
     static func parse(hex: String) throws -> [UInt8] {
-        guard let bytes = Hex.decode(hex.trimmingCharacters(in: .whitespacesAndNewlines)), !bytes.isEmpty else {
+        guard let bytes = Hex.decode(hex.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count == 32 else {
             throw InstanceSecretError.invalid
         }
         return bytes
@@ -45,7 +45,7 @@ enum InstanceSecretError: Error, CustomStringConvertible {
 
     var description: String {
         switch self {
-        case .invalid: return "the instance secret must be hex (64 characters for 32 bytes)"
+        case .invalid: return "the instance secret must be 32 bytes written as 64 hex characters (`converge keys generate-secret` makes one)"
         case .cannotWrite(let path): return "cannot write the instance secret to \(path)"
         }
     }

@@ -12,12 +12,6 @@ import XCTest
 /// Transitions chain their versions, carry what changed and only that, settle mutations, and go out
 /// one at a time.
 final class SyncSessionTests: XCTestCase {
-    private static let bundle: Result<String, Error> = Result {
-        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("FunctionRunnerTests/Fixtures/app/convex")
-        return try AppBundler.bundle(convexDirectory: fixtures)
-    }
-
     private let node = StorageProcess()
     private let coordinator = Coordinator(instanceSecret: StorageProcess.secret, waitForRunners: .seconds(5))
     private var runner: RunnerProcess?
@@ -28,7 +22,7 @@ final class SyncSessionTests: XCTestCase {
         let address = try await coordinator.listenForRunners(on: .tcp(host: "127.0.0.1", port: 0))
         runner = try RunnerProcess(coordinator: .tcp(host: "127.0.0.1", port: try XCTUnwrap(address?.port)), storage: node.endpoint, pool: "db")
         for _ in 0..<500 where await coordinator.runnerCount(.db) == 0 { try await Task.sleep(for: .milliseconds(20)) }
-        _ = try await coordinator.push(bundle: try Self.bundle.get())
+        _ = try await coordinator.push(bundle: try FixtureApp.bundle.get())
     }
 
     override func tearDown() async throws {

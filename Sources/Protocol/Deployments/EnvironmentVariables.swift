@@ -9,11 +9,16 @@ public struct EnvironmentVariables: Hashable, Sendable {
     /// Hex SHA-256 of `json`, kept with the values: the coordinator names the environment in every call.
     public private(set) var hash: String
 
+    /// Most variables a deployment may have.
     public static let maxCount = 512
+    /// Longest variable name, in UTF-8 bytes.
     public static let maxNameBytes = 256
+    /// Longest value, in UTF-8 bytes.
     public static let maxValueBytes = 8192
+    /// Most bytes of all names and values together, in UTF-8.
     public static let maxTotalBytes = 512 << 10
 
+    /// Takes `values` as they are: only `applying(_:)` checks names and limits.
     public init(_ values: [String: String] = [:]) {
         self.values = values
         hash = Self.hash(of: values)
@@ -33,6 +38,7 @@ public struct EnvironmentVariables: Hashable, Sendable {
         ContentHash.of(json(of: values))
     }
 
+    /// Reads a JSON object of strings (as `json` writes it); names and limits are not checked.
     public init(json: String) throws {
         guard case .object(let fields) = try ConvexJSONReader.decode(json) else { throw EnvironmentError("environment variables must be a JSON object") }
         var values: [String: String] = [:]
@@ -66,6 +72,7 @@ public struct EnvironmentVariables: Hashable, Sendable {
         return EnvironmentVariables(next)
     }
 
+    /// Throws `EnvironmentError` unless `name` is a valid variable name that is not built in.
     public static func check(name: String) throws {
         guard name.utf8.count <= maxNameBytes else {
             throw EnvironmentError("The environment variable name \(name) is too long. Environment variable names must be less than \(maxNameBytes).")
@@ -82,6 +89,7 @@ public struct EnvironmentVariables: Hashable, Sendable {
     }
 }
 
+/// A rejected variable or change; `description` is the message for the user.
 public struct EnvironmentError: Error, Equatable, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }

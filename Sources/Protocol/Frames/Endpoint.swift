@@ -3,6 +3,7 @@ public enum Endpoint: Hashable, Sendable, CustomStringConvertible {
     case tcp(host: String, port: Int)
     case unix(path: String)
 
+    /// Parses `tcp://host:port` or `unix://path`; nil for another scheme, no host, a bad port or no path.
     public init?(_ text: String) {
         if text.hasPrefix("unix://") {
             let path = String(text.dropFirst("unix://".count))

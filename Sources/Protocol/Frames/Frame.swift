@@ -6,6 +6,7 @@ import NIOCore
 /// everything after itself. A response carries the request ID of its request, so many requests can be
 /// in flight on one connection; pushes that answer no request use ID 0.
 public struct Frame: Sendable {
+    /// The `MessageKind` raw value.
     public var kind: UInt8
     public var requestID: UInt64
     public var body: ByteBuffer
@@ -26,6 +27,7 @@ public struct Frame: Sendable {
 /// before buffering the body, so an oversized frame costs no memory.
 public struct FrameDecoder: ByteToMessageDecoder {
     public typealias InboundOut = Frame
+    /// Largest `length` accepted (bytes after the length field); a larger one throws `frameTooLarge`.
     public let maxFrameSize: Int
 
     public init(maxFrameSize: Int = Frame.defaultMaxSize) {
@@ -60,6 +62,7 @@ public struct FrameDecoder: ByteToMessageDecoder {
     }
 }
 
+/// Writes each outbound `Frame` in its wire form (`Frame.write(to:)`).
 public struct FrameEncoder: MessageToByteEncoder {
     public typealias OutboundIn = Frame
 
@@ -71,6 +74,7 @@ public struct FrameEncoder: MessageToByteEncoder {
 }
 
 extension Frame {
+    /// Appends the frame's wire form: length, kind, request ID, body.
     public func write(to out: inout ByteBuffer) {
         out.writeInteger(UInt32(Frame.headerSize + body.readableBytes))
         out.writeInteger(kind)

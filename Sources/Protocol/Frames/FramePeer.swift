@@ -18,6 +18,7 @@ public final class FramePeer: ChannelInboundHandler, @unchecked Sendable {
     private let isAnswer: @Sendable (UInt8) -> Bool
     private let onRequest: @Sendable (Frame) -> Void
     private let onClose: @Sendable (Error?) -> Void
+    /// Succeeds when the handshake completes; fails with the reason if the connection closes first.
     public let ready: EventLoopPromise<Void>
     private let nextID = Atomic<UInt64>(1)
     // Touched only on the channel's event loop.
@@ -27,6 +28,8 @@ public final class FramePeer: ChannelInboundHandler, @unchecked Sendable {
     private var channel: Channel?
     private var writer: FrameWriter?
 
+    /// `isAnswer` tells answers from questions by frame kind, `onRequest` gets every question, and
+    /// `onClose` the error that closed the connection (nil when it simply closed).
     public init(role: Role, instanceSecret: [UInt8], eventLoop: EventLoop, isAnswer: @escaping @Sendable (UInt8) -> Bool,
                 onRequest: @escaping @Sendable (Frame) -> Void, onClose: @escaping @Sendable (Error?) -> Void = { _ in }) {
         handshake = HandshakeStateMachine(role: role, key: Handshake.connectionKey(instanceSecret: instanceSecret))

@@ -5,7 +5,9 @@ import NIOCore
 /// HMAC of it under a key derived from the instance secret, and the server welcomes it or hangs up.
 /// Both sides state the protocol version; a mismatch is refused.
 public enum Handshake {
+    /// Sent in the challenge and the hello; a peer with another version is refused.
     public static let protocolVersion: UInt16 = 1
+    /// Bytes of the listener's random challenge.
     public static let nonceSize = 32
 
     /// The connection key: HMAC-SHA256(instance secret, purpose label), so the raw secret is never used directly.
@@ -14,6 +16,7 @@ public enum Handshake {
         return SymmetricKey(data: Array(mac))
     }
 
+    /// The listener's challenge frame: the protocol version, then `nonce`.
     public static func challenge(nonce: [UInt8]) -> Frame {
         var body = ByteBuffer()
         body.writeInteger(protocolVersion)
@@ -21,6 +24,7 @@ public enum Handshake {
         return Frame(kind: MessageKind.challenge.rawValue, requestID: 0, body: body)
     }
 
+    /// `nonceSize` bytes from the system's secure random generator.
     public static func makeNonce() -> [UInt8] {
         RandomBytes.system(nonceSize)
     }

@@ -7,6 +7,7 @@ import NIOCore
 /// welcomes a right answer. Until both sides are ready no other frame is let through, and once the
 /// connection fails nothing more is.
 public struct HandshakeStateMachine {
+    /// Which end of the connection this side is.
     public enum Role: Sendable {
         /// Accepted the connection: challenges, and welcomes a right answer.
         case listener
@@ -51,6 +52,7 @@ public struct HandshakeStateMachine {
         state = role == .listener ? .idle : .awaitingChallenge
     }
 
+    /// True once the handshake has succeeded, until the connection fails or closes.
     public var isReady: Bool {
         if case .ready = state { return true }
         return false

@@ -34,5 +34,6 @@ public struct PendingRequests<Answer: Sendable> {
         for promise in failed { promise.fail(error) }
     }
 
+    /// Requests still waiting for an answer.
     public var count: Int { waiting.count }
 }

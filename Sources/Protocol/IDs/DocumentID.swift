@@ -21,6 +21,7 @@ public struct DocumentID: Hashable, Sendable, CustomStringConvertible {
         return DocumentID(tableNumber: tableNumber, internalID: InternalID(bytes: bytes)!)
     }
 
+    /// A fresh ID from the system's random generator; `nowMillis` is milliseconds since the Unix epoch.
     public static func generate(tableNumber: UInt32, nowMillis: Double) -> DocumentID {
         var rng = SystemRandomNumberGenerator()
         return generate(tableNumber: tableNumber, nowMillis: nowMillis, using: &rng)
@@ -62,6 +63,7 @@ public struct DocumentID: Hashable, Sendable, CustomStringConvertible {
 public struct InternalID: Hashable, Sendable, Comparable {
     public let bytes: [UInt8]
 
+    /// Nil unless `bytes` is exactly 16 bytes.
     public init?(bytes: [UInt8]) {
         guard bytes.count == 16 else { return nil }
         self.bytes = bytes
@@ -101,7 +103,10 @@ enum VarInt {
 
 /// Table numbers of the built-in tables and where user tables start (docs/values-and-ids.md, System tables).
 public enum TableNumber {
+    /// `_tables`: one document per table.
     public static let tables: UInt32 = 513
+    /// `_index`: one document per index.
     public static let indexes: UInt32 = 514
+    /// The number of the first user table; later ones count up from it.
     public static let firstUser: UInt32 = 10001
 }

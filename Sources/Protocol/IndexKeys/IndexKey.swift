@@ -7,6 +7,7 @@
 public struct IndexKey: Hashable, Comparable, Sendable {
     public var bytes: [UInt8]
 
+    /// Wraps bytes that are already an encoded key, unchecked.
     public init(bytes: [UInt8]) { self.bytes = bytes }
 
     /// The key of a tuple; `nil` components encode "missing" (undefined), which sorts before null.

@@ -47,6 +47,7 @@ public struct KeyInterval: Hashable, Sendable {
         return key.lexicographicallyPrecedes(end)
     }
 
+    /// True when `end` is at or before `start`, so no key fits; never for an unbounded interval.
     public var isEmpty: Bool {
         guard let end else { return false }
         return !start.lexicographicallyPrecedes(end)

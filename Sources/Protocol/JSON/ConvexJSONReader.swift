@@ -7,6 +7,7 @@ public struct ConvexJSONReader {
     private var offset = 0
     private let maxDepth: Int
 
+    /// Reads one value, whitespace around it allowed; throws `ValueError` if invalid or nested past `maxDepth`.
     public static func decode(_ bytes: [UInt8], maxDepth: Int = ValueLimits.maxValueDepth) throws -> Value {
         var reader = ConvexJSONReader(input: bytes, maxDepth: maxDepth)
         reader.skipWhitespace()

@@ -21,8 +21,10 @@ public struct JSONObject {
     public mutating func value(_ key: String, _ value: Value) { raw(key, ConvexJSONWriter.encodeString(value)) }
     public mutating func strings(_ key: String, _ values: [String]) { raw(key, "[" + values.map(Self.quoted).joined(separator: ",") + "]") }
 
+    /// The object so far, closed; more fields may still be added.
     public var text: String { json + "}" }
 
+    /// `s` as a JSON string literal: quoted, with escapes.
     public static func quoted(_ s: String) -> String {
         var writer = ConvexJSONWriter()
         writer.writeString(s)

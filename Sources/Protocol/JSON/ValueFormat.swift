@@ -5,6 +5,7 @@ public enum ValueFormat: Sendable {
     case encoded
     case clean
 
+    /// Parses a format name; nil for no name or an unknown one.
     public init?(_ name: String?) {
         switch name {
         case nil: return nil

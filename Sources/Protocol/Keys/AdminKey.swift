@@ -6,13 +6,16 @@ import Foundation
 /// `0x01 ‖ nonce(12) ‖ AES-128-GCM-SIV(protobuf AdminKey) ‖ tag(16)` under a key derived from the
 /// instance secret, with the version byte as associated data.
 public struct AdminKey: Hashable, Sendable {
+    /// Whom the key acts as: a deployment member, or the system.
     public enum Identity: Hashable, Sendable {
         /// A deployment admin; member 0 is the generic admin key.
         case member(UInt64)
         case system
     }
 
+    /// The deployment the key is for; the key's text starts with it and `|`.
     public var instanceName: String
+    /// When the key was issued, in seconds since the Unix epoch; 0 is refused when verifying.
     public var issuedSeconds: UInt64
     public var identity: Identity
     public var isReadOnly: Bool
@@ -118,6 +121,7 @@ public struct AdminKey: Hashable, Sendable {
 
 }
 
+/// Why `AdminKey(verifying:instanceName:instanceSecret:)` refused a key.
 public enum AdminKeyError: Error, Equatable, CustomStringConvertible {
     case malformed
     case notSealedWithThisSecret

@@ -96,6 +96,7 @@ extension Value {
         return buffer.readBytes(length: buffer.readableBytes)!
     }
 
+    /// Reads a value's binary form back; throws unless `bytes` hold exactly one value.
     public init(binaryEncoded bytes: [UInt8]) throws {
         var buffer = ByteBuffer(bytes: bytes)
         self = try buffer.readValue()

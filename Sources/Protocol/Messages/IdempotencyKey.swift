@@ -5,6 +5,7 @@ import Foundation
 /// another runner, a runner's retries after losing the storage node, and a client's re-sends after a
 /// reconnect. The storage node commits at most once per key and keeps the outcome with it.
 public struct IdempotencyKey: Hashable, Sendable {
+    /// The key as the storage node stores it: 16 bytes from `generate`, 20 from `sessionRequest`.
     public var bytes: [UInt8]
 
     public init(bytes: [UInt8]) {

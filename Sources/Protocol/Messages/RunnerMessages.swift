@@ -1,5 +1,6 @@
 import NIOCore
 
+/// A Convex function's kind; the raw value is how it travels on the wire.
 public enum FunctionKind: String, Sendable, CaseIterable {
     case query, mutation, action
 }
@@ -19,10 +20,14 @@ public struct RunFunction: Hashable, Sendable {
     public var environment = EnvironmentVariables.none
     /// Canonical module path (`messages.js`) and export name.
     public var module: String
+    /// The export's name in `module`.
     public var function: String
     public var kind: FunctionKind
+    /// The named-arguments object.
     public var args: Value
+    /// The caller's user identity; nil when logged out.
     public var identity: Value?
+    /// Whether an internal function may be called: true for admin callers and the coordinator's own calls.
     public var allowInternal: Bool
     /// Queries: the snapshot to read at; nil for the latest.
     public var snapshotTs: Timestamp?
@@ -72,6 +77,7 @@ public struct FunctionResult: Hashable, Sendable {
     public var logLines: [String]
     /// Queries: the snapshot read and what was read there.
     public var snapshotTs: Timestamp?
+    /// Queries: the index intervals the function read at `snapshotTs`.
     public var readSet: ReadSet?
     /// Mutations that committed.
     public var commitTs: Timestamp?
@@ -122,6 +128,7 @@ public enum RunnerMessage: Hashable, Sendable {
     /// attempt may have committed, and only a later call under the same key can tell.
     case unavailable(message: String)
 
+    /// The frame kind this message travels as.
     public var kind: MessageKind {
         switch self {
         case .register: return .registerRunner
@@ -140,10 +147,12 @@ public enum RunnerMessage: Hashable, Sendable {
         }
     }
 
+    /// Whether a frame of `kind` answers a question (`FramePeer`'s `isAnswer`).
     public static func isAnswer(_ kind: UInt8) -> Bool {
         [MessageKind.runnerRegistered, .functionResult, .bundleSource, .bundleAnalysis, .environmentSource, .runnerError, .runnerUnavailable].map(\.rawValue).contains(kind)
     }
 
+    /// The message as a frame; an answer carries its question's request ID.
     public func frame(requestID: UInt64) -> Frame {
         var body = ByteBuffer()
         switch self {
@@ -210,6 +219,7 @@ public enum RunnerMessage: Hashable, Sendable {
         return Frame(kind: kind.rawValue, requestID: requestID, body: body)
     }
 
+    /// Reads a runner message; throws `ProtocolError` for another kind, a malformed body or trailing bytes.
     public init(frame: Frame) throws {
         guard let kind = MessageKind(rawValue: frame.kind) else { throw ProtocolError.unknownMessageKind(frame.kind) }
         var body = frame.body

@@ -19,6 +19,7 @@ public enum StorageRequest: Hashable, Sendable {
     case subscribe(SubscribeRequest)
     case unsubscribe(ids: [UInt64])
 
+    /// The frame kind this request travels as.
     public var kind: MessageKind {
         switch self {
         case .latestTimestamp: return .latestTimestamp
@@ -35,6 +36,7 @@ public enum StorageRequest: Hashable, Sendable {
         }
     }
 
+    /// The request as a frame under `requestID`.
     public func frame(requestID: UInt64) -> Frame {
         var body = ByteBuffer()
         switch self {
@@ -100,6 +102,7 @@ public enum StorageRequest: Hashable, Sendable {
         return Frame(kind: kind.rawValue, requestID: requestID, body: body)
     }
 
+    /// Reads a storage request; throws `ProtocolError` for another kind, a malformed body or trailing bytes.
     public init(frame: Frame) throws {
         guard let kind = MessageKind(rawValue: frame.kind) else { throw ProtocolError.unknownMessageKind(frame.kind) }
         var body = frame.body

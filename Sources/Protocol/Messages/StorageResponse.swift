@@ -15,6 +15,7 @@ public enum StorageResponse: Hashable, Sendable {
     case error(StorageError)
     case invalidated(Invalidation)
 
+    /// The frame kind this response travels as.
     public var kind: MessageKind {
         switch self {
         case .timestamp: return .timestampResult
@@ -30,6 +31,7 @@ public enum StorageResponse: Hashable, Sendable {
         }
     }
 
+    /// The response as a frame; an answer carries its request's ID, a push 0.
     public func frame(requestID: UInt64) -> Frame {
         var body = ByteBuffer()
         switch self {
@@ -81,6 +83,7 @@ public enum StorageResponse: Hashable, Sendable {
         return Frame(kind: kind.rawValue, requestID: requestID, body: body)
     }
 
+    /// Reads a storage response; throws `ProtocolError` for another kind, a malformed body or trailing bytes.
     public init(frame: Frame) throws {
         guard let kind = MessageKind(rawValue: frame.kind) else { throw ProtocolError.unknownMessageKind(frame.kind) }
         var body = frame.body

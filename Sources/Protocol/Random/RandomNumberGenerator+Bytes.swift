@@ -15,6 +15,7 @@ extension RandomNumberGenerator {
     }
 }
 
+/// Random bytes that must be unpredictable: secrets, nonces, idempotency keys.
 public enum RandomBytes {
     /// `count` bytes from the system's cryptographically secure generator.
     public static func system(_ count: Int) -> [UInt8] {

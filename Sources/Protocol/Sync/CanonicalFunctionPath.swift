@@ -3,11 +3,13 @@
 public struct CanonicalFunctionPath: Hashable, Sendable, CustomStringConvertible {
     /// The module path with its `.js` extension, e.g. `dir/mod.js`.
     public let module: String
+    /// The export's name; `default` for the module's default export.
     public let function: String
     /// `messages:list`, the form error messages and metrics use (the `.js` stripped). Kept, not
     /// derived on each use: every live query's re-run names its function.
     public let displayName: String
 
+    /// Takes the parts as they are: `module` must end in `.js`, which `displayName` drops.
     public init(module: String, function: String) {
         self.module = module
         self.function = function

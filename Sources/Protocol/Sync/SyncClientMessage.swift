@@ -8,19 +8,27 @@ public enum SyncClientMessage: Hashable, Sendable {
     /// Client telemetry; servers ignore it.
     case event(eventType: String)
 
+    /// A client's `Connect`: its session, and whether this socket is a reconnect.
     public struct Connect: Hashable, Sendable {
+        /// Keys this socket's mutations for exactly-once (`IdempotencyKey.sessionRequest`).
         public var sessionId: String
+        /// Above 0 the socket is a reconnect, so a mutation may be a re-send.
         public var connectionCount: UInt32
+        /// Why the client's previous socket closed; the server ignores it.
         public var lastCloseReason: String
+        /// The newest timestamp the client has seen, if it sent one; the server ignores it.
         public var maxObservedTimestamp: Timestamp?
+        /// The client's clock, 0 when absent; the server ignores it.
         public var clientTs: Double
     }
 
+    /// One change in a `ModifyQuerySet`: a query added under `queryId`, or removed.
     public enum QuerySetModification: Hashable, Sendable {
         case add(queryId: UInt32, udfPath: String, args: [Value], journal: String?, componentPath: String?)
         case remove(queryId: UInt32)
     }
 
+    /// The credentials an `Authenticate` carries.
     public enum AuthenticationToken: Hashable, Sendable {
         /// An admin key, optionally acting as a user (`impersonating`, alias `actingAs`).
         case admin(key: String, actingAs: Value?)

@@ -7,6 +7,7 @@ public enum SyncServerMessage: Hashable, Sendable {
     case fatalError(error: String)
     case ping
 
+    /// One query's change in a Transition.
     public enum QueryModification: Hashable, Sendable {
         /// The value already written as convex_encoded_json: one encoding of a result serves every
         /// session that sends it.
@@ -16,11 +17,13 @@ public enum SyncServerMessage: Hashable, Sendable {
         case removed(queryId: UInt32)
     }
 
+    /// A mutation's or action's result, as its response reports it.
     public enum Outcome: Hashable, Sendable {
         case success(Value)
         case failure(message: String, errorData: Value?)
     }
 
+    /// The frame's JSON text: `jsonBytes` as a string.
     public var json: String { String(decoding: jsonBytes, as: UTF8.self) }
 
     /// The JSON text's bytes, written in one pass: after a commit each subscriber's Transition is

@@ -1,11 +1,16 @@
 /// Convex's value limits (docs/values-and-ids.md and docs/limits.md).
 public enum ValueLimits {
+    /// Largest value, by `Value.size` (32 MiB); `validate`'s default.
     public static let maxValueSize = 32 << 20
+    /// Largest stored document, by `Value.size` (1 MiB).
     public static let maxDocumentSize = 1 << 20
+    /// Deepest nesting of arrays and objects in a value; the JSON and binary readers' default too.
     public static let maxValueDepth = 64
+    /// Deepest nesting of arrays and objects in a stored document.
     public static let maxDocumentDepth = 16
     public static let maxObjectFields = 1024
     public static let maxArrayLength = 8192
+    /// Longest field name, in UTF-8 bytes.
     public static let maxFieldNameLength = 1024
 }
 

@@ -74,6 +74,7 @@ extension Value: ExpressibleByBooleanLiteral, ExpressibleByStringLiteral,
     public init(stringLiteral value: String) { self = .string(value) }
     public init(floatLiteral value: Double) { self = .float64(value) }
     public init(arrayLiteral elements: Value...) { self = .array(elements) }
+    /// A repeated key keeps its last value.
     public init(dictionaryLiteral elements: (String, Value)...) {
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }

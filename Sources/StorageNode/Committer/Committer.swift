@@ -357,10 +357,10 @@ actor Committer {
 
     // MARK: Catalog
 
-    /// The catalog with every change in it durable.
     /// When the catalog last changed (the change may not be durable yet).
     nonisolated var catalogChangeTs: Timestamp { catalogChange.load(ordering: .acquiring) }
 
+    /// The catalog with every change in it durable.
     func durableCatalog() async throws -> Catalog {
         let snapshot = catalog.snapshot
         try await waitUntilPublished(catalogTs)

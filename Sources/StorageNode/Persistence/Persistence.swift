@@ -53,16 +53,21 @@ public protocol Persistence: AnyObject, Sendable {
 /// One version of a document in the log. `value == nil` is a deletion.
 public struct DocumentVersion: Sendable {
     public var id: DocumentID
+    /// The timestamp of the commit that wrote this version.
     public var ts: Timestamp
     public var value: Value?
+    /// The ts of the live version this one replaced, as the transaction read it; nil if none.
     public var prevTs: Timestamp?
 }
 
 /// One version of one index key. The key already ends with the document's ID, so it names one document.
 public struct IndexEntry: Sendable {
     public var index: IndexID
+    /// The encoded `IndexKey`.
     public var key: [UInt8]
+    /// The timestamp of the document version this entry belongs to (backfilled entries too).
     public var ts: Timestamp
+    /// The document left this key at `ts`; otherwise it holds the key from `ts` on.
     public var deleted: Bool
     public var documentID: DocumentID
 }
@@ -71,6 +76,7 @@ public struct IndexEntry: Sendable {
 public struct PersistenceBatch: Sendable {
     public var documents: [DocumentVersion] = []
     public var indexEntries: [IndexEntry] = []
+    /// Values to store by key, replacing stored ones (e.g. `timestamp.high_water`).
     public var globals: [String: [UInt8]] = [:]
     /// Indexes dropped by these commits; their entries are deleted later by `deleteIndex`.
     public var droppedIndexes: [IndexID] = []
@@ -84,7 +90,9 @@ public struct StoredReceipt: Sendable, Equatable {
     public var outcome: [UInt8]
 }
 
+/// What one `deleteVersions` call did.
 public struct RetentionProgress: Sendable {
+    /// Document versions and index entries deleted, together.
     public var deletedRows: Int
     /// Every version up to this timestamp has been looked at.
     public var processedThrough: Timestamp

@@ -15,6 +15,7 @@ public final class StorageServer: Sendable {
     private let nextConnectionID = Atomic<UInt64>(1)
     private let channels = Mutex<[Channel]>([])
 
+    /// Serves `node` on `threads` event loops; a peer must prove in the handshake that it holds `instanceSecret`.
     public init(node: StorageNode, instanceSecret: [UInt8], maxFrameSize: Int = Frame.defaultMaxSize,
                 threads: Int = System.coreCount, logger: Logger = Logger(label: "converge.storage.server")) {
         self.node = node
@@ -34,6 +35,7 @@ public final class StorageServer: Sendable {
         return channel.localAddress
     }
 
+    /// Closes the listeners, then shuts down the event loops and the connections on them.
     public func shutdown() async throws {
         for channel in channels.withLock({ $0 }) { try? await channel.close() }
         try await group.shutdownGracefully()

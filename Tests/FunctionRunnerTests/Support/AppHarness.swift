@@ -79,8 +79,3 @@ final class AppHarness {
         }
     }
 }
-
-extension Value {
-    var arrayValue: [Value] { if case .array(let items) = self { return items } else { return [] } }
-    var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }
-}

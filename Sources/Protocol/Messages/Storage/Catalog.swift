@@ -1,3 +1,4 @@
+/// A table: its name and the number its documents' IDs carry.
 public struct TableInfo: Hashable, Sendable {
     public var name: String
     public var number: UInt32
@@ -8,7 +9,9 @@ public struct TableInfo: Hashable, Sendable {
     }
 }
 
+/// One index of a table, as the catalog lists it.
 public struct IndexInfo: Hashable, Sendable {
+    /// Writes maintain a `backfilling` index, but only a `ready` one can be read.
     public enum State: UInt8, Sendable { case backfilling = 0, ready = 1 }
 
     public var id: IndexID
@@ -27,10 +30,13 @@ public struct IndexInfo: Hashable, Sendable {
         self.state = state
     }
 
+    /// The built-in index on `_id` that every table has.
     public static let byID = "by_id"
+    /// The built-in index on `_creationTime` that every table has.
     public static let byCreationTime = "by_creation_time"
 }
 
+/// The node's tables and indexes, the system tables `_tables` and `_index` included.
 public struct Catalog: Hashable, Sendable {
     public var tables: [TableInfo]
     public var indexes: [IndexInfo]
@@ -42,6 +48,7 @@ public struct Catalog: Hashable, Sendable {
 
     public func table(named name: String) -> TableInfo? { tables.first { $0.name == name } }
     public func table(number: UInt32) -> TableInfo? { tables.first { $0.number == number } }
+    /// `table` is the table's number.
     public func index(table: UInt32, name: String) -> IndexInfo? {
         indexes.first { $0.tableNumber == table && $0.name == name }
     }

@@ -1,7 +1,10 @@
+/// One transaction's commit: where it read, what it read and what it writes.
 public struct CommitRequest: Hashable, Sendable {
     /// Where the transaction read; nil if it never read, which only inserts of new IDs may do.
     public var beginTs: Timestamp?
+    /// Checked against commits after `beginTs`; the node counts every written ID as read too.
     public var readSet: ReadSet
+    /// At most one per document: the node refuses a document written twice.
     public var writes: [DocumentWrite]
     /// Makes the commit happen at most once per key; see `CommitReceipt`.
     public var receipt: CommitReceipt?
@@ -51,6 +54,7 @@ public struct CommitReceipt: Hashable, Sendable {
     }
 }
 
+/// How a commit ended; `committed` carries the new commit's timestamp.
 public enum CommitResult: Hashable, Sendable {
     case committed(Timestamp)
     /// A write committed after the transaction's begin timestamp touched its read set; retry from a new snapshot.

@@ -1,6 +1,7 @@
 /// One version of a document as stored.
 public struct StoredDocument: Hashable, Sendable {
     public var id: DocumentID
+    /// The timestamp of the commit that wrote this version.
     public var ts: Timestamp
     public var value: Value
 
@@ -19,6 +20,7 @@ public struct DocumentWrite: Hashable, Sendable {
     /// looking for an earlier version.
     public var isInsert: Bool
 
+    /// `isInsert` is kept only for a write with a value, never for a deletion.
     public init(id: DocumentID, value: Value?, isInsert: Bool = false) {
         self.id = id
         self.value = value

@@ -10,5 +10,6 @@ public struct ReadSet: Hashable, Sendable {
         intervals[index, default: []].append(interval)
     }
 
+    /// Intervals over all indexes: what the read-interval limits count.
     public var count: Int { intervals.values.reduce(0) { $0 + $1.count } }
 }

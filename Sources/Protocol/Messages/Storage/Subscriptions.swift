@@ -1,4 +1,6 @@
+/// Asks for an `Invalidation` when a commit after `ts` touches `readSet`.
 public struct SubscribeRequest: Hashable, Sendable {
+    /// Chosen by the client; names the subscription on its connection in `Invalidation`s and `unsubscribe`.
     public var id: UInt64
     /// The timestamp the read set was read at; commits after it invalidate.
     public var ts: Timestamp

@@ -133,6 +133,7 @@ struct SQLiteStatement {
     }
 }
 
+/// A failed SQLite call: its result code (`SQLITE_…`) and message.
 public struct SQLiteError: Error, CustomStringConvertible {
     public let code: Int32
     public let message: String

@@ -81,6 +81,7 @@ import Protocol
 ///   deletes all its entries and the mark in one transaction, right after the drop (once a running
 ///   backfill of it has finished), or at the next open (`pendingIndexDeletions`) after a crash.
 public final class SQLitePersistence: Persistence, @unchecked Sendable {
+    /// The writer's `PRAGMA synchronous`: what an acknowledged commit survives (see above).
     public enum Synchronous: String, Sendable { case full = "FULL", normal = "NORMAL", off = "OFF" }
 
     private let threadPool: NIOThreadPool
@@ -88,6 +89,7 @@ public final class SQLitePersistence: Persistence, @unchecked Sendable {
     private let readers: NIOLockedValueBox<[SQLiteConnection]>
     private let path: String
 
+    /// Opens or creates the database at `path`: one writer connection and `readerCount` pooled readers.
     public init(path: String, synchronous: Synchronous = .full, readerCount: Int = 3) throws {
         self.path = path
         let writer = try SQLiteConnection(path: path)
@@ -420,6 +422,7 @@ public final class SQLitePersistence: Persistence, @unchecked Sendable {
         }
     }
 
+    /// Stops the thread pool, so later calls throw; the SQLite connections close when this is freed.
     public func close() async throws {
         try await threadPool.shutdownGracefully()
     }

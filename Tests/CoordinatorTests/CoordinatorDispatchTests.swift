@@ -3,18 +3,21 @@ import ConvergeTestSupport
 import Foundation
 import FunctionRunner
 import Protocol
+import StorageClient
 import XCTest
 
 /// The coordinator's runner pool with real runner processes: registration, dispatch by pool,
 /// action callbacks, and what happens when runners are missing or die.
 final class CoordinatorDispatchTests: XCTestCase {
-    let app = AppHarness()
+    let node = StorageProcess()
+    var storage: StorageClient!
     let coordinator = Coordinator(instanceSecret: StorageProcess.secret, waitForRunners: .milliseconds(200))
     var endpoint: Endpoint!
 
     override func setUp() async throws {
-        try await app.start()
-        endpoint = try await Self.prepare(coordinator, storage: app.node.endpoint)
+        try node.start()
+        storage = try await node.connect()
+        endpoint = try await Self.prepare(coordinator, storage: node.endpoint)
     }
 
     /// Connects a coordinator to the storage node and opens it to runners; returns where they dial.
@@ -27,12 +30,14 @@ final class CoordinatorDispatchTests: XCTestCase {
     /// Pushes the fixture app; a runner analyzes it, so call once one is connected.
     @discardableResult
     private func deploy(to coordinator: Coordinator? = nil) async throws -> PushReport {
-        try await (coordinator ?? self.coordinator).push(bundle: try AppHarness.bundle.get())
+        try await (coordinator ?? self.coordinator).push(bundle: try FixtureApp.bundle.get())
     }
 
     override func tearDown() async throws {
         await coordinator.shutdown()
-        await app.stop()
+        await storage?.close()
+        node.stop()
+        node.removeData()
     }
 
     private func waitForRunners(_ pool: RunnerPool, _ count: Int) async throws {
@@ -50,11 +55,11 @@ final class CoordinatorDispatchTests: XCTestCase {
     /// Without its storage node the coordinator answers "unavailable" (HTTP 503, which clients retry),
     /// never "no such table"; when the node is back at its address it is used again, with no restart.
     func testALostStorageNodeIsUnavailableNotMissingDataAndIsReconnectedTo() async throws {
-        _ = try await app.storage.createTable("things")
+        _ = try await storage.createTable("things")
         let before = try await coordinator.tableNames()
         XCTAssertTrue(before.contains("things"), "\(before)")
-        let address = try XCTUnwrap(app.node.endpoint)
-        app.node.kill()
+        let address = try XCTUnwrap(node.endpoint)
+        node.kill()
         do {
             _ = try await coordinator.documents(of: "things", limit: 1, ascending: true)
             XCTFail("read documents without a storage node")
@@ -62,13 +67,13 @@ final class CoordinatorDispatchTests: XCTestCase {
             guard case .storageUnavailable = error else { return XCTFail("\(error)") }
             XCTAssertEqual(APIError(error).status, .serviceUnavailable)
         }
-        try app.node.start(listeningOn: address)
+        try node.start(listeningOn: address)
         let after = try await coordinator.tableNames()
         XCTAssertEqual(after, before)
     }
 
     func testCallsGoToTheRightPoolAndActionsCallBackThroughTheCoordinator() async throws {
-        let db = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db")
+        let db = try RunnerProcess(coordinator: endpoint, storage: node.endpoint, pool: "db")
         let actions = try RunnerProcess(coordinator: endpoint, storage: nil, pool: "action")
         defer { db.kill(); actions.kill() }
         try await waitForRunners(.db, 1)
@@ -87,7 +92,7 @@ final class CoordinatorDispatchTests: XCTestCase {
     }
 
     func testCallWithoutARunnerOfItsPoolFailsClearly() async throws {
-        let db = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db")
+        let db = try RunnerProcess(coordinator: endpoint, storage: node.endpoint, pool: "db")
         try await waitForRunners(.db, 1)
         try await deploy()
         db.kill()
@@ -101,9 +106,9 @@ final class CoordinatorDispatchTests: XCTestCase {
     }
 
     func testQueryWhoseRunnerDiesIsRetriedOnAnother() async throws {
-        let first = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db")
+        let first = try RunnerProcess(coordinator: endpoint, storage: node.endpoint, pool: "db")
         try await waitForRunners(.db, 1)
-        let second = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db")
+        let second = try RunnerProcess(coordinator: endpoint, storage: node.endpoint, pool: "db")
         defer { second.kill() }
         try await waitForRunners(.db, 2)
         try await deploy()
@@ -126,8 +131,8 @@ final class CoordinatorDispatchTests: XCTestCase {
     /// coordinator retries what the dead runner held, under each mutation's idempotency key) and every
     /// mutation is applied exactly once.
     func testMutationsSurviveARunnerKilledUnderLoadAndApplyOnce() async throws {
-        let doomed = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db")
-        let survivor = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db")
+        let doomed = try RunnerProcess(coordinator: endpoint, storage: node.endpoint, pool: "db")
+        let survivor = try RunnerProcess(coordinator: endpoint, storage: node.endpoint, pool: "db")
         defer { doomed.kill(); survivor.kill() }
         try await waitForRunners(.db, 2)
         try await deploy()
@@ -167,8 +172,8 @@ final class CoordinatorDispatchTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: file) }
         let first = Coordinator(instanceSecret: StorageProcess.secret, deploymentFile: file)
         defer { Task { await first.shutdown() } }
-        let runnersAt = try await Self.prepare(first, storage: app.node.endpoint)
-        let db = try RunnerProcess(coordinator: runnersAt, storage: app.node.endpoint, pool: "db")
+        let runnersAt = try await Self.prepare(first, storage: node.endpoint)
+        let db = try RunnerProcess(coordinator: runnersAt, storage: node.endpoint, pool: "db")
         defer { db.kill() }
         for _ in 0..<500 where await first.runnerCount(.db) < 1 { try await Task.sleep(for: .milliseconds(20)) }
         let pushed = try await deploy(to: first)
@@ -180,12 +185,12 @@ final class CoordinatorDispatchTests: XCTestCase {
     }
 
     func testOneExecutionServesEveryCallerOfAQueryAtASnapshot() async throws {
-        let db = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db")
+        let db = try RunnerProcess(coordinator: endpoint, storage: node.endpoint, pool: "db")
         defer { db.kill() }
         try await waitForRunners(.db, 1)
         try await deploy()
         _ = try await coordinator.run(try path("messages:send"), kind: .mutation, args: ["body": "shared"])
-        let ts = try await app.storage.latestTimestamp()
+        let ts = try await storage.latestTimestamp()
         let before = coordinator.queryCacheStatistics()
         let coordinator = self.coordinator
         let list = try path("messages:list")
@@ -204,11 +209,11 @@ final class CoordinatorDispatchTests: XCTestCase {
     }
 
     func testQueriesThatNeverReadAuthAreSharedAcrossIdentitiesAndOthersAreNot() async throws {
-        let db = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db")
+        let db = try RunnerProcess(coordinator: endpoint, storage: node.endpoint, pool: "db")
         defer { db.kill() }
         try await waitForRunners(.db, 1)
         try await deploy()
-        let ts = try await app.storage.latestTimestamp()
+        let ts = try await storage.latestTimestamp()
         let identities: [Value?] = [nil, ["name": "ada", "tokenIdentifier": "a"], ["name": "bob", "tokenIdentifier": "b"]]
         let coordinator = self.coordinator
         let list = try path("messages:list"), whoami = try path("messages:whoami")
@@ -235,8 +240,8 @@ final class CoordinatorDispatchTests: XCTestCase {
     func testCallsBeyondTheQueueFailAsOverloaded() async throws {
         let bounded = Coordinator(instanceSecret: StorageProcess.secret, maxQueuedCalls: 3)
         defer { Task { await bounded.shutdown() } }
-        let runnersAt = try await Self.prepare(bounded, storage: app.node.endpoint)
-        let db = try RunnerProcess(coordinator: runnersAt, storage: app.node.endpoint, pool: "db")
+        let runnersAt = try await Self.prepare(bounded, storage: node.endpoint)
+        let db = try RunnerProcess(coordinator: runnersAt, storage: node.endpoint, pool: "db")
         defer { db.kill() }
         for _ in 0..<500 where await bounded.runnerCount(.db) < 1 { try await Task.sleep(for: .milliseconds(20)) }
         try await deploy(to: bounded)
@@ -261,7 +266,7 @@ final class CoordinatorDispatchTests: XCTestCase {
 
     /// A push whose bundle fails to load is rejected and leaves nothing behind; the live one stays.
     func testARejectedPushKeepsNoBundle() async throws {
-        let db = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db")
+        let db = try RunnerProcess(coordinator: endpoint, storage: node.endpoint, pool: "db")
         defer { db.kill() }
         try await waitForRunners(.db, 1)
         try await deploy()
@@ -282,7 +287,7 @@ final class CoordinatorDispatchTests: XCTestCase {
 
     /// Each freed slot goes to one queued call: a long queue drains completely, in order of arrival.
     func testALongQueueOfCallsDrainsThroughOneRunner() async throws {
-        let db = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db")
+        let db = try RunnerProcess(coordinator: endpoint, storage: node.endpoint, pool: "db")
         defer { db.kill() }
         try await waitForRunners(.db, 1)
         try await deploy()
@@ -296,8 +301,8 @@ final class CoordinatorDispatchTests: XCTestCase {
     }
 
     func testLoadSpreadsOverTwoRunners() async throws {
-        let first = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db", name: "first")
-        let second = try RunnerProcess(coordinator: endpoint, storage: app.node.endpoint, pool: "db", name: "second")
+        let first = try RunnerProcess(coordinator: endpoint, storage: node.endpoint, pool: "db", name: "first")
+        let second = try RunnerProcess(coordinator: endpoint, storage: node.endpoint, pool: "db", name: "second")
         defer { first.kill(); second.kill() }
         try await waitForRunners(.db, 2)
         try await deploy()
