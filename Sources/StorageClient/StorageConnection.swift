@@ -18,6 +18,8 @@ public final class StorageConnection: Sendable {
         var dialing: Task<Result<StorageClient, Error>?, Never>?
         /// Why the last attempt to dial failed, for the error of a caller that gave up waiting.
         var lastFailure: String?
+        /// Set by `close()`: no client is dialed or kept after it.
+        var closed = false
     }
 
     /// `retryInterval` is the pause between attempts to dial a node that does not answer yet.
@@ -32,7 +34,7 @@ public final class StorageConnection: Sendable {
     /// fails the call at once: that is a configuration to fix, not a restart to wait out.
     public func client(timeout: Duration = .seconds(30)) async throws -> StorageClient {
         if let client = current() { return client }
-        let dialing = startDialing()
+        guard let dialing = startDialing() else { throw StorageConnectionError.closed(endpoint.description) }
         // Whichever comes first, the connection or the deadline; the dialing is not waited for after
         // the deadline (a task group would wait for it: awaiting a task's value ignores cancellation).
         let outcome = FirstOf<Result<StorageClient, Error>?>()
@@ -41,6 +43,8 @@ public final class StorageConnection: Sendable {
                 switch result {
                 case .success(let client)?: continuation.resume(returning: client)
                 case .failure(let error)?: continuation.resume(throwing: error)
+                case nil where self.isClosed:
+                    continuation.resume(throwing: StorageConnectionError.closed(self.endpoint.description))
                 case nil:
                     let why = self.lastFailure().map { " (last attempt: \($0))" } ?? ""
                     continuation.resume(throwing: StorageConnectionError.unavailable("the storage node at \(self.endpoint) did not answer within \(timeout)\(why)"))
@@ -90,7 +94,8 @@ public final class StorageConnection: Sendable {
     public func nextClient() async -> StorageClient? {
         if let client = current() { return client }
         while true {
-            switch await startDialing().value {
+            guard let dialing = startDialing() else { return nil }
+            switch await dialing.value {
             case .success(let client): return client
             case .failure: try? await Task.sleep(for: retryInterval * 20)
             case nil: return nil
@@ -106,9 +111,11 @@ public final class StorageConnection: Sendable {
         }
     }
 
-    /// Closes the current client and cancels a dial in progress.
+    /// Closes the current client and cancels a dial in progress; from now on no client is dialed, and
+    /// one a dial already under way opens is closed at once.
     public func close() async {
         let client = state.withLock { state -> StorageClient? in
+            state.closed = true
             state.dialing?.cancel()
             defer { state.client = nil }
             return state.client
@@ -116,8 +123,14 @@ public final class StorageConnection: Sendable {
         await client?.close()
     }
 
-    private func startDialing() -> Task<Result<StorageClient, Error>?, Never> {
+    private var isClosed: Bool {
+        state.withLockAfterAwait { $0.closed }
+    }
+
+    /// The dialing under way or a new one; nil once closed.
+    private func startDialing() -> Task<Result<StorageClient, Error>?, Never>? {
         state.withLock { state in
+            guard !state.closed else { return nil }
             if let dialing = state.dialing { return dialing }
             let dialing = Task { await self.dialUntilConnected() }
             state.dialing = dialing
@@ -130,7 +143,10 @@ public final class StorageConnection: Sendable {
         while !Task.isCancelled {
             do {
                 let client = try await StorageClient.connect(to: endpoint, instanceSecret: instanceSecret)
-                store(client)
+                guard store(client) else {
+                    await client.close()
+                    return nil
+                }
                 return .success(client)
             } catch ProtocolError.handshakeFailed(let why) {
                 let error = ProtocolError.handshakeFailed(why)
@@ -156,10 +172,13 @@ public final class StorageConnection: Sendable {
         }
     }
 
-    private func store(_ client: StorageClient) {
+    /// Keeps a new client; false (and keeps nothing) once closed.
+    private func store(_ client: StorageClient) -> Bool {
         state.withLockAfterAwait { state in
-            state.client = client
             state.dialing = nil
+            guard !state.closed else { return false }
+            state.client = client
+            return true
         }
     }
 }
@@ -169,10 +188,13 @@ public enum StorageConnectionError: Error, Equatable, CustomStringConvertible {
     /// The storage node could not be reached in time. For a mutation the outcome is then unknown: an
     /// attempt may have committed before the connection was lost.
     case unavailable(String)
+    /// `close()` was called: the connection is not dialed again.
+    case closed(String)
 
     public var description: String {
         switch self {
         case .unavailable(let why): return why
+        case .closed(let endpoint): return "the connection to the storage node at \(endpoint) was closed"
         }
     }
 }

@@ -46,9 +46,10 @@ struct HTTPActionSite: Sendable {
         } catch let error as APIError {
             return error.response
         } catch let error as CoordinatorError {
-            return APIError(.serviceUnavailable, "Overloaded", error.description).response
+            // As the API answers: nothing deployed is a 404, a busy or lost runner a 503.
+            return APIError(error).response
         } catch {
-            return APIError(.internalServerError, "InternalServerError", "\(error)").response
+            return APIError.internalError.response
         }
     }
 

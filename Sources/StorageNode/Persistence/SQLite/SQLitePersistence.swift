@@ -101,12 +101,7 @@ public final class SQLitePersistence: Persistence, @unchecked Sendable {
         try Self.createSchema(writer)
         self.writer = NIOLockedValueBox(writer)
         var readers: [SQLiteConnection] = []
-        for _ in 0..<readerCount {
-            let reader = try SQLiteConnection(path: path)
-            try reader.execute("PRAGMA query_only=1")
-            try reader.execute("PRAGMA cache_size=-16384")
-            readers.append(reader)
-        }
+        for _ in 0..<readerCount { readers.append(try Self.reader(path: path)) }
         self.readers = NIOLockedValueBox(readers)
         threadPool = NIOThreadPool(numberOfThreads: readerCount + 1)
         threadPool.start()
@@ -152,11 +147,19 @@ public final class SQLitePersistence: Persistence, @unchecked Sendable {
         }
     }
 
+    /// A connection that only reads, with the readers' smaller page cache.
+    private static func reader(path: String) throws -> SQLiteConnection {
+        let reader = try SQLiteConnection(path: path)
+        try reader.execute("PRAGMA query_only=1")
+        try reader.execute("PRAGMA cache_size=-16384")
+        return reader
+    }
+
     private func withReader<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         try await threadPool.runIfActive { [readers] in
             let connection = readers.withLockedValue { $0.popLast() }
             // More concurrent reads than pooled readers: open a short-lived extra connection.
-            let reader = try connection ?? SQLiteConnection(path: self.path)
+            let reader = try connection ?? Self.reader(path: self.path)
             defer { if connection != nil { readers.withLockedValue { $0.append(reader) } } }
             // Each read is its own transaction, so a multi-statement read sees one snapshot of the file.
             try reader.execute("BEGIN")
