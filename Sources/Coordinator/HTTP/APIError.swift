@@ -33,6 +33,16 @@ struct APIError: HTTPResponseError {
         }
     }
 
+    /// How the API reports what a request's handling threw: an `APIError` as it is, the
+    /// coordinator's errors by their kind, anything else as an internal error.
+    static func reporting(_ error: any Error) -> APIError {
+        switch error {
+        case let error as APIError: error
+        case let error as CoordinatorError: APIError(error)
+        default: .internalError
+        }
+    }
+
     func response(from request: Request, context: some RequestContext) throws -> Response {
         response
     }
@@ -45,18 +55,16 @@ struct APIError: HTTPResponseError {
     }
 }
 
-/// Turns what a route throws into an `APIError`: the coordinator's errors by their kind, anything
-/// else as an internal error. Hummingbird's own errors (an unknown route) pass as they are.
+/// Turns what a route throws into an `APIError` (`APIError.reporting`). Hummingbird's own errors
+/// (an unknown route) pass as they are.
 struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as HTTPResponseError {
             throw error
-        } catch let error as CoordinatorError {
-            throw APIError(error)
         } catch {
-            throw APIError.internalError
+            throw APIError.reporting(error)
         }
     }
 }

@@ -53,13 +53,7 @@ struct HTTPAPI: Sendable {
             try verifyAdminKey(String(key))
             return Caller(isAdmin: true)
         }
-        if header.count > 7, header.prefix(7).lowercased() == "bearer " {
-            do {
-                return Caller(identity: try await coordinator.verifyUserToken(String(header.dropFirst(7))).identity)
-            } catch {
-                throw APIError(.unauthorized, "Unauthenticated", "\(error)")
-            }
-        }
+        if let token = request.bearerToken { return Caller(identity: try await coordinator.identity(provenBy: token)) }
         guard header.count > 7, header.prefix(7).lowercased() == "convex " else {
             throw APIError.badRequest("InvalidAdminKey", "The Authorization header must be `Convex <admin key>` or `Bearer <token>`")
         }

@@ -21,13 +21,7 @@ struct HTTPActionSite: Sendable {
                 throw APIError(.contentTooLarge, "PayloadTooLarge", "HTTP action bodies may be at most \(Self.maxBodyBytes) bytes")
             }
             var identity: Value?
-            if let header = request.headers[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer " {
-                do {
-                    identity = try await coordinator.verifyUserToken(String(header.dropFirst(7))).identity
-                } catch {
-                    throw APIError(.unauthorized, "Unauthenticated", "\(error)")
-                }
-            }
+            if let token = request.bearerToken { identity = try await coordinator.identity(provenBy: token) }
             let authority = request.head.authority ?? "localhost"
             let http: Value = .object([
                 "method": .string(request.method.rawValue),
@@ -43,13 +37,9 @@ struct HTTPActionSite: Sendable {
                 return Response(status: .internalServerError, headers: [.contentType: "text/plain;charset=UTF-8"],
                                 body: .init(byteBuffer: ByteBuffer(string: HTTPAPI.serverError(message))))
             }
-        } catch let error as APIError {
-            return error.response
-        } catch let error as CoordinatorError {
-            // As the API answers: nothing deployed is a 404, a busy or lost runner a 503.
-            return APIError(error).response
         } catch {
-            return APIError.internalError.response
+            // As the API answers: nothing deployed is a 404, a busy or lost runner a 503.
+            return APIError.reporting(error).response
         }
     }
 

@@ -72,10 +72,8 @@ public struct HandshakeStateMachine {
         case .awaitingHello(let nonce):
             do {
                 try Handshake.verify(hello: frame, nonce: nonce, key: key)
-            } catch let error as ProtocolError {
-                return fail(error)
             } catch {
-                return fail(.handshakeFailed("\(error)"))
+                return fail(Self.handshakeError(error))
             }
             state = .ready
             return .sendAndBecomeReady(Frame(kind: MessageKind.welcome.rawValue, requestID: 0, body: ByteBuffer()))
@@ -84,10 +82,8 @@ public struct HandshakeStateMachine {
                 let answer = try Handshake.answer(challenge: frame, key: key)
                 state = .awaitingWelcome
                 return .send(answer)
-            } catch let error as ProtocolError {
-                return fail(error)
             } catch {
-                return fail(.handshakeFailed("\(error)"))
+                return fail(Self.handshakeError(error))
             }
         case .awaitingWelcome:
             guard frame.kind == MessageKind.welcome.rawValue else {
@@ -107,6 +103,11 @@ public struct HandshakeStateMachine {
         if case .closed = state { return false }
         state = .closed
         return true
+    }
+
+    /// What `Handshake` threw (always a `ProtocolError` today), as one.
+    private static func handshakeError(_ error: any Error) -> ProtocolError {
+        error as? ProtocolError ?? .handshakeFailed("\(error)")
     }
 
     private mutating func fail(_ error: ProtocolError, refusal: Frame? = nil) -> Action {
